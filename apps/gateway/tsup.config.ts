@@ -1,0 +1,12 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ['src/cli.ts', 'src/index.ts'],
+  format: ['esm'],
+  dts: false,
+  tsconfig: 'tsconfig.build.json',
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  banner: { js: '#!/usr/bin/env node' },
+});

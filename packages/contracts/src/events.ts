@@ -1,0 +1,205 @@
+import { z } from 'zod';
+import { ComponentHealth, IpAddress, Port, ShortText, ThreatLevel, Timestamp } from './primitives.js';
+
+// Payloads are loose objects: unknown extra fields inside `data` are accepted and passed through
+// (forward compatibility with newer processors); the seed's fields are required.
+
+const finiteNonNegative = z.number().nonnegative();
+
+/** `threat.new`: a scored threat from the NetSentinel processor. */
+export const ThreatData = z
+  .looseObject({
+    source_ip: IpAddress,
+    threat_score: finiteNonNegative,
+    threat_level: ThreatLevel,
+    timestamp: Timestamp,
+    event_type: ShortText.optional(),
+    indicators: z.array(z.string().max(1024)).max(256).optional(),
+    /** Classifier confidence, 0..1. */
+    confidence: z.number().min(0).max(1).optional(),
+    dst_port: Port.optional(),
+    correlation_id: ShortText.optional(),
+  })
+  .meta({
+    id: 'ThreatData',
+    title: 'threat.new data',
+    description: 'A scored threat detected by the NetSentinel processor.',
+    examples: [{ source_ip: '192.168.1.100', threat_score: 8.5, threat_level: 'high', timestamp: 1764115200.101 }],
+  });
+export type ThreatData = z.infer<typeof ThreatData>;
+
+/** `alert.new`: an alert raised for analysts. */
+export const AlertData = z
+  .looseObject({
+    id: ShortText,
+    severity: ThreatLevel,
+    message: z.string().min(1).max(4096),
+    timestamp: Timestamp,
+    title: z.string().max(512).optional(),
+    description: z.string().max(16_384).optional(),
+    source: ShortText.optional(),
+    source_ip: IpAddress.optional(),
+    tags: z.array(z.string().min(1).max(128)).max(64).optional(),
+    threat_id: ShortText.optional(),
+  })
+  .meta({
+    id: 'AlertData',
+    title: 'alert.new data',
+    description: 'An alert raised for analysts.',
+    examples: [{ id: 'alert_123', severity: 'critical', message: 'High threat detected', timestamp: 1764115200.123 }],
+  });
+export type AlertData = z.infer<typeof AlertData>;
+
+/** `alert.acknowledged` / `alert.resolved`: a change in an alert's state. */
+export const AlertStateData = z
+  .looseObject({
+    /** The alert's id. */
+    id: ShortText,
+    by: ShortText,
+    timestamp: Timestamp,
+    note: z.string().max(4096).optional(),
+  })
+  .meta({
+    id: 'AlertStateData',
+    title: 'alert.acknowledged / alert.resolved data',
+    description: 'An alert was acknowledged or resolved by an analyst.',
+    examples: [{ id: 'alert_123', by: 'analyst1', timestamp: 1764115260.5, note: 'investigating' }],
+  });
+export type AlertStateData = z.infer<typeof AlertStateData>;
+
+/** `status.update`: the health of one component (latest value per `component`). */
+export const StatusData = z
+  .looseObject({
+    component: ShortText,
+    status: ComponentHealth,
+    state: z.string().max(256).optional(),
+    message: z.string().max(4096).optional(),
+    metrics: z.record(z.string().max(256), z.union([z.number(), z.string().max(4096), z.boolean()])).optional(),
+  })
+  .meta({
+    id: 'StatusData',
+    title: 'status.update data',
+    description: 'Health of one NetSentinel component; the gateway keeps the latest value per component.',
+    examples: [{ component: 'event_processor', status: 'healthy', metrics: { queue_depth: 3, kafka_connected: true } }],
+  });
+export type StatusData = z.infer<typeof StatusData>;
+
+/** `metrics.update`: numeric metrics of one component (latest value per `component`). */
+export const MetricsData = z
+  .looseObject({
+    component: ShortText,
+    metrics: z.record(z.string().max(256), z.number()),
+    timestamp: Timestamp,
+  })
+  .meta({
+    id: 'MetricsData',
+    title: 'metrics.update data',
+    description: 'Numeric metrics of one component; the gateway keeps the latest value per component.',
+    examples: [{ component: 'event_processor', metrics: { events_per_second: 412.5, p99_ms: 7.2 }, timestamp: 1764115200.2 }],
+  });
+export type MetricsData = z.infer<typeof MetricsData>;
+
+/** `event.raw`: an OpenCanary-style honeypot log event. */
+export const RawEventData = z
+  .looseObject({
+    logtype: z.int(),
+    src_host: IpAddress,
+    dst_host: IpAddress,
+    dst_port: Port,
+    timestamp: Timestamp,
+    src_port: Port.optional(),
+    node_id: ShortText.optional(),
+    logdata: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({
+    id: 'RawEventData',
+    title: 'event.raw data',
+    description: 'An OpenCanary-style honeypot event, as read from Kafka.',
+    examples: [
+      {
+        logtype: 4002,
+        src_host: '203.0.113.7',
+        dst_host: '10.0.0.5',
+        dst_port: 22,
+        src_port: 51234,
+        node_id: 'canary-1',
+        timestamp: 1764115200.05,
+        logdata: { USERNAME: 'root', PASSWORD: 'hunter2' },
+      },
+    ],
+  });
+export type RawEventData = z.infer<typeof RawEventData>;
+
+/** `correlation.new`: several events correlated into one pattern. */
+export const CorrelationData = z
+  .looseObject({
+    source_ip: IpAddress,
+    pattern: ShortText,
+    correlation_score: finiteNonNegative,
+    event_count: z.int().min(0),
+    timestamp: Timestamp,
+    correlation_id: ShortText.optional(),
+    event_types: z.array(z.string().max(128)).max(256).optional(),
+  })
+  .meta({
+    id: 'CorrelationData',
+    title: 'correlation.new data',
+    description: 'Events from one source correlated into a pattern (e.g. brute force, port scan).',
+    examples: [
+      { source_ip: '203.0.113.7', pattern: 'ssh_brute_force', correlation_score: 0.92, event_count: 57, timestamp: 1764115230.0 },
+    ],
+  });
+export type CorrelationData = z.infer<typeof CorrelationData>;
+
+/** `system.notice`: a gateway- or system-wide notice (e.g. shutdown). */
+export const SystemNoticeData = z
+  .looseObject({
+    level: z.enum(['info', 'warning', 'error']),
+    message: z.string().min(1).max(4096),
+    timestamp: Timestamp,
+    code: ShortText.optional(),
+  })
+  .meta({
+    id: 'SystemNoticeData',
+    title: 'system.notice data',
+    description: 'A system-wide notice, such as the gateway shutting down.',
+    examples: [{ level: 'warning', message: 'gateway shutting down', code: 'shutdown', timestamp: 1764115300.0 }],
+  });
+export type SystemNoticeData = z.infer<typeof SystemNoticeData>;
+
+/**
+ * Every event type the gateway accepts, with its payload schema. The channel of each type is derived
+ * from the channel registry (`channelForType`), never written twice.
+ */
+export const EVENT_TYPES = {
+  'threat.new': { data: ThreatData, description: 'A new threat was detected.' },
+  'alert.new': { data: AlertData, description: 'A new alert was raised.' },
+  'alert.acknowledged': { data: AlertStateData, description: 'An alert was acknowledged.' },
+  'alert.resolved': { data: AlertStateData, description: 'An alert was resolved.' },
+  'status.update': { data: StatusData, description: 'A component reported its health.' },
+  'metrics.update': { data: MetricsData, description: 'A component reported metrics.' },
+  'event.raw': { data: RawEventData, description: 'A raw honeypot event.' },
+  'correlation.new': { data: CorrelationData, description: 'A new correlation of events.' },
+  'system.notice': { data: SystemNoticeData, description: 'A system-wide notice.' },
+} as const;
+
+/** Names of all event types, e.g. `'threat.new'`. */
+export type EventType = keyof typeof EVENT_TYPES;
+/** The payload type of an event type. */
+export type EventData<T extends EventType> = z.infer<(typeof EVENT_TYPES)[T]['data']>;
+
+/** All event type names, in registry order. */
+export const EVENT_TYPE_NAMES = Object.keys(EVENT_TYPES) as EventType[];
+
+/** Zod schema of the event type names. */
+export const EventTypeName = z.enum(EVENT_TYPE_NAMES as [EventType, ...EventType[]]).meta({
+  id: 'EventType',
+  title: 'Event type',
+  description: 'Event type, `<domain>.<verb>`.',
+  examples: ['threat.new'],
+});
+
+/** True when `type` names a known event type. */
+export function isEventType(type: unknown): type is EventType {
+  return typeof type === 'string' && Object.hasOwn(EVENT_TYPES, type);
+}

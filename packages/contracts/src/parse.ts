@@ -1,0 +1,203 @@
+import type { z } from 'zod';
+import { isChannelName } from './channels.js';
+import { EventEnvelope } from './envelope.js';
+import { NsError, type ErrorCode, type ErrorIssue } from './errors.js';
+import { isEventType } from './events.js';
+import { MAX_BATCH_EVENTS, MAX_EVENT_DATA_BYTES } from './limits.js';
+import { CLIENT_MESSAGE_TYPES, ClientMessage } from './protocol.js';
+import { PublishEvent } from './publish.js';
+
+/** Result of a parse helper: a typed value, or an {@link NsError} naming the field. Never throws. */
+export type ParseResult<T> = { success: true; data: T } | { success: false; error: NsError; id?: string };
+
+const ok = <T>(data: T): ParseResult<T> => ({ success: true, data });
+
+/** Renders a path as `events[3].data.source_ip`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out === '' ? String(seg) : `.${String(seg)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/** Turns a ZodError into issues whose paths start at `prefix`. */
+export function issuesFromZod(error: z.ZodError, prefix: readonly PropertyKey[] = [], index?: number): ErrorIssue[] {
+  return error.issues.map((i) => {
+    const issue: ErrorIssue = { path: formatPath([...prefix, ...i.path]), code: i.code, message: i.message };
+    if (index !== undefined) issue.index = index;
+    return issue;
+  });
+}
+
+const summarize = (issues: readonly ErrorIssue[]): string => {
+  const first = issues[0];
+  if (first === undefined) return 'invalid input';
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more issue${issues.length > 2 ? 's' : ''})` : '';
+  return `${first.path}: ${first.message}${more}`;
+};
+
+const fail = <T>(code: ErrorCode, issues: ErrorIssue[], id?: string): ParseResult<T> => {
+  const error = new NsError(code, summarize(issues), { issues });
+  return id === undefined ? { success: false, error } : { success: false, error, id };
+};
+
+// `__proto__` (and `constructor.prototype`) keys are how JSON input pollutes prototypes once merged
+// into other objects; refuse them at the edge, as Fastify's secure-json-parse does for HTTP bodies.
+function rejectPollution(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new SyntaxError('forbidden key "__proto__"');
+  if (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype')) {
+    throw new SyntaxError('forbidden key "constructor.prototype"');
+  }
+  return value;
+}
+
+/** Parses JSON text, refusing prototype-pollution keys. */
+export function parseJson(text: string): ParseResult<unknown> {
+  try {
+    // The reviver costs ~3x; only pay it when a dangerous key could be present.
+    const risky = text.includes('__proto__') || text.includes('constructor');
+    return ok(risky ? JSON.parse(text, rejectPollution) : JSON.parse(text));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : 'invalid JSON';
+    return fail('invalid_json', [{ path: '(root)', code: 'invalid_json', message }]);
+  }
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Parses one inbound WebSocket text frame (or an already-decoded value) into a {@link ClientMessage}.
+ * Errors: `invalid_json`, `invalid_message`, `unknown_type`, `unknown_channel`; the request `id` is
+ * returned when it could be read, so the reply can echo it.
+ */
+export function parseClientMessage(input: unknown): ParseResult<ClientMessage> {
+  let value = input;
+  if (typeof input === 'string') {
+    const json = parseJson(input);
+    if (!json.success) return json;
+    value = json.data;
+  }
+  if (!isPlainObject(value)) {
+    return fail('invalid_message', [{ path: '(root)', code: 'invalid_type', message: 'message must be a JSON object' }]);
+  }
+  const id = typeof value.id === 'string' && value.id.length <= 128 ? value.id : undefined;
+  const type = value.type;
+  if (typeof type !== 'string') {
+    return fail('invalid_message', [{ path: 'type', code: 'invalid_type', message: 'type must be a string' }], id);
+  }
+  if (!(CLIENT_MESSAGE_TYPES as readonly string[]).includes(type)) {
+    const message = `unknown message type "${type.slice(0, 64)}"; expected one of ${CLIENT_MESSAGE_TYPES.join(', ')}`;
+    return fail('unknown_type', [{ path: 'type', code: 'unknown_type', message }], id);
+  }
+  if ((type === 'subscribe' || type === 'unsubscribe') && typeof value.channel === 'string' && !isChannelName(value.channel)) {
+    const message = `unknown channel "${value.channel.slice(0, 64)}"`;
+    return fail('unknown_channel', [{ path: 'channel', code: 'unknown_channel', message }], id);
+  }
+  const parsed = ClientMessage.safeParse(value);
+  if (!parsed.success) return fail('invalid_message', issuesFromZod(parsed.error), id);
+  return ok(parsed.data);
+}
+
+/** A validated publish request, normalised to a list. */
+export interface ParsedPublish {
+  events: PublishEvent[];
+  /** True when the body was the `{events: [...]}` form. */
+  batch: boolean;
+}
+
+// Byte length of a string's UTF-8 encoding without allocating (TextEncoder would copy).
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+function checkEvent(value: unknown, prefix: PropertyKey[], index: number | undefined, issues: ErrorIssue[]): PublishEvent | undefined {
+  const push = (path: PropertyKey[], code: string, message: string) => {
+    const issue: ErrorIssue = { path: formatPath([...prefix, ...path]), code, message };
+    if (index !== undefined) issue.index = index;
+    issues.push(issue);
+  };
+  if (!isPlainObject(value)) {
+    push([], 'invalid_type', 'event must be an object {type, data, id?}');
+    return undefined;
+  }
+  if (!isEventType(value.type)) {
+    push(['type'], 'unknown_type', typeof value.type === 'string' ? `unknown event type "${value.type.slice(0, 64)}"` : 'type must be a string');
+    return undefined;
+  }
+  const parsed = PublishEvent.safeParse(value);
+  if (!parsed.success) {
+    issues.push(...issuesFromZod(parsed.error, prefix, index));
+    return undefined;
+  }
+  const size = JSON.stringify(parsed.data.data);
+  if (size.length > MAX_EVENT_DATA_BYTES / 3 && utf8Length(size) > MAX_EVENT_DATA_BYTES) {
+    push(['data'], 'too_big', `data is larger than ${MAX_EVENT_DATA_BYTES} bytes`);
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/**
+ * Parses a `POST /v1/publish` body: one event or `{events: [...]}` (≤ 1000). Validates everything first;
+ * any invalid event fails the whole request with per-index issues.
+ */
+export function parsePublishRequest(body: unknown): ParseResult<ParsedPublish> {
+  if (isPlainObject(body) && 'events' in body) {
+    const extra = Object.keys(body).filter((k) => k !== 'events');
+    if (extra.length > 0) {
+      return fail('invalid_message', [{ path: extra[0] as string, code: 'unrecognized_keys', message: `unknown field "${extra[0]}"` }]);
+    }
+    const list = body.events;
+    if (!Array.isArray(list)) return fail('invalid_message', [{ path: 'events', code: 'invalid_type', message: 'events must be an array' }]);
+    if (list.length === 0) return fail('invalid_message', [{ path: 'events', code: 'too_small', message: 'events must not be empty' }]);
+    if (list.length > MAX_BATCH_EVENTS) {
+      return fail('message_too_large', [
+        { path: 'events', code: 'too_big', message: `a batch holds at most ${MAX_BATCH_EVENTS} events, got ${list.length}` },
+      ]);
+    }
+    const issues: ErrorIssue[] = [];
+    const events: PublishEvent[] = [];
+    list.forEach((v, i) => {
+      const e = checkEvent(v, ['events', i], i, issues);
+      if (e) events.push(e);
+    });
+    if (issues.length > 0) return fail(codeFor(issues), issues);
+    return ok({ events, batch: true });
+  }
+  const issues: ErrorIssue[] = [];
+  const event = checkEvent(body, [], undefined, issues);
+  if (event === undefined) return fail(codeFor(issues), issues);
+  return ok({ events: [event], batch: false });
+}
+
+function codeFor(issues: readonly ErrorIssue[]): ErrorCode {
+  if (issues.every((i) => i.code === 'unknown_type')) return 'unknown_type';
+  if (issues.some((i) => i.code === 'too_big' && i.path.endsWith('data'))) return 'message_too_large';
+  return 'invalid_message';
+}
+
+/** Parses one event as delivered (an envelope), e.g. in a client or a test. */
+export function parseEnvelope(input: unknown): ParseResult<EventEnvelope> {
+  let value = input;
+  if (typeof input === 'string') {
+    const json = parseJson(input);
+    if (!json.success) return json;
+    value = json.data;
+  }
+  const parsed = EventEnvelope.safeParse(value);
+  if (!parsed.success) return fail('invalid_message', issuesFromZod(parsed.error));
+  return ok(parsed.data);
+}

@@ -1,0 +1,205 @@
+import { z } from 'zod';
+import { Principal } from './auth.js';
+import { ChannelNameSchema, CHANNELS, type ChannelName } from './channels.js';
+import { EventEnvelope } from './envelope.js';
+import { ErrorCodeSchema } from './errors.js';
+import { PROTOCOL_VERSION } from './limits.js';
+import { Epoch, Timestamp } from './primitives.js';
+
+/** Request id chosen by the client and echoed in the reply. */
+const RequestId = z.string().min(1).max(128);
+
+/** Resume cursor: the last `{epoch, seq}` a client saw on a channel (seq 0 = nothing seen yet). */
+export const SinceCursor = z
+  .strictObject({
+    epoch: Epoch,
+    seq: z.int().min(0),
+  })
+  .meta({
+    id: 'SinceCursor',
+    title: 'Resume cursor',
+    description: 'The last epoch and seq a client saw on a channel.',
+    examples: [{ epoch: 'k3v9q1', seq: 41 }],
+  });
+export type SinceCursor = z.infer<typeof SinceCursor>;
+
+// ---------------------------------------------------------------------------------------------------
+// Client → server
+
+/** `auth`: authenticate (first frame, for browsers) or refresh the token before it expires. */
+export const AuthMessage = z
+  .strictObject({ type: z.literal('auth'), id: RequestId.optional(), token: z.string().min(1).max(16_384) })
+  .meta({ id: 'AuthMessage', title: 'auth', description: 'Authenticate or refresh the token.', examples: [{ type: 'auth', token: 'eyJhbGciOi…' }] });
+export type AuthMessage = z.infer<typeof AuthMessage>;
+
+function subscribeTo<C extends ChannelName>(channel: C) {
+  return z.strictObject({
+    type: z.literal('subscribe'),
+    id: RequestId.optional(),
+    channel: z.literal(channel),
+    filter: CHANNELS[channel].filter.optional(),
+    since: SinceCursor.optional(),
+  });
+}
+
+/** `subscribe`: join a channel, optionally with a typed filter and a resume cursor. */
+export const SubscribeMessage = z
+  .discriminatedUnion('channel', [
+    subscribeTo('threats'),
+    subscribeTo('alerts'),
+    subscribeTo('status'),
+    subscribeTo('metrics'),
+    subscribeTo('events'),
+    subscribeTo('correlations'),
+    subscribeTo('system'),
+  ])
+  .meta({
+    id: 'SubscribeMessage',
+    title: 'subscribe',
+    description: 'Join a channel; `filter` is typed per channel; `since` resumes after the given cursor.',
+    examples: [{ type: 'subscribe', id: 'r1', channel: 'threats', filter: { min_score: 7 }, since: { epoch: 'k3v9q1', seq: 41 } }],
+  });
+export type SubscribeMessage = z.infer<typeof SubscribeMessage>;
+
+/** `unsubscribe`: leave a channel. */
+export const UnsubscribeMessage = z
+  .strictObject({ type: z.literal('unsubscribe'), id: RequestId.optional(), channel: ChannelNameSchema })
+  .meta({ id: 'UnsubscribeMessage', title: 'unsubscribe', examples: [{ type: 'unsubscribe', channel: 'threats' }] });
+export type UnsubscribeMessage = z.infer<typeof UnsubscribeMessage>;
+
+/** `ping`: application-level keepalive (browsers cannot send protocol pings). */
+export const PingMessage = z
+  .strictObject({ type: z.literal('ping'), id: RequestId.optional() })
+  .meta({ id: 'PingMessage', title: 'ping', examples: [{ type: 'ping', id: 'p1' }] });
+export type PingMessage = z.infer<typeof PingMessage>;
+
+/** Every message a client may send. */
+export const ClientMessage = z
+  .discriminatedUnion('type', [AuthMessage, SubscribeMessage, UnsubscribeMessage, PingMessage])
+  .meta({ id: 'ClientMessage', title: 'Client message', description: 'Any client → server message.' });
+export type ClientMessage = z.infer<typeof ClientMessage>;
+export type ClientMessageType = ClientMessage['type'];
+export const CLIENT_MESSAGE_TYPES = ['auth', 'subscribe', 'unsubscribe', 'ping'] as const satisfies readonly ClientMessageType[];
+
+// ---------------------------------------------------------------------------------------------------
+// Server → client
+
+/** `welcome`: sent once when a connection opens. */
+export const WelcomeMessage = z
+  .strictObject({
+    type: z.literal('welcome'),
+    connection_id: z.string(),
+    protocol: z.literal(PROTOCOL_VERSION),
+    server_time: Timestamp,
+    heartbeat_s: z.number().positive(),
+    max_message_bytes: z.int().positive(),
+    channels: z.array(ChannelNameSchema),
+    principal: Principal.nullable(),
+  })
+  .meta({
+    id: 'WelcomeMessage',
+    title: 'welcome',
+    description: 'First message on every connection.',
+    examples: [
+      {
+        type: 'welcome',
+        connection_id: 'c_9f2k',
+        protocol: 1,
+        server_time: 1764115200.5,
+        heartbeat_s: 25,
+        max_message_bytes: 65536,
+        channels: ['threats', 'alerts', 'status', 'metrics', 'events', 'correlations', 'system'],
+        principal: null,
+      },
+    ],
+  });
+export type WelcomeMessage = z.infer<typeof WelcomeMessage>;
+
+/** `authenticated`: reply to `auth` (and to header/query credentials is implied by `welcome`). */
+export const AuthenticatedMessage = z
+  .strictObject({
+    type: z.literal('authenticated'),
+    id: RequestId.optional(),
+    principal: Principal,
+    /** Token expiry (Unix seconds), or null for tokens without `exp`. */
+    expires_at: Timestamp.nullable(),
+  })
+  .meta({ id: 'AuthenticatedMessage', title: 'authenticated' });
+export type AuthenticatedMessage = z.infer<typeof AuthenticatedMessage>;
+
+/** `subscribed`: the subscription is live; `replayed` events follow, then live ones. */
+export const SubscribedMessage = z
+  .strictObject({
+    type: z.literal('subscribed'),
+    id: RequestId.optional(),
+    channel: ChannelNameSchema,
+    epoch: Epoch,
+    /** The channel's seq at subscription time, after the replayed events. */
+    seq: z.int().min(0),
+    /** True when every event after `since` was replayed; false means the client should reload state. */
+    recovered: z.boolean(),
+    /** How many events follow as replay (history or latest-per-key snapshot). */
+    replayed: z.int().min(0),
+  })
+  .meta({
+    id: 'SubscribedMessage',
+    title: 'subscribed',
+    examples: [{ type: 'subscribed', id: 'r1', channel: 'threats', epoch: 'k3v9q1', seq: 44, recovered: true, replayed: 3 }],
+  });
+export type SubscribedMessage = z.infer<typeof SubscribedMessage>;
+
+/** `unsubscribed`: reply to `unsubscribe`. */
+export const UnsubscribedMessage = z
+  .strictObject({ type: z.literal('unsubscribed'), id: RequestId.optional(), channel: ChannelNameSchema })
+  .meta({ id: 'UnsubscribedMessage', title: 'unsubscribed' });
+export type UnsubscribedMessage = z.infer<typeof UnsubscribedMessage>;
+
+/** `pong`: reply to `ping`. */
+export const PongMessage = z
+  .strictObject({ type: z.literal('pong'), id: RequestId.optional(), server_time: Timestamp })
+  .meta({ id: 'PongMessage', title: 'pong' });
+export type PongMessage = z.infer<typeof PongMessage>;
+
+/** `error`: a request failed; `id` echoes the request's id when it had one. */
+export const ErrorMessage = z
+  .strictObject({
+    type: z.literal('error'),
+    id: RequestId.optional(),
+    code: ErrorCodeSchema,
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  })
+  .meta({
+    id: 'ErrorMessage',
+    title: 'error',
+    examples: [{ type: 'error', id: 'r1', code: 'forbidden', message: 'channel alerts requires read:alerts' }],
+  });
+export type ErrorMessage = z.infer<typeof ErrorMessage>;
+
+/** `auth_expiring`: about 30 s before the token expires; send a new `auth` to stay connected. */
+export const AuthExpiringMessage = z
+  .strictObject({ type: z.literal('auth_expiring'), expires_at: Timestamp })
+  .meta({ id: 'AuthExpiringMessage', title: 'auth_expiring' });
+export type AuthExpiringMessage = z.infer<typeof AuthExpiringMessage>;
+
+/** Every control (non-event) message the server sends. */
+export const ServerControlMessage = z
+  .discriminatedUnion('type', [
+    WelcomeMessage,
+    AuthenticatedMessage,
+    SubscribedMessage,
+    UnsubscribedMessage,
+    PongMessage,
+    ErrorMessage,
+    AuthExpiringMessage,
+  ])
+  .meta({ id: 'ServerControlMessage', title: 'Server control message' });
+export type ServerControlMessage = z.infer<typeof ServerControlMessage>;
+
+/** Everything the server sends: control messages and event envelopes. */
+export const ServerMessage = z.union([ServerControlMessage, EventEnvelope]).meta({
+  id: 'ServerMessage',
+  title: 'Server message',
+  description: 'Any server → client frame: a control message or an event envelope.',
+});
+export type ServerMessage = z.infer<typeof ServerMessage>;

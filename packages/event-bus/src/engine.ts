@@ -1,0 +1,85 @@
+import type { ChannelName, EventEnvelope, EventType, SinceCursor } from '@ns/contracts';
+
+/**
+ * An event the bus has validated and transformed, ready for the engine to sequence.
+ * The engine adds `seq` and `epoch` and builds the envelope.
+ */
+export interface PendingEvent {
+  id: string;
+  type: EventType;
+  channel: ChannelName;
+  /** Acceptance time, Unix seconds (float). */
+  ts: number;
+  data: Record<string, unknown>;
+  /** True when the publisher supplied `id`; only such ids are remembered for idempotency. */
+  idempotent: boolean;
+}
+
+/** What the engine assigned to one appended event. */
+export interface AppendResult {
+  id: string;
+  channel: ChannelName;
+  seq: number;
+  /** True when `id` was seen within the idempotency window: the original result, nothing delivered. */
+  duplicate: boolean;
+}
+
+/** One stored event as fanned out by the engine; `json` is its serialization when the engine has it. */
+export interface StoredEvent {
+  envelope: EventEnvelope;
+  json?: string;
+}
+
+/** The current position of a channel. */
+export interface ChannelHead {
+  epoch: string;
+  /** Last assigned seq (0 before the first event). */
+  seq: number;
+}
+
+/** Result of {@link Engine.readSince}. */
+export interface ReadSinceResult extends ChannelHead {
+  /**
+   * True when `since` had the current epoch and every later event is still retained (lossless
+   * channels), or the channel keeps latest-per-key values of the current epoch. False means the
+   * client must reload state; `events` then holds what is retained (ring) or the snapshot (latest).
+   */
+  recovered: boolean;
+  /** Events to replay, in seq order, all with seq ≤ `seq`. */
+  events: StoredEvent[];
+}
+
+/** A page of retained history. */
+export interface HistoryPage extends ChannelHead {
+  events: StoredEvent[];
+}
+
+/** Receives every stored event from the engine, per channel in seq order. */
+export type EngineListener = (event: StoredEvent) => void;
+
+/** Engine readiness, e.g. the Redis connection. */
+export type EngineState = 'ready' | 'down';
+
+/**
+ * The seam for scale-out: assigns `seq`, holds the `epoch`, stores history by each channel's delivery
+ * class, and fans events out to every bus attached to it (in this process or, for Redis, every
+ * process). `MemoryEngine` is the default.
+ */
+export interface Engine {
+  readonly name: string;
+  /** Sequence, store and fan out `events` (all or nothing). Rejects with `unavailable` when down. */
+  append(events: readonly PendingEvent[]): Promise<AppendResult[]>;
+  /** Events after `since` (or the snapshot/retained history when `since` is absent), atomically with the head. */
+  readSince(channel: ChannelName, since: SinceCursor | undefined): Promise<ReadSinceResult>;
+  /** Retained events with seq > `sinceSeq`, at most `limit`, oldest first. */
+  history(channel: ChannelName, options?: { sinceSeq?: number; limit?: number }): Promise<HistoryPage>;
+  /** Current epoch and seq of every channel. */
+  heads(): Promise<Record<ChannelName, ChannelHead>>;
+  /** Attach a listener for every stored event; returns its detach function. */
+  subscribe(listener: EngineListener): () => void;
+  /** Current readiness. */
+  readonly state: EngineState;
+  /** Observe readiness changes; returns its detach function. */
+  onStateChange(listener: (state: EngineState) => void): () => void;
+  close(): Promise<void>;
+}
