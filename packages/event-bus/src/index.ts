@@ -1,1 +1,26 @@
-export {};
+export { EventBus, type BatchHandler, type BusLogger, type EventBusOptions, type EventHandler, type SubscribeOptions } from './event-bus.js';
+export type { ResumedSubscription } from './resumed-subscription.js';
+export { BusEvent } from './bus-event.js';
+export { BusBroadcaster } from './bus-broadcaster.js';
+export { MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';
+export { compileFilter, type EventPredicate } from './filter-compiler.js';
+export { compileCidrs, parseIp, type ParsedIp } from './cidr-matcher.js';
+export { resolvePattern, type ResolvedPattern } from './event-pattern.js';
+export type { EventTransform } from './transform-chain.js';
+export type { MicroBatchOptions } from './micro-batcher.js';
+export { PUBLISH_LATENCY_BUCKETS, type BusMetricsSnapshot, type LatencyHistogram } from './bus-metrics.js';
+export { generateEventId, generateEpoch } from './event-id.js';
+export { HistoryRing } from './history-ring.js';
+export { LatestStore } from './latest-store.js';
+export { IdempotencyWindow, DEFAULT_MAX_IDEMPOTENCY_KEYS, type IdempotencyWindowOptions } from './idempotency-window.js';
+export type {
+  AppendResult,
+  ChannelHead,
+  Engine,
+  EngineListener,
+  EngineState,
+  HistoryPage,
+  PendingEvent,
+  ReadSinceResult,
+  StoredEvent,
+} from './engine.js';

@@ -1,0 +1,345 @@
+import {
+  CHANNEL_NAMES,
+  NsError,
+  channelForType,
+  isChannelName,
+  type ChannelName,
+  type EventType,
+  type PublishEvent,
+  type PublishEventOf,
+  type PublishResult,
+  type SinceCursor,
+} from '@ns/contracts';
+import { BusEvent } from './bus-event.js';
+import { BusMetrics, type BusMetricsSnapshot } from './bus-metrics.js';
+import type { AppendResult, ChannelHead, Engine, PendingEvent, StoredEvent } from './engine.js';
+import { generateEventId } from './event-id.js';
+import { resolvePattern } from './event-pattern.js';
+import { compileFilter, type EventPredicate } from './filter-compiler.js';
+import { MemoryEngine } from './memory-engine.js';
+import type { MicroBatchOptions } from './micro-batcher.js';
+import { PatternRouter } from './pattern-router.js';
+import { validatePublishBatch, validatePublishEvent } from './publish-validation.js';
+import { ResumeSubscription, type ResumedSubscription } from './resumed-subscription.js';
+import { BatchSubscription, HandlerSubscription, type DeliveryReporter, type Subscription } from './subscription.js';
+import { TransformChain, type EventTransform } from './transform-chain.js';
+
+/** The logger the bus reports handler failures to (pino-compatible). */
+export interface BusLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Options of {@link EventBus}. */
+export interface EventBusOptions {
+  /** Sequencing, history and fan-out; default a new {@link MemoryEngine}, closed with the bus. */
+  engine?: Engine;
+  logger?: BusLogger;
+  /** Clock for `ts`, Unix seconds (float); default `Date.now() / 1000`. */
+  now?: () => number;
+}
+
+/** A handler of single events. Its return value is ignored; a rejected promise is counted and logged. */
+export type EventHandler = (event: BusEvent) => unknown;
+/** A handler of micro-batches. */
+export type BatchHandler = (events: BusEvent[]) => unknown;
+
+/** Options of {@link EventBus.subscribe}. */
+export interface SubscribeOptions {
+  /**
+   * The channel's typed filter (DESIGN §5; the pattern must then lie within one channel) or a
+   * predicate `(envelope) => boolean`. Compiled once, at subscribe time.
+   */
+  filter?: unknown;
+  /** Opt into micro-batches: the handler then receives `BusEvent[]`. */
+  batch?: MicroBatchOptions;
+}
+
+/** Position of the last event this bus dispatched per channel, to discard repeats from the engine feed. */
+interface LastSeen {
+  epoch: string;
+  seq: number;
+}
+
+/**
+ * The in-process backbone between publishers and the WebSocket fan-out: validates and transforms
+ * published events, has the {@link Engine} sequence, store and fan them out, and routes every event
+ * the engine delivers to matching subscriptions (by type, wildcard or channel; filtered; one by one
+ * or micro-batched). Handlers never disturb publishers or each other.
+ */
+export class EventBus {
+  readonly engine: Engine;
+  readonly #ownsEngine: boolean;
+  readonly #logger: BusLogger | undefined;
+  readonly #now: () => number;
+  readonly #router = new PatternRouter<Subscription>();
+  readonly #subscriptions = new Set<Subscription>();
+  readonly #transforms = new TransformChain();
+  readonly #metrics = new BusMetrics();
+  readonly #lastSeen: Record<ChannelName, LastSeen>;
+  readonly #detachEngine: () => void;
+  readonly #reporter: DeliveryReporter;
+  #closed = false;
+
+  constructor(options: EventBusOptions = {}) {
+    this.engine = options.engine ?? new MemoryEngine();
+    this.#ownsEngine = options.engine === undefined;
+    this.#logger = options.logger;
+    this.#now = options.now ?? (() => Date.now() / 1000);
+    this.#lastSeen = Object.fromEntries(CHANNEL_NAMES.map((c) => [c, { epoch: '', seq: 0 }])) as Record<ChannelName, LastSeen>;
+    const metrics = this.#metrics;
+    const logger = this.#logger;
+    this.#reporter = {
+      delivered: (channel, count) => {
+        metrics.delivered[channel] += count;
+      },
+      dropped: (channel, count) => {
+        metrics.dropped[channel] += count;
+      },
+      failed: (channel, err, pattern) => {
+        metrics.handlerErrors[channel]++;
+        logger?.error({ err, channel, pattern }, 'event handler failed');
+      },
+    };
+    this.#detachEngine = this.engine.subscribe((event) => this.#dispatch(event));
+  }
+
+  /**
+   * Validates `event` with `@ns/contracts` (`NsError` `invalid_message` / `unknown_type` naming the
+   * field), applies the transforms once, appends it through the engine and resolves with
+   * `{id, channel, seq}`. A repeated publisher id within the idempotency window resolves with the
+   * original result and is not delivered again. Engine down → `NsError('unavailable')`.
+   */
+  async publish<T extends EventType>(event: PublishEventOf<T> | PublishEvent): Promise<PublishResult> {
+    const started = performance.now();
+    const pending = this.#prepare([validatePublishEvent(event)]);
+    const [result] = await this.#append(pending);
+    this.#metrics.observeLatency((performance.now() - started) / 1000);
+    return result as PublishResult;
+  }
+
+  /**
+   * Publishes up to 1000 events atomically: all are validated (and transformed) first — any invalid
+   * one rejects the whole batch with per-index issues and nothing is published — then appended in
+   * one engine call. Results are in input order.
+   */
+  async publishBatch(events: readonly (PublishEventOf<EventType> | PublishEvent)[]): Promise<PublishResult[]> {
+    const started = performance.now();
+    const valid = validatePublishBatch(events);
+    if (valid.length === 0) return [];
+    const results = await this.#append(this.#prepare(valid));
+    this.#metrics.observeLatency((performance.now() - started) / 1000);
+    return results;
+  }
+
+  /**
+   * Calls `handler` for every event matching `pattern`: an exact type (`threat.new`), a wildcard
+   * (`threat.*`, `*`) or a channel (`threats`), optionally filtered. Returns the unsubscribe function.
+   * Handlers run synchronously in seq order; a returned promise is not awaited, and a throw or
+   * rejection is counted in `handlerErrors` and logged, never thrown into publishers.
+   */
+  subscribe(pattern: string, handler: BatchHandler, options: SubscribeOptions & { batch: MicroBatchOptions }): () => void;
+  subscribe(pattern: string, handler: EventHandler, options?: SubscribeOptions & { batch?: undefined }): () => void;
+  subscribe(pattern: string, handler: EventHandler | BatchHandler, options: SubscribeOptions = {}): () => void {
+    this.#assertOpen();
+    if (typeof handler !== 'function') throw new NsError('invalid_message', 'handler must be a function');
+    const resolved = resolvePattern(pattern);
+    const filter = this.#compile(resolved.channel, options.filter);
+    const subscription: Subscription =
+      options.batch === undefined
+        ? new HandlerSubscription(pattern, filter, handler as EventHandler, this.#reporter)
+        : new BatchSubscription(pattern, filter, options.batch, handler as BatchHandler, this.#reporter);
+    return this.#register(resolved.types, subscription);
+  }
+
+  /**
+   * Replay/live handover for one subscriber of one channel. Registers the live handler first
+   * (buffering), then reads `engine.readSince(channel, since)`, and returns a paused subscription:
+   * `replay` holds the (filtered) history or snapshot; `start()` delivers the buffered live events
+   * with seq > `seq` (filtered, in order, deduplicated) synchronously, then goes live. Across replay →
+   * live the handler sees seq strictly increasing, with no gap and no duplicate.
+   */
+  async resume(
+    channel: ChannelName,
+    options: { since?: SinceCursor; filter?: unknown },
+    handler: (event: BusEvent) => void,
+  ): Promise<ResumedSubscription> {
+    this.#assertOpen();
+    if (!isChannelName(channel)) throw new NsError('unknown_channel', `unknown channel "${String(channel).slice(0, 64)}"`);
+    if (typeof handler !== 'function') throw new NsError('invalid_message', 'handler must be a function');
+    const filter = this.#compile(channel, options.filter);
+    const live = new ResumeSubscription(channel, filter, handler, this.#reporter);
+    const remove = this.#register(resolvePattern(channel).types, live);
+    let read;
+    try {
+      read = await this.engine.readSince(channel, options.since);
+    } catch (err) {
+      remove();
+      throw this.#engineError(err);
+    }
+    live.setCursor(read.epoch, read.seq);
+    const replay: BusEvent[] = [];
+    for (const stored of read.events) {
+      const event = toBusEvent(stored);
+      if (filter === undefined || this.#passes(filter, event, channel)) replay.push(event);
+    }
+    return {
+      channel,
+      epoch: read.epoch,
+      seq: read.seq,
+      recovered: read.recovered,
+      replay,
+      start: () => live.start(),
+      unsubscribe: remove,
+    };
+  }
+
+  /** Retained events of `channel` (see `Engine.history`), as bus events sharing their JSON. */
+  async history(
+    channel: ChannelName,
+    options: { sinceSeq?: number; limit?: number } = {},
+  ): Promise<{ epoch: string; seq: number; events: BusEvent[] }> {
+    if (!isChannelName(channel)) throw new NsError('unknown_channel', `unknown channel "${String(channel).slice(0, 64)}"`);
+    try {
+      const page = await this.engine.history(channel, options);
+      return { epoch: page.epoch, seq: page.seq, events: page.events.map(toBusEvent) };
+    } catch (err) {
+      throw this.#engineError(err);
+    }
+  }
+
+  /** Current epoch and seq of every channel. */
+  async heads(): Promise<Record<ChannelName, ChannelHead>> {
+    try {
+      return await this.engine.heads();
+    } catch (err) {
+      throw this.#engineError(err);
+    }
+  }
+
+  /**
+   * Adds a pure transform for events matching `pattern`, run in registration order, once per event
+   * before it is sequenced. Returns its removal function.
+   */
+  use(pattern: string, transform: EventTransform): () => void {
+    return this.#transforms.use(pattern, transform);
+  }
+
+  /** A copy of the bus's counters and publish-latency histogram. */
+  metrics(): BusMetricsSnapshot {
+    return this.#metrics.snapshot();
+  }
+
+  /**
+   * Detaches from the engine, flushes pending micro-batches and ends every subscription; later
+   * publishes reject with `unavailable`. Closes the engine only when the bus created it.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#detachEngine();
+    for (const s of this.#subscriptions) s.close(true);
+    this.#subscriptions.clear();
+    this.#router.clear();
+    if (this.#ownsEngine) await this.engine.close();
+  }
+
+  #register(types: readonly EventType[], subscription: Subscription): () => void {
+    const unroute = this.#router.add(types, subscription);
+    this.#subscriptions.add(subscription);
+    return () => {
+      unroute();
+      this.#subscriptions.delete(subscription);
+      subscription.close(false);
+    };
+  }
+
+  #compile(channel: ChannelName | undefined, filter: unknown): EventPredicate | undefined {
+    if (filter === undefined) return undefined;
+    if (typeof filter === 'function') return filter as EventPredicate;
+    if (channel === undefined) {
+      throw new NsError('invalid_message', 'filter: a typed filter needs a pattern within one channel; use a predicate', {
+        issues: [{ path: 'filter', code: 'invalid_pattern', message: 'typed filters apply to one channel' }],
+      });
+    }
+    return compileFilter(channel, filter);
+  }
+
+  #prepare(events: readonly PublishEvent[]): PendingEvent[] {
+    const ts = this.#now();
+    return events.map((e) => {
+      const id = e.id ?? generateEventId();
+      const data = e.data as Record<string, unknown>;
+      return {
+        id,
+        type: e.type,
+        channel: channelForType(e.type),
+        ts,
+        data: this.#transforms.isEmptyFor(e.type) ? data : this.#transforms.apply(e.type, id, data),
+        idempotent: e.id !== undefined,
+      };
+    });
+  }
+
+  async #append(pending: PendingEvent[]): Promise<PublishResult[]> {
+    this.#assertOpen();
+    if (this.engine.state !== 'ready') throw new NsError('unavailable', `engine ${this.engine.name} is down`);
+    let appended: AppendResult[];
+    try {
+      appended = await this.engine.append(pending);
+    } catch (err) {
+      throw this.#engineError(err);
+    }
+    return appended.map((r, i) => {
+      if (r.duplicate) this.#metrics.duplicates++;
+      else this.#metrics.countPublished((pending[i] as PendingEvent).type, r.channel);
+      return { id: r.id, channel: r.channel, seq: r.seq };
+    });
+  }
+
+  #dispatch(stored: StoredEvent): void {
+    const event = toBusEvent(stored);
+    const { channel, seq, epoch } = event.envelope;
+    const last = this.#lastSeen[channel];
+    // Engines deliver each channel in seq order; a seq at or before the last one is a repeat.
+    if (last.epoch === epoch && seq <= last.seq) {
+      this.#metrics.dropped[channel]++;
+      return;
+    }
+    last.epoch = epoch;
+    last.seq = seq;
+    for (const subscription of this.#router.get(event.type)) {
+      if (!subscription.active) continue;
+      const filter = subscription.filter;
+      if (filter !== undefined && !this.#passes(filter, event, channel, subscription.pattern)) continue;
+      subscription.deliver(event);
+    }
+  }
+
+  /** Applies a filter; a throwing predicate counts as a handler error and rejects the event. */
+  #passes(filter: EventPredicate, event: BusEvent, channel: ChannelName, pattern: string = channel): boolean {
+    let pass: boolean;
+    try {
+      pass = filter(event.envelope);
+    } catch (err) {
+      this.#reporter.failed(channel, err, pattern);
+      return false;
+    }
+    if (!pass) this.#metrics.filteredOut[channel]++;
+    return pass;
+  }
+
+  #engineError(err: unknown): NsError {
+    if (err instanceof NsError) return err;
+    const reason = err instanceof Error ? err.message : String(err);
+    return new NsError('unavailable', `engine ${this.engine.name} failed: ${reason}`, { cause: err });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new NsError('unavailable', 'event bus is closed');
+  }
+}
+
+function toBusEvent(stored: StoredEvent): BusEvent {
+  return stored instanceof BusEvent ? stored : new BusEvent(stored.envelope, stored.json);
+}
