@@ -1,0 +1,2 @@
+export { engineContract } from './engine-contract.js';
+export { sampleEvents, samplePending, SAMPLE_TS } from './sample-events.js';
