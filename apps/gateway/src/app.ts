@@ -1,0 +1,77 @@
+import rateLimit from '@fastify/rate-limit';
+import { NsError } from '@ns/contracts';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from './config.js';
+import type { HttpAuth } from './http-auth.js';
+import { registerErrorHandling } from './http-errors.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { ManagerStatsView, PublishingBus } from './ports.js';
+import { registerChannelRoutes } from './routes/channels.js';
+import { registerConsole } from './routes/console.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerMetricsRoute } from './routes/metrics.js';
+import { registerPublishRoute } from './routes/publish.js';
+import { registerSchemaRoutes } from './routes/schemas.js';
+import { registerSecurityHeaders } from './security-headers.js';
+
+/**
+ * Largest `POST /v1/publish` body. A full batch of 1000 typical events (~300 B each) is ~0.3 MB; 4 MiB
+ * leaves room for rich payloads while bounding what one request can make the process buffer.
+ */
+export const MAX_PUBLISH_BODY_BYTES = 4 * 1024 * 1024;
+
+/** What the HTTP app is built from. */
+export interface AppOptions {
+  config: GatewayConfig;
+  bus: PublishingBus;
+  lifecycle: Lifecycle;
+  metrics: GatewayMetrics;
+  auth: HttpAuth;
+  logger: Logger;
+  manager?: { stats(): ManagerStatsView };
+  publicDir: string;
+  schemasDir: string | null;
+}
+
+/**
+ * The gateway's HTTP API (DESIGN §7) on Fastify, logging through the process's pino logger. The
+ * returned instance is not listening yet; its `server` is where the /ws endpoint attaches.
+ */
+export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: o.logger,
+    bodyLimit: MAX_PUBLISH_BODY_BYTES,
+    trustProxy: o.config.trustProxy,
+    // Per-request info logs would dominate at publish rates; completions are logged at debug below.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+    // Default (`idle`) closes idle keep-alive sockets on close so shutdown is not held by them.
+    forceCloseConnections: 'idle',
+  }) as unknown as FastifyInstance;
+
+  // Only JSON bodies: Fastify's default text/plain parser would let a cross-site "simple" form post
+  // reach the handlers (CSRF); without it such requests get 415.
+  app.removeContentTypeParser('text/plain');
+  registerErrorHandling(app);
+  registerSecurityHeaders(app);
+  app.addHook('onResponse', async (req, reply) => {
+    const level = reply.statusCode >= 500 ? 'warn' : 'debug';
+    req.log[level]({ req, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
+  });
+
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => new NsError('rate_limited', `too many requests; retry in ${ctx.after}`),
+  });
+
+  registerHealthRoutes(app, o.lifecycle, o.bus.engine.name);
+  registerMetricsRoute(app, o.metrics);
+  registerPublishRoute(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, metrics: o.metrics, ratePerSecond: o.config.publishRate });
+  const channelOptions = o.manager === undefined ? { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle } : { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, manager: o.manager };
+  registerChannelRoutes(app, channelOptions);
+  await registerConsole(app, o.publicDir);
+  await registerSchemaRoutes(app, o.schemasDir);
+  return app;
+}

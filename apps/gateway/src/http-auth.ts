@@ -1,0 +1,133 @@
+import { CHANNELS, hasPermission, NsError, type ChannelName, type Principal } from '@ns/contracts';
+import type { FastifyRequest } from 'fastify';
+import type { ApiKeyRing } from './api-keys.js';
+import type { AuthConfig } from './config.js';
+import { isLoopbackAddress } from './loopback.js';
+import type { TokenVerifier } from './ports.js';
+
+/** Options of {@link HttpAuth}. */
+export interface HttpAuthOptions {
+  mode: AuthConfig['mode'];
+  keys: ApiKeyRing;
+  /** Verifies JWTs; `null` when no key material is configured. */
+  verifier: TokenVerifier | null;
+  allowAnonymous: boolean;
+  /** Whether a trusted proxy's X-Forwarded-For decides `request.ip`. */
+  trustProxy: boolean;
+  /** Browser origins allowed to call the API (CSRF guard); read per request, known after listen. */
+  allowedOrigins: () => readonly string[] | '*';
+  /** Counts a rejected credential (the `ns_auth_failures_total` series). */
+  onFailure?: (reason: 'missing' | 'invalid' | 'forbidden' | 'origin') => void;
+}
+
+const bearer = (req: FastifyRequest): string | undefined => {
+  const h = req.headers.authorization;
+  if (typeof h !== 'string') return undefined;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  return m?.[1];
+};
+
+/**
+ * Authorization of the HTTP API (DESIGN §6): publishers present an API key (constant-time match) or a
+ * JWT with `write:events`; without configured keys only loopback clients may publish. History is
+ * authorized like a WebSocket subscription to the channel.
+ */
+export class HttpAuth {
+  readonly #o: HttpAuthOptions;
+
+  constructor(options: HttpAuthOptions) {
+    this.#o = options;
+  }
+
+  /** Where publishing is allowed from, in words, for the start banner. */
+  describePublishing(): string {
+    const { keys, mode, verifier } = this.#o;
+    const jwt = verifier === null ? '' : ' or a JWT with write:events';
+    if (keys.size > 0) return `API key required (${keys.size} configured)${jwt}`;
+    if (mode === 'none') return 'open to every client (NS_AUTH=none)';
+    return `loopback clients only (no NS_PUBLISH_KEYS)${jwt === '' ? '' : `; others need${jwt.slice(3)}`}`;
+  }
+
+  /** Resolves when `req` may publish; rejects with NsError `unauthorized` / `forbidden`. */
+  async authorizePublish(req: FastifyRequest): Promise<void> {
+    this.#checkOrigin(req);
+    const token = bearer(req);
+    const { keys, mode, verifier } = this.#o;
+    if (token !== undefined) {
+      if (keys.matches(token)) return;
+      if (verifier !== null) {
+        const principal = await this.#verify(token);
+        if (hasPermission(principal, 'write:events')) return;
+        this.#fail('forbidden');
+        throw new NsError('forbidden', 'publishing requires the write:events permission');
+      }
+    }
+    if (keys.size === 0 && (mode === 'none' || this.#fromLoopback(req))) return;
+    this.#fail(token === undefined ? 'missing' : 'invalid');
+    throw new NsError(
+      'unauthorized',
+      token === undefined
+        ? keys.size > 0 || verifier !== null
+          ? 'publishing requires Authorization: Bearer <api key or JWT with write:events>'
+          : 'publishing without NS_PUBLISH_KEYS is allowed from loopback only'
+        : 'invalid API key or token',
+    );
+  }
+
+  /** Resolves when `req` may read `channel`'s history (as a subscription would); else rejects. */
+  async authorizeRead(req: FastifyRequest, channel: ChannelName): Promise<void> {
+    this.#checkOrigin(req);
+    const { mode, verifier, allowAnonymous } = this.#o;
+    if (mode === 'none' || mode === 'local') return;
+    const permission = CHANNELS[channel].readPermission;
+    const token = bearer(req);
+    let principal: Principal | null = null;
+    if (token !== undefined && verifier !== null) principal = await this.#verify(token);
+    if (permission === null) {
+      if (principal !== null || allowAnonymous) return;
+      this.#fail('missing');
+      throw new NsError('unauthorized', `channel ${channel} requires a token (anonymous access is disabled)`);
+    }
+    if (principal === null) {
+      this.#fail('missing');
+      throw new NsError('unauthorized', `channel ${channel} requires a token with ${permission}`);
+    }
+    if (!hasPermission(principal, permission)) {
+      this.#fail('forbidden');
+      throw new NsError('forbidden', `channel ${channel} requires ${permission}`);
+    }
+  }
+
+  async #verify(token: string): Promise<Principal> {
+    try {
+      return (await (this.#o.verifier as TokenVerifier).verify(token)).principal;
+    } catch (err) {
+      this.#fail('invalid');
+      if (err instanceof NsError && (err.code === 'token_expired' || err.code === 'unauthorized')) throw err;
+      throw new NsError('unauthorized', 'invalid token', { cause: err });
+    }
+  }
+
+  // A browser page on another origin must not be able to drive the API with the user's network
+  // position (loopback publishing); non-browser clients send no Origin and pass.
+  #checkOrigin(req: FastifyRequest): void {
+    const origin = req.headers.origin;
+    if (origin === undefined) return;
+    const allowed = this.#o.allowedOrigins();
+    if (allowed === '*' || allowed.includes(origin)) return;
+    this.#fail('origin');
+    throw new NsError('forbidden', `origin ${origin.slice(0, 100)} is not allowed (NS_ALLOWED_ORIGINS)`);
+  }
+
+  // Behind a reverse proxy on the same host every request arrives from loopback; a forwarded request
+  // only counts as local when a trusted proxy says the original client was.
+  #fromLoopback(req: FastifyRequest): boolean {
+    const forwarded = req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined;
+    if (!forwarded) return isLoopbackAddress(req.socket.remoteAddress);
+    return this.#o.trustProxy && isLoopbackAddress(req.ip);
+  }
+
+  #fail(reason: 'missing' | 'invalid' | 'forbidden' | 'origin'): void {
+    this.#o.onFailure?.(reason);
+  }
+}

@@ -1,0 +1,43 @@
+import { pino, type Logger } from 'pino';
+import type { LogLevel } from './config.js';
+import { redactUrl } from './redact.js';
+
+/** Header paths never written to logs. */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  'headers.cookie',
+];
+
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  ip?: string;
+  socket?: { remoteAddress?: string };
+}
+
+/**
+ * The process logger: JSON lines on stdout (pino), shared by Fastify and the WebSocket layers.
+ * Authorization headers, cookies and `?token=` are redacted wherever a request is logged.
+ */
+export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'ns-gateway', pid: process.pid },
+      redact: { paths: REDACT, censor: '[redacted]' },
+      serializers: {
+        req: (req: LoggedRequest) => ({
+          method: req.method,
+          url: req.url === undefined ? undefined : redactUrl(req.url),
+          ip: req.ip ?? req.socket?.remoteAddress,
+        }),
+        url: (url: unknown) => (typeof url === 'string' ? redactUrl(url) : url),
+        err: pino.stdSerializers.err,
+      },
+    },
+    destination as pino.DestinationStream | undefined,
+  );
+}

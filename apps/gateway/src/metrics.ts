@@ -1,0 +1,192 @@
+import { CHANNEL_NAMES, channelForType, isEventType, type ChannelName } from '@ns/contracts';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import type { Lifecycle } from './lifecycle.js';
+import type { EndpointStatsView, ManagerStatsView, PublishingBus } from './ports.js';
+import { histogramSamples, registerSnapshotMetric, type Sample } from './snapshot-metric.js';
+
+/** What the metrics read at scrape time. */
+export interface MetricsSources {
+  bus: PublishingBus;
+  lifecycle: Lifecycle;
+  manager?: { stats(): ManagerStatsView };
+  endpoint?: { stats(): EndpointStatsView };
+}
+
+/** Reasons an HTTP request's credentials were refused. */
+export type HttpAuthFailure = 'missing' | 'invalid' | 'forbidden' | 'origin';
+
+const perChannel = (read: (c: ChannelName) => number): Sample[] =>
+  CHANNEL_NAMES.map((channel) => ({ labels: { channel }, value: read(channel) }));
+
+/**
+ * The gateway's Prometheus registry: default process metrics (CPU, memory, event-loop lag as
+ * `nodejs_eventloop_lag_seconds`), plus `ns_*` series read from the bus, the WebSocket manager and the
+ * /ws endpoint at scrape time. One registry per gateway, so several gateways in one process (tests)
+ * never share series.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  /** End-to-end `POST /v1/publish` handling time, by HTTP status. */
+  readonly httpPublishDuration: Histogram<'status'>;
+  readonly #sources: MetricsSources;
+  readonly #httpAuthFailures: Record<HttpAuthFailure, number> = { missing: 0, invalid: 0, forbidden: 0, origin: 0 };
+
+  constructor(sources: MetricsSources) {
+    this.#sources = sources;
+    const r = this.registry;
+    collectDefaultMetrics({ register: r });
+    this.httpPublishDuration = new Histogram({
+      name: 'ns_http_publish_duration_seconds',
+      help: 'Time to handle POST /v1/publish (auth, validation, engine acknowledgement), by status.',
+      labelNames: ['status'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [r],
+    });
+
+    const bus = () => sources.bus.metrics();
+    const manager = () => sources.manager?.stats();
+    const endpoint = () => this.#sources.endpoint?.stats();
+
+    registerSnapshotMetric(r, {
+      name: 'ns_ws_connections',
+      help: 'Open WebSocket connections.',
+      type: 'gauge',
+      read: () => [{ value: manager()?.connections ?? 0 }],
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_ws_subscriptions',
+      help: 'Active subscriptions per channel.',
+      type: 'gauge',
+      read: () => {
+        const s = manager()?.subscriptions ?? {};
+        return perChannel((c) => s[c] ?? 0);
+      },
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_events_published_total',
+      help: 'Events accepted by the bus (idempotent repeats excluded), by channel and type.',
+      type: 'counter',
+      read: () =>
+        Object.entries(bus().published)
+          .filter(([type]) => isEventType(type))
+          .map(([type, value]) => ({ labels: { channel: channelForType(type as never), type }, value })),
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_events_delivered_total',
+      help: 'Event frames written to WebSocket clients, per channel.',
+      type: 'counter',
+      read: () => {
+        const d = manager()?.delivered ?? {};
+        return perChannel((c) => d[c] ?? 0);
+      },
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_events_dropped_total',
+      help: 'Events not delivered: replaced latest-per-key values and ephemeral events under backpressure, discarded bus deliveries.',
+      type: 'counter',
+      read: () => {
+        const d = manager()?.dropped ?? {};
+        const b = bus().dropped;
+        return perChannel((c) => (d[c] ?? 0) + (b[c] ?? 0));
+      },
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_events_filtered_total',
+      help: 'Events a subscription filter did not select, per channel.',
+      type: 'counter',
+      read: () => {
+        const f = bus().filteredOut;
+        return perChannel((c) => f[c] ?? 0);
+      },
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_publish_duplicates_total',
+      help: 'Publishes of an id seen within the idempotency window (answered, not re-delivered).',
+      type: 'counter',
+      read: () => [{ value: bus().duplicates }],
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_handler_errors_total',
+      help: 'Subscription handlers that threw, per channel.',
+      type: 'counter',
+      read: () => {
+        const e = bus().handlerErrors;
+        return perChannel((c) => e[c] ?? 0);
+      },
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_slow_consumer_closes_total',
+      help: 'Connections closed with 4008 because they could not keep up with a lossless channel.',
+      type: 'counter',
+      read: () => [{ value: manager()?.slowConsumerCloses ?? 0 }],
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_heartbeat_terminations_total',
+      help: 'Connections terminated for not answering heartbeat pings.',
+      type: 'counter',
+      read: () => [{ value: manager()?.heartbeatTerminations ?? 0 }],
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_auth_failures_total',
+      help: 'Refused credentials: WebSocket (bad/expired tokens) and HTTP (missing, invalid, forbidden, bad origin).',
+      type: 'counter',
+      read: () => [
+        { labels: { transport: 'ws', reason: 'invalid' }, value: endpoint()?.authFailures ?? 0 },
+        ...Object.entries(this.#httpAuthFailures).map(([reason, value]) => ({ labels: { transport: 'http', reason }, value })),
+      ],
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_ws_rejected_upgrades_total',
+      help: 'WebSocket upgrades refused before the handshake, by reason.',
+      type: 'counter',
+      read: () => Object.entries(endpoint()?.rejectedUpgrades ?? {}).map(([reason, value]) => ({ labels: { reason }, value })),
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_ws_rate_limited_messages_total',
+      help: 'Inbound WebSocket messages refused by the per-connection rate limit.',
+      type: 'counter',
+      read: () => [{ value: endpoint()?.rateLimitedMessages ?? 0 }],
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_publish_latency_seconds',
+      help: 'Time from publish to the engine acknowledging the event (sequenced and stored), per call.',
+      type: 'histogram',
+      read: () => histogramSamples('ns_publish_latency_seconds', bus().publishLatency),
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_channel_seq',
+      help: 'Last assigned sequence number per channel.',
+      type: 'gauge',
+      read: async () => {
+        if (!sources.lifecycle.engineReady) return [];
+        const heads = await sources.bus.heads();
+        return perChannel((c) => heads[c]?.seq ?? 0);
+      },
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_ready',
+      help: '1 when the gateway is ready (engine connected, not draining).',
+      type: 'gauge',
+      read: () => [{ value: sources.lifecycle.ready ? 1 : 0 }],
+    });
+  }
+
+  /** Reads the /ws endpoint's counters from now on (it is attached after the HTTP app exists). */
+  attachEndpoint(endpoint: { stats(): EndpointStatsView }): void {
+    this.#sources.endpoint = endpoint;
+  }
+
+  /** Counts one refused HTTP credential. */
+  countHttpAuthFailure(reason: HttpAuthFailure): void {
+    this.#httpAuthFailures[reason]++;
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The Prometheus text exposition. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,43 @@
+import { NsError, parsePublishRequest, type PublishResponse } from '@ns/contracts';
+import type { FastifyInstance } from 'fastify';
+import type { HttpAuth } from '../http-auth.js';
+import type { Lifecycle } from '../lifecycle.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { PublishingBus } from '../ports.js';
+
+/** Options of {@link registerPublishRoute}. */
+export interface PublishRouteOptions {
+  bus: PublishingBus;
+  auth: HttpAuth;
+  lifecycle: Lifecycle;
+  metrics: GatewayMetrics;
+  /** Requests per client per second before 429. */
+  ratePerSecond: number;
+}
+
+/**
+ * `POST /v1/publish` (DESIGN §7): one event `{type, data, id?}` or `{events: [...]}` (≤ 1000). Order of
+ * checks: draining (503) → credentials (401/403) → validation of every event (400/413, nothing
+ * published) → one atomic `publishBatch` (503 when the engine is down) → 202 `{results}`.
+ */
+export function registerPublishRoute(app: FastifyInstance, o: PublishRouteOptions): void {
+  app.post(
+    '/v1/publish',
+    {
+      config: { rateLimit: { max: o.ratePerSecond, timeWindow: 1000 } },
+      onResponse: async (_req, reply) => {
+        o.metrics.httpPublishDuration.observe({ status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      },
+    },
+    async (req, reply) => {
+      if (o.lifecycle.draining) throw new NsError('unavailable', 'gateway is shutting down; publish to another instance');
+      await o.auth.authorizePublish(req);
+      const parsed = parsePublishRequest(req.body);
+      if (!parsed.success) throw parsed.error;
+      if (!o.lifecycle.engineReady) throw new NsError('unavailable', `engine ${o.bus.engine.name} is not connected; nothing was published`);
+      const results = await o.bus.publishBatch(parsed.data.events);
+      const body: PublishResponse = { results };
+      return reply.code(202).send(body);
+    },
+  );
+}
