@@ -1,1 +1,10 @@
-export {};
+export { WsManager, type ManagedMessage, type WsManagerOptions, type WsManagerStats } from './ws-manager.js';
+export { Connection, newConnectionId, type ConnectionHost, type ConnectionInit, type ConnectionState } from './connection.js';
+export { ConnectionRegistry } from './connection-registry.js';
+export { SubscriptionIndex, type Subscription } from './subscription-index.js';
+export { Heartbeat, DEFAULT_HEARTBEAT_MS, DEFAULT_PONG_TIMEOUT_MS, type HeartbeatOptions, type HeartbeatTarget } from './heartbeat.js';
+export { EventFrameCache, controlFrame, textFrame, type FramableEvent, type OutboundFrame } from './frame-builder.js';
+export { FrameCoalescer, DEFAULT_WRITE_DELAY_MS, type Flushable } from './frame-coalescer.js';
+export { OutboundQueue } from './outbound-queue.js';
+export { admitOverCap, DEFAULT_MAX_BUFFERED_BYTES, type Admission } from './backpressure.js';
+export { silentLogger, type LogFn, type ManagerLogger } from './logger.js';
