@@ -98,7 +98,7 @@ class GatewayClient implements NsClient {
         else this.#report('listener_failed', `an on('${String(event)}') listener threw`, { cause: err });
       },
     });
-    void this.#connect();
+    this.#connect();
   }
 
   get state(): ClientState {
@@ -161,10 +161,16 @@ class GatewayClient implements NsClient {
 
   // --- connection lifecycle -----------------------------------------------------------------------
 
-  async #connect(): Promise<void> {
+  #connect(): void {
     this.#reconnectTimer = undefined;
-    const token = await this.#tokenForAttempt();
-    if (this.#isClosed()) return;
+    const token = this.#tokenForAttempt();
+    // Synchronous when no getToken() promise is involved, so the socket exists as soon as createClient returns.
+    if (isPromiseLike(token)) void token.then((t) => this.#open(t));
+    else this.#open(token);
+  }
+
+  #open(token: string | undefined | typeof FAILED): void {
+    if (this.#isClosed()) return; // close() was called while getToken() ran
     if (token === FAILED) {
       this.#scheduleReconnect(this.#backoff.next(), {});
       return;
@@ -212,18 +218,22 @@ class GatewayClient implements NsClient {
   }
 
   /** The token for a new attempt: a refreshed one if we have it, else `getToken()`, else the static one. */
-  async #tokenForAttempt(): Promise<string | undefined | typeof FAILED> {
+  #tokenForAttempt(): string | undefined | typeof FAILED | Promise<string | undefined | typeof FAILED> {
     if (this.#nextToken !== undefined) {
       const token = this.#nextToken;
       this.#nextToken = undefined;
       return token;
     }
     if (this.#getToken === undefined) return this.#staticToken;
-    try {
-      return (await this.#getToken()) ?? this.#staticToken;
-    } catch (err) {
+    const onError = (err: unknown): typeof FAILED => {
       this.#report('get_token_failed', 'getToken() failed', { cause: err });
       return FAILED;
+    };
+    try {
+      const result = this.#getToken();
+      return isPromiseLike(result) ? Promise.resolve(result).then((t) => t ?? this.#staticToken, onError) : (result ?? this.#staticToken);
+    } catch (err) {
+      return onError(err);
     }
   }
 
@@ -312,7 +322,7 @@ class GatewayClient implements NsClient {
 
   #scheduleReconnect(delayMs: number, info: { closeCode?: number; reason?: string }): void {
     this.#setState('reconnecting', { ...info, delayMs, attempt: this.#backoff.attempt });
-    this.#reconnectTimer = setTimeout(() => void this.#connect(), delayMs);
+    this.#reconnectTimer = setTimeout(() => this.#connect(), delayMs);
   }
 
   #startPing(connection: Connection): void {
@@ -502,6 +512,10 @@ class GatewayClient implements NsClient {
 }
 
 const FAILED = Symbol('token failed');
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
 
 function nonNegative(name: string, value: number): number {
   if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`${name} must be a finite number >= 0, got ${value}`);
