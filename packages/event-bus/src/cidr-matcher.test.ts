@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { compileCidrs, parseIp } from './cidr-matcher.js';
+
+describe('parseIp', () => {
+  it('parses IPv4 into one integer', () => {
+    expect(parseIp('10.0.0.1')).toEqual({ v: 4, n: 0x0a000001 });
+    expect(parseIp('255.255.255.255')).toEqual({ v: 4, n: 0xffffffff });
+  });
+
+  it('parses IPv6 with compression, full form, zones and embedded IPv4', () => {
+    expect(parseIp('2001:db8::1')).toEqual({ v: 6, w: [0x20010db8, 0, 0, 1] });
+    expect(parseIp('2001:0db8:0000:0000:0000:0000:0000:0001')).toEqual(parseIp('2001:db8::1'));
+    expect(parseIp('::')).toEqual({ v: 6, w: [0, 0, 0, 0] });
+    expect(parseIp('fe80::1%eth0')).toEqual({ v: 6, w: [0xfe800000, 0, 0, 1] });
+    expect(parseIp('64:ff9b::192.0.2.33')).toEqual({ v: 6, w: [0x0064ff9b, 0, 0, 0xc0000221] });
+    expect(parseIp('1:2:3:4:5:6:7::')).toEqual({ v: 6, w: [0x00010002, 0x00030004, 0x00050006, 0x00070000] });
+  });
+
+  it('returns IPv4-mapped IPv6 addresses as IPv4', () => {
+    expect(parseIp('::ffff:10.0.0.1')).toEqual({ v: 4, n: 0x0a000001 });
+    expect(parseIp('::ffff:a00:1')).toEqual({ v: 4, n: 0x0a000001 });
+  });
+
+  it.each(['', '1.2.3', '1.2.3.256', '1.2.3.4.5', 'a.b.c.d', '1::2::3', '1:2:3:4:5:6:7:8:9', '12345::', 'g::1', '::1.2.3', '1:2:3:4:5:6:7:8::'])(
+    'rejects %j',
+    (text) => {
+      expect(parseIp(text)).toBeUndefined();
+    },
+  );
+});
+
+describe('compileCidrs', () => {
+  it('matches IPv4 networks and single addresses', () => {
+    const match = compileCidrs(['192.168.0.0/16', '10.1.2.3', '0.0.0.0/0']);
+    expect(match('192.168.44.1')).toBe(true);
+    expect(match('10.1.2.3')).toBe(true);
+    const narrow = compileCidrs(['192.168.0.0/16', '10.1.2.3']);
+    expect(narrow('192.169.0.1')).toBe(false);
+    expect(narrow('10.1.2.4')).toBe(false);
+    expect(narrow('2001:db8::1')).toBe(false);
+  });
+
+  it('matches IPv6 networks at every word boundary', () => {
+    const match = compileCidrs(['2001:db8::/32', 'fd00:1:2:3::/64', 'fe80::1']);
+    expect(match('2001:db8:ffff::1')).toBe(true);
+    expect(match('2001:db9::1')).toBe(false);
+    expect(match('fd00:1:2:3:aaaa::1')).toBe(true);
+    expect(match('fd00:1:2:4::1')).toBe(false);
+    expect(match('fe80::1')).toBe(true);
+    expect(match('fe80::2')).toBe(false);
+    expect(match('10.0.0.1')).toBe(false);
+    expect(compileCidrs(['::/0'])('2a00:1450::1')).toBe(true);
+    expect(compileCidrs(['2001:db8::/127'])('2001:db8::1')).toBe(true);
+    expect(compileCidrs(['2001:db8::/127'])('2001:db8::2')).toBe(false);
+  });
+
+  it('treats IPv4-mapped IPv6 addresses and networks as IPv4', () => {
+    expect(compileCidrs(['10.0.0.0/8'])('::ffff:10.9.9.9')).toBe(true);
+    const mapped = compileCidrs(['::ffff:10.0.0.0/104']);
+    expect(mapped('10.200.0.1')).toBe(true);
+    expect(mapped('11.0.0.1')).toBe(false);
+    const wide = compileCidrs(['::ffff:0.0.0.0/80']);
+    expect(wide('1.2.3.4')).toBe(true);
+    expect(wide('::1')).toBe(true);
+    expect(wide('2001:db8::1')).toBe(false);
+  });
+
+  it('does not match unparsable addresses', () => {
+    expect(compileCidrs(['0.0.0.0/0'])('not-an-ip')).toBe(false);
+  });
+
+  it.each(['10.0.0.0/33', '2001:db8::/129', 'nope/8', '10.0.0.0/x'])('throws on the malformed network %j', (cidr) => {
+    expect(() => compileCidrs([cidr])).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,113 @@
+import { NsError, channelForType, type EventEnvelope } from '@ns/contracts';
+import { describe, expect, it } from 'vitest';
+import { compileFilter } from './filter-compiler.js';
+import { sampleEvents } from './sample-events.js';
+
+let seq = 0;
+/** The envelope the bus would deliver for a sample publish input. */
+function envelope(event: { type: string; data: object }): EventEnvelope {
+  const type = event.type as EventEnvelope['type'];
+  return { type, channel: channelForType(type), id: `evt_${++seq}`, seq, epoch: 'e1', ts: 1, data: event.data } as EventEnvelope;
+}
+
+const codeOf = (fn: () => unknown): string | undefined => {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof NsError ? err.code : 'not-an-NsError';
+  }
+  return undefined;
+};
+
+describe('compileFilter', () => {
+  it('matches everything without a filter, and uses a predicate as is', () => {
+    expect(compileFilter('threats', undefined)(envelope(sampleEvents.threat()))).toBe(true);
+    const predicate = (e: EventEnvelope) => e.seq % 2 === 0;
+    expect(compileFilter('threats', predicate)).toBe(predicate);
+    expect(compileFilter('system', {})(envelope(sampleEvents.notice()))).toBe(true);
+  });
+
+  describe('threats', () => {
+    it('filters by min_score, levels and event_types (AND across fields, OR within a list)', () => {
+      const f = compileFilter('threats', { min_score: 7, levels: ['high', 'critical'], event_types: ['ssh_login'] });
+      expect(f(envelope(sampleEvents.threat({ threat_score: 8, threat_level: 'high', event_type: 'ssh_login' })))).toBe(true);
+      expect(f(envelope(sampleEvents.threat({ threat_score: 7, threat_level: 'critical', event_type: 'ssh_login' })))).toBe(true);
+      expect(f(envelope(sampleEvents.threat({ threat_score: 6.9, threat_level: 'high', event_type: 'ssh_login' })))).toBe(false);
+      expect(f(envelope(sampleEvents.threat({ threat_score: 9, threat_level: 'medium', event_type: 'ssh_login' })))).toBe(false);
+      expect(f(envelope(sampleEvents.threat({ threat_score: 9, threat_level: 'high', event_type: 'http_scan' })))).toBe(false);
+      expect(f(envelope(sampleEvents.threat({ threat_score: 9, threat_level: 'high' })))).toBe(false);
+    });
+
+    it('filters source_ip by IPv4 and IPv6 CIDRs and single addresses', () => {
+      const f = compileFilter('threats', { source_cidrs: ['192.168.0.0/16', '2001:db8::/32', '203.0.113.7'] });
+      expect(f(envelope(sampleEvents.threat({ source_ip: '192.168.1.100' })))).toBe(true);
+      expect(f(envelope(sampleEvents.threat({ source_ip: '203.0.113.7' })))).toBe(true);
+      expect(f(envelope(sampleEvents.threat({ source_ip: '2001:db8:1::42' })))).toBe(true);
+      expect(f(envelope(sampleEvents.threat({ source_ip: '2001:db9::42' })))).toBe(false);
+      expect(f(envelope(sampleEvents.threat({ source_ip: '10.0.0.1' })))).toBe(false);
+    });
+  });
+
+  describe('alerts', () => {
+    it('filters new alerts by severities and tags', () => {
+      const f = compileFilter('alerts', { severities: ['critical'], tags: ['ssh', 'rdp'] });
+      expect(f(envelope(sampleEvents.alert({ severity: 'critical', tags: ['rdp'] })))).toBe(true);
+      expect(f(envelope(sampleEvents.alert({ severity: 'low', tags: ['rdp'] })))).toBe(false);
+      expect(f(envelope(sampleEvents.alert({ severity: 'critical', tags: ['http'] })))).toBe(false);
+      expect(f(envelope(sampleEvents.alert({ severity: 'critical' })))).toBe(false);
+    });
+
+    it('lets state changes through unless they carry the filtered field', () => {
+      const f = compileFilter('alerts', { severities: ['critical'], tags: ['ssh'] });
+      expect(f(envelope(sampleEvents.alertState('alert.resolved')))).toBe(true);
+      expect(f(envelope(sampleEvents.alertState('alert.acknowledged', { severity: 'low' } as object)))).toBe(false);
+      expect(f(envelope(sampleEvents.alertState('alert.acknowledged', { severity: 'critical', tags: ['ssh'] } as object)))).toBe(true);
+    });
+  });
+
+  it.each(['status', 'metrics'] as const)('filters %s by components', (channel) => {
+    const f = compileFilter(channel, { components: ['event_processor', 'kafka'] });
+    const make = channel === 'status' ? sampleEvents.status : sampleEvents.metrics;
+    expect(f(envelope(make('kafka')))).toBe(true);
+    expect(f(envelope(make('redis')))).toBe(false);
+    expect(compileFilter(channel, {})(envelope(make('redis')))).toBe(true);
+  });
+
+  it('filters raw events by logtypes and dst_ports', () => {
+    const f = compileFilter('events', { logtypes: [4002], dst_ports: [22, 2222] });
+    expect(f(envelope(sampleEvents.raw({ logtype: 4002, dst_port: 2222 })))).toBe(true);
+    expect(f(envelope(sampleEvents.raw({ logtype: 4000, dst_port: 22 })))).toBe(false);
+    expect(f(envelope(sampleEvents.raw({ logtype: 4002, dst_port: 80 })))).toBe(false);
+  });
+
+  it('filters correlations by patterns and min_score', () => {
+    const f = compileFilter('correlations', { patterns: ['port_scan'], min_score: 0.5 });
+    expect(f(envelope(sampleEvents.correlation({ pattern: 'port_scan', correlation_score: 0.5 })))).toBe(true);
+    expect(f(envelope(sampleEvents.correlation({ pattern: 'port_scan', correlation_score: 0.4 })))).toBe(false);
+    expect(f(envelope(sampleEvents.correlation({ pattern: 'ssh_brute_force', correlation_score: 0.9 })))).toBe(false);
+  });
+
+  it('rejects invalid filters with invalid_message naming the field', () => {
+    const bad = (channel: Parameters<typeof compileFilter>[0], filter: unknown) => {
+      try {
+        compileFilter(channel, filter);
+      } catch (err) {
+        return err as NsError;
+      }
+      throw new Error('expected a throw');
+    };
+    const e1 = bad('threats', { min_score: 'high' });
+    expect(e1.code).toBe('invalid_message');
+    expect(e1.message).toMatch(/^filter\.min_score: /);
+    expect(e1.issues?.[0]?.path).toBe('filter.min_score');
+    expect(bad('threats', { source_cidrs: ['10.0.0.0/99'] }).issues?.[0]?.path).toBe('filter.source_cidrs[0]');
+    expect(bad('alerts', { severity: ['critical'] }).issues?.[0]?.code).toBe('unrecognized_keys');
+    expect(bad('system', { anything: 1 }).code).toBe('invalid_message');
+    expect(bad('events', { logtypes: [] }).issues?.[0]?.path).toBe('filter.logtypes');
+    expect(bad('status', 'components').code).toBe('invalid_message');
+  });
+
+  it('rejects unknown channels', () => {
+    expect(codeOf(() => compileFilter('nope' as 'threats', {}))).toBe('unknown_channel');
+  });
+});
