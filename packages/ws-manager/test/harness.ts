@@ -23,7 +23,7 @@ export async function startManagerServer(
   const bus = options.bus ?? new EventBus();
   const manager = new WsManager({ ...options, bus });
   const principal = options.principal === undefined ? UNRESTRICTED_PRINCIPAL : options.principal;
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, closeTimeout: 1_000 });
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, closeTimeout: 5_000 });
   const server = http.createServer();
   const accepted: Connection[] = [];
   server.on('upgrade', (req, socket, head) => {

@@ -1,0 +1,99 @@
+import type { ChannelName, DeliveryClass } from '@ns/contracts';
+import { describe, expect, it } from 'vitest';
+import { admitOverCap } from './backpressure.js';
+import type { OutboundFrame } from './frame-builder.js';
+import { OutboundQueue } from './outbound-queue.js';
+
+const frame = (channel: ChannelName | null, delivery: DeliveryClass | 'control', size: number, key?: string): OutboundFrame => ({
+  bytes: Buffer.alloc(size),
+  channel,
+  delivery,
+  key,
+});
+
+function setup(...frames: OutboundFrame[]) {
+  const queue = new OutboundQueue();
+  for (const f of frames) queue.push(f);
+  const dropped: OutboundFrame[] = [];
+  return { queue, dropped, onDrop: (f: OutboundFrame) => dropped.push(f) };
+}
+
+describe('admitOverCap', () => {
+  it('drops a new ephemeral frame first', () => {
+    const { queue, dropped, onDrop } = setup(frame('threats', 'lossless', 90));
+    const f = frame('events', 'ephemeral', 20);
+    expect(admitOverCap(queue, f, 0, 100, onDrop)).toBe('dropped');
+    expect(dropped).toEqual([f]);
+    expect(queue.length).toBe(1);
+  });
+
+  it('replaces the pending value of the same channel and key with the newer one', () => {
+    const old = frame('status', 'latest', 30, 'db');
+    const other = frame('status', 'latest', 30, 'api');
+    const { queue, dropped, onDrop } = setup(old, other, frame('threats', 'lossless', 40));
+    const newer = frame('status', 'latest', 30, 'db');
+    expect(admitOverCap(queue, newer, 0, 100, onDrop)).toBe('queued');
+    expect(dropped).toEqual([old]);
+    // The newer value goes to the end, so seq order holds for the channel.
+    expect(queue.take()).toEqual([other, expect.anything(), newer]);
+  });
+
+  it('makes room for lossless frames by dropping pending ephemeral ones, oldest first', () => {
+    const e1 = frame('events', 'ephemeral', 30);
+    const e2 = frame('events', 'ephemeral', 30);
+    const { queue, dropped, onDrop } = setup(e1, e2, frame('threats', 'lossless', 30));
+    expect(admitOverCap(queue, frame('alerts', 'lossless', 30), 0, 100, onDrop)).toBe('queued');
+    expect(dropped).toEqual([e1]);
+    expect(queue.bytes).toBe(90);
+  });
+
+  it('overflows when a lossless frame still does not fit', () => {
+    const { queue, onDrop } = setup(frame('threats', 'lossless', 80));
+    expect(admitOverCap(queue, frame('threats', 'lossless', 30), 0, 100, onDrop)).toBe('overflow');
+  });
+
+  it('counts socket-buffered bytes against the cap', () => {
+    const { queue, onDrop } = setup();
+    expect(admitOverCap(queue, frame('system', 'lossless', 30), 80, 100, onDrop)).toBe('overflow');
+    expect(admitOverCap(queue, frame('system', 'lossless', 30), 70, 100, onDrop)).toBe('queued');
+  });
+
+  it('overflows on a latest-per-key frame that has no predecessor and does not fit', () => {
+    const { queue, onDrop } = setup(frame('threats', 'lossless', 90));
+    expect(admitOverCap(queue, frame('metrics', 'latest', 30, 'x'), 0, 100, onDrop)).toBe('overflow');
+  });
+
+  it('overflows on a control reply that does not fit', () => {
+    const { queue, onDrop } = setup(frame('threats', 'lossless', 90));
+    expect(admitOverCap(queue, frame(null, 'control', 30), 0, 100, onDrop)).toBe('overflow');
+  });
+
+  it('accepts a larger replacement only when it fits', () => {
+    const { queue, dropped, onDrop } = setup(frame('status', 'latest', 10, 'k'), frame('threats', 'lossless', 85));
+    expect(admitOverCap(queue, frame('status', 'latest', 40, 'k'), 0, 100, onDrop)).toBe('overflow');
+    expect(dropped).toHaveLength(1);
+  });
+});
+
+describe('OutboundQueue', () => {
+  it('keeps order, bytes and length through removals', () => {
+    const a = frame('events', 'ephemeral', 5);
+    const b = frame('status', 'latest', 7, 'k');
+    const c = frame('threats', 'lossless', 11);
+    const { queue } = setup(a, b, c);
+    expect(queue.removeLatest('status', 'other')).toBeUndefined();
+    expect(queue.removeLatest('status', 'k')).toBe(b);
+    expect(queue.length).toBe(2);
+    expect(queue.bytes).toBe(16);
+    expect(queue.take()).toEqual([a, c]);
+    expect(queue.length).toBe(0);
+    expect(queue.take()).toEqual([]);
+  });
+
+  it('clears everything', () => {
+    const { queue } = setup(frame('threats', 'lossless', 3));
+    queue.clear();
+    expect(queue.bytes).toBe(0);
+    expect(queue.length).toBe(0);
+  });
+});
