@@ -12,7 +12,12 @@ export type Permission = z.infer<typeof Permission>;
 
 /** Role names, as in NetSentinel's auth service. */
 export const ROLES = ['viewer', 'analyst', 'admin'] as const;
-export const Role = z.enum(ROLES).meta({ id: 'Role', title: 'Role', examples: ['analyst'] });
+export const Role = z.enum(ROLES).meta({
+  id: 'Role',
+  title: 'Role',
+  description: 'viewer and analyst read events and alerts; admin may do everything.',
+  examples: ['analyst'],
+});
 export type Role = z.infer<typeof Role>;
 
 /** What each role grants: viewers and analysts read both streams; admins may do everything. */
@@ -99,6 +104,7 @@ export function hasPermission(principal: Principal | null, permission: Permissio
 /** The principal used when auth is disabled (`NS_AUTH=none`): everything is permitted. */
 export const UNRESTRICTED_PRINCIPAL: Principal = Object.freeze({
   id: 'auth-disabled',
-  roles: ['admin'],
-  permissions: [...PERMISSIONS],
+  // Frozen all the way down: one shared object must not be widened or narrowed by any connection.
+  roles: Object.freeze(['admin']),
+  permissions: Object.freeze([...PERMISSIONS]),
 }) as Principal;

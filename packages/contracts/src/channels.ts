@@ -162,3 +162,10 @@ export function latestKeyOf(channel: ChannelName, data: unknown): string | undef
   const v = (data as Record<string, unknown> | null)?.[spec.history.keyField];
   return typeof v === 'string' ? v : undefined;
 }
+
+/** A history rule as plain snake_case JSON, for `schemas/channels.json` and non-TS consumers. */
+export function historyToJson(history: HistorySpec): { kind: HistorySpec['kind']; size?: number; key_field?: string; max_keys?: number } {
+  if (history.kind === 'ring') return { kind: 'ring', size: history.size };
+  if (history.kind === 'latest') return { kind: 'latest', key_field: history.keyField, max_keys: history.maxKeys };
+  return { kind: 'none' };
+}

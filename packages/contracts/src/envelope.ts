@@ -16,6 +16,9 @@ import { Epoch, EventId, Seq, Timestamp } from './primitives.js';
 
 function envelopeOf<T extends EventType, D extends z.ZodType>(type: T, data: D, id: string) {
   const channel = channelForType(type);
+  // The example envelope wraps the payload's own first example, so both stay in step.
+  const payload = (data.meta()?.examples as unknown[] | undefined)?.[0];
+  const example = { type, channel, id: 'evt_01JD9K3V9Q1ZC8W7', seq: 42, epoch: 'k3v9q1', ts: 1764115200.123, data: payload };
   return z
     .strictObject({
       type: z.literal(type),
@@ -31,6 +34,7 @@ function envelopeOf<T extends EventType, D extends z.ZodType>(type: T, data: D, 
       id,
       title: `${type} event`,
       description: `${EVENT_TYPES[type].description} Delivered on the \`${channel}\` channel.`,
+      examples: [example],
     });
 }
 

@@ -45,6 +45,7 @@ export const ERROR_CODE_NAMES = Object.keys(ERROR_CODES) as ErrorCode[];
 export const ErrorCodeSchema = z.enum(ERROR_CODE_NAMES as [ErrorCode, ...ErrorCode[]]).meta({
   id: 'ErrorCode',
   title: 'Error code',
+  description: ERROR_CODE_NAMES.map((c) => `\`${c}\`: ${ERROR_CODES[c].description}`).join(' '),
   examples: ['invalid_message'],
 });
 

@@ -24,7 +24,20 @@ export const ThreatData = z
     id: 'ThreatData',
     title: 'threat.new data',
     description: 'A scored threat detected by the NetSentinel processor.',
-    examples: [{ source_ip: '192.168.1.100', threat_score: 8.5, threat_level: 'high', timestamp: 1764115200.101 }],
+    examples: [
+      { source_ip: '192.168.1.100', threat_score: 8.5, threat_level: 'high', timestamp: 1764115200.101 },
+      {
+        source_ip: '2001:db8::7',
+        threat_score: 9.7,
+        threat_level: 'critical',
+        timestamp: 1764115201.5,
+        event_type: 'ssh_login',
+        indicators: ['brute_force', 'known_bad_ip'],
+        confidence: 0.93,
+        dst_port: 22,
+        correlation_id: 'corr_77',
+      },
+    ],
   });
 export type ThreatData = z.infer<typeof ThreatData>;
 
@@ -46,7 +59,21 @@ export const AlertData = z
     id: 'AlertData',
     title: 'alert.new data',
     description: 'An alert raised for analysts.',
-    examples: [{ id: 'alert_123', severity: 'critical', message: 'High threat detected', timestamp: 1764115200.123 }],
+    examples: [
+      { id: 'alert_123', severity: 'critical', message: 'High threat detected', timestamp: 1764115200.123 },
+      {
+        id: 'alert_124',
+        severity: 'high',
+        message: 'SSH brute force from 203.0.113.7',
+        timestamp: 1764115230.25,
+        title: 'SSH brute force',
+        description: '57 failed logins in 30 s on canary-1.',
+        source: 'correlator',
+        source_ip: '203.0.113.7',
+        tags: ['ssh', 'brute_force'],
+        threat_id: 'evt_01JD9K3V9Q1ZC8W7',
+      },
+    ],
   });
 export type AlertData = z.infer<typeof AlertData>;
 
@@ -63,7 +90,10 @@ export const AlertStateData = z
     id: 'AlertStateData',
     title: 'alert.acknowledged / alert.resolved data',
     description: 'An alert was acknowledged or resolved by an analyst.',
-    examples: [{ id: 'alert_123', by: 'analyst1', timestamp: 1764115260.5, note: 'investigating' }],
+    examples: [
+      { id: 'alert_123', by: 'analyst1', timestamp: 1764115260.5 },
+      { id: 'alert_123', by: 'analyst1', timestamp: 1764115260.5, note: 'investigating' },
+    ],
   });
 export type AlertStateData = z.infer<typeof AlertStateData>;
 
@@ -80,7 +110,16 @@ export const StatusData = z
     id: 'StatusData',
     title: 'status.update data',
     description: 'Health of one NetSentinel component; the gateway keeps the latest value per component.',
-    examples: [{ component: 'event_processor', status: 'healthy', metrics: { queue_depth: 3, kafka_connected: true } }],
+    examples: [
+      { component: 'event_processor', status: 'healthy' },
+      {
+        component: 'event_processor',
+        status: 'degraded',
+        state: 'catching_up',
+        message: 'consumer lag above 10 s',
+        metrics: { queue_depth: 1200, kafka_connected: true, mode: 'batch' },
+      },
+    ],
   });
 export type StatusData = z.infer<typeof StatusData>;
 
@@ -95,7 +134,10 @@ export const MetricsData = z
     id: 'MetricsData',
     title: 'metrics.update data',
     description: 'Numeric metrics of one component; the gateway keeps the latest value per component.',
-    examples: [{ component: 'event_processor', metrics: { events_per_second: 412.5, p99_ms: 7.2 }, timestamp: 1764115200.2 }],
+    examples: [
+      { component: 'event_processor', metrics: { events_per_second: 412.5 }, timestamp: 1764115200.2 },
+      { component: 'event_processor', metrics: { events_per_second: 412.5, p99_ms: 7.2, queue_depth: 3 }, timestamp: 1764115200.2 },
+    ],
   });
 export type MetricsData = z.infer<typeof MetricsData>;
 
@@ -116,6 +158,7 @@ export const RawEventData = z
     title: 'event.raw data',
     description: 'An OpenCanary-style honeypot event, as read from Kafka.',
     examples: [
+      { logtype: 4002, src_host: '203.0.113.7', dst_host: '10.0.0.5', dst_port: 22, timestamp: 1764115200.05 },
       {
         logtype: 4002,
         src_host: '203.0.113.7',
@@ -147,6 +190,15 @@ export const CorrelationData = z
     description: 'Events from one source correlated into a pattern (e.g. brute force, port scan).',
     examples: [
       { source_ip: '203.0.113.7', pattern: 'ssh_brute_force', correlation_score: 0.92, event_count: 57, timestamp: 1764115230.0 },
+      {
+        source_ip: '203.0.113.7',
+        pattern: 'port_scan_then_login',
+        correlation_score: 0.81,
+        event_count: 212,
+        timestamp: 1764115290.75,
+        correlation_id: 'corr_77',
+        event_types: ['port_scan', 'ssh_login'],
+      },
     ],
   });
 export type CorrelationData = z.infer<typeof CorrelationData>;
@@ -163,7 +215,10 @@ export const SystemNoticeData = z
     id: 'SystemNoticeData',
     title: 'system.notice data',
     description: 'A system-wide notice, such as the gateway shutting down.',
-    examples: [{ level: 'warning', message: 'gateway shutting down', code: 'shutdown', timestamp: 1764115300.0 }],
+    examples: [
+      { level: 'info', message: 'maintenance window starts at 02:00 UTC', timestamp: 1764115300.0 },
+      { level: 'warning', message: 'gateway shutting down', code: 'shutdown', timestamp: 1764115300.0 },
+    ],
   });
 export type SystemNoticeData = z.infer<typeof SystemNoticeData>;
 

@@ -10,3 +10,6 @@ export * from './publish.js';
 export * from './protocol.js';
 export * from './parse.js';
 export * from './broadcaster.js';
+export * from './json-schema.js';
+export * from './asyncapi.js';
+export * from './schema-documents.js';

@@ -12,23 +12,39 @@ export type ParseResult<T> = { success: true; data: T } | { success: false; erro
 
 const ok = <T>(data: T): ParseResult<T> => ({ success: true, data });
 
-/** Renders a path as `events[3].data.source_ip`. */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Renders a path as `events[3].data.source_ip`; keys that are not identifiers are quoted
+ * (`data.metrics["p99.ms"]`) so the path stays unambiguous. The empty path is `(root)`.
+ */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const seg of path) {
     if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out === '' ? String(seg) : `.${String(seg)}`;
+    else if (typeof seg === 'string' && IDENTIFIER.test(seg)) out += out === '' ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(String(seg))}]`;
   }
   return out === '' ? '(root)' : out;
 }
 
-/** Turns a ZodError into issues whose paths start at `prefix`. */
+/**
+ * Turns a ZodError into issues whose paths start at `prefix`. An unknown field becomes one issue per
+ * field, at the field's own path (`priority`, not the object holding it), so the error names it.
+ */
 export function issuesFromZod(error: z.ZodError, prefix: readonly PropertyKey[] = [], index?: number): ErrorIssue[] {
-  return error.issues.map((i) => {
-    const issue: ErrorIssue = { path: formatPath([...prefix, ...i.path]), code: i.code, message: i.message };
+  const out: ErrorIssue[] = [];
+  const add = (path: readonly PropertyKey[], code: string, message: string) => {
+    const issue: ErrorIssue = { path: formatPath([...prefix, ...path]), code, message };
     if (index !== undefined) issue.index = index;
-    return issue;
-  });
+    out.push(issue);
+  };
+  for (const i of error.issues) {
+    if (i.code === 'unrecognized_keys') {
+      for (const key of i.keys) add([...i.path, key], i.code, `unknown field "${key.slice(0, 64)}"`);
+    } else add(i.path, i.code, i.message);
+  }
+  return out;
 }
 
 const summarize = (issues: readonly ErrorIssue[]): string => {
@@ -183,19 +199,29 @@ export function parsePublishRequest(body: unknown): ParseResult<ParsedPublish> {
   return ok({ events: [event], batch: false });
 }
 
+// The size check reports at exactly `data` or `events[i].data`; a Zod `too_big` on some field below
+// (a long string) is an invalid message, not an oversized one.
+const DATA_PATH = /^(?:events\[\d+\]\.)?data$/;
+
 function codeFor(issues: readonly ErrorIssue[]): ErrorCode {
   if (issues.every((i) => i.code === 'unknown_type')) return 'unknown_type';
-  if (issues.some((i) => i.code === 'too_big' && i.path.endsWith('data'))) return 'message_too_large';
+  if (issues.some((i) => i.code === 'too_big' && DATA_PATH.test(i.path))) return 'message_too_large';
   return 'invalid_message';
 }
 
-/** Parses one event as delivered (an envelope), e.g. in a client or a test. */
+/**
+ * Parses one event as delivered (an envelope), e.g. in a client or a test. Errors: `invalid_json`,
+ * `unknown_type` (a type this version does not know, so a client can skip it), `invalid_message`.
+ */
 export function parseEnvelope(input: unknown): ParseResult<EventEnvelope> {
   let value = input;
   if (typeof input === 'string') {
     const json = parseJson(input);
     if (!json.success) return json;
     value = json.data;
+  }
+  if (isPlainObject(value) && typeof value.type === 'string' && !isEventType(value.type)) {
+    return fail('unknown_type', [{ path: 'type', code: 'unknown_type', message: `unknown event type "${value.type.slice(0, 64)}"` }]);
   }
   const parsed = EventEnvelope.safeParse(value);
   if (!parsed.success) return fail('invalid_message', issuesFromZod(parsed.error));

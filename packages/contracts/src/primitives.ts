@@ -51,14 +51,15 @@ export type Severity = ThreatLevel;
 export const ComponentHealth = z.enum(['healthy', 'degraded', 'unhealthy']).meta({
   id: 'ComponentHealth',
   title: 'Component health',
+  description: 'Health of a NetSentinel component.',
   examples: ['healthy'],
 });
 export type ComponentHealth = z.infer<typeof ComponentHealth>;
 
-/** A TCP/UDP port number. */
+/** A TCP/UDP port number (inlined in schemas, no id of its own). */
 export const Port = z.int().min(0).max(65535);
 
-/** Short free-form identifier text (component names, ids, tags). */
+/** Short free-form identifier text (component names, ids, tags); inlined in schemas, no id of its own. */
 export const ShortText = z.string().min(1).max(256);
 
 /**

@@ -29,7 +29,12 @@ export type SinceCursor = z.infer<typeof SinceCursor>;
 /** `auth`: authenticate (first frame, for browsers) or refresh the token before it expires. */
 export const AuthMessage = z
   .strictObject({ type: z.literal('auth'), id: RequestId.optional(), token: z.string().min(1).max(16_384) })
-  .meta({ id: 'AuthMessage', title: 'auth', description: 'Authenticate or refresh the token.', examples: [{ type: 'auth', token: 'eyJhbGciOi…' }] });
+  .meta({
+    id: 'AuthMessage',
+    title: 'auth',
+    description: 'Authenticate (first frame, for browsers) or refresh the token before it expires.',
+    examples: [{ type: 'auth', id: 'a1', token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1XzQyIn0.sig' }],
+  });
 export type AuthMessage = z.infer<typeof AuthMessage>;
 
 function subscribeTo<C extends ChannelName>(channel: C) {
@@ -64,22 +69,46 @@ export type SubscribeMessage = z.infer<typeof SubscribeMessage>;
 /** `unsubscribe`: leave a channel. */
 export const UnsubscribeMessage = z
   .strictObject({ type: z.literal('unsubscribe'), id: RequestId.optional(), channel: ChannelNameSchema })
-  .meta({ id: 'UnsubscribeMessage', title: 'unsubscribe', examples: [{ type: 'unsubscribe', channel: 'threats' }] });
+  .meta({
+    id: 'UnsubscribeMessage',
+    title: 'unsubscribe',
+    description: 'Leave a channel.',
+    examples: [{ type: 'unsubscribe', id: 'r2', channel: 'threats' }],
+  });
 export type UnsubscribeMessage = z.infer<typeof UnsubscribeMessage>;
 
 /** `ping`: application-level keepalive (browsers cannot send protocol pings). */
 export const PingMessage = z
   .strictObject({ type: z.literal('ping'), id: RequestId.optional() })
-  .meta({ id: 'PingMessage', title: 'ping', examples: [{ type: 'ping', id: 'p1' }] });
+  .meta({
+    id: 'PingMessage',
+    title: 'ping',
+    description: 'Application-level keepalive; the server replies `pong`.',
+    examples: [{ type: 'ping', id: 'p1' }],
+  });
 export type PingMessage = z.infer<typeof PingMessage>;
 
 /** Every message a client may send. */
 export const ClientMessage = z
   .discriminatedUnion('type', [AuthMessage, SubscribeMessage, UnsubscribeMessage, PingMessage])
-  .meta({ id: 'ClientMessage', title: 'Client message', description: 'Any client → server message.' });
+  .meta({
+    id: 'ClientMessage',
+    title: 'Client message',
+    description: 'Any client → server message, discriminated on `type`.',
+    examples: [{ type: 'subscribe', id: 'r1', channel: 'alerts', filter: { severities: ['critical'] } }, { type: 'ping' }],
+  });
 export type ClientMessage = z.infer<typeof ClientMessage>;
 export type ClientMessageType = ClientMessage['type'];
+/** Every client message type. */
 export const CLIENT_MESSAGE_TYPES = ['auth', 'subscribe', 'unsubscribe', 'ping'] as const satisfies readonly ClientMessageType[];
+
+/** The schema of each client message type. */
+export const CLIENT_MESSAGES = {
+  auth: AuthMessage,
+  subscribe: SubscribeMessage,
+  unsubscribe: UnsubscribeMessage,
+  ping: PingMessage,
+} as const satisfies Record<ClientMessageType, z.ZodType>;
 
 // ---------------------------------------------------------------------------------------------------
 // Server → client
@@ -115,7 +144,7 @@ export const WelcomeMessage = z
   });
 export type WelcomeMessage = z.infer<typeof WelcomeMessage>;
 
-/** `authenticated`: reply to `auth` (and to header/query credentials is implied by `welcome`). */
+/** `authenticated`: reply to `auth`. (Credentials sent with the upgrade show up as `welcome.principal`.) */
 export const AuthenticatedMessage = z
   .strictObject({
     type: z.literal('authenticated'),
@@ -124,7 +153,19 @@ export const AuthenticatedMessage = z
     /** Token expiry (Unix seconds), or null for tokens without `exp`. */
     expires_at: Timestamp.nullable(),
   })
-  .meta({ id: 'AuthenticatedMessage', title: 'authenticated' });
+  .meta({
+    id: 'AuthenticatedMessage',
+    title: 'authenticated',
+    description: 'Reply to `auth`: who the connection now acts as, and when the token expires.',
+    examples: [
+      {
+        type: 'authenticated',
+        id: 'a1',
+        principal: { id: 'u_42', username: 'alice', roles: ['analyst'], permissions: ['read:events', 'read:alerts'] },
+        expires_at: 1764118800,
+      },
+    ],
+  });
 export type AuthenticatedMessage = z.infer<typeof AuthenticatedMessage>;
 
 /** `subscribed`: the subscription is live; `replayed` events follow, then live ones. */
@@ -144,6 +185,7 @@ export const SubscribedMessage = z
   .meta({
     id: 'SubscribedMessage',
     title: 'subscribed',
+    description: 'Reply to `subscribe`: the `replayed` history or snapshot events follow, then live ones.',
     examples: [{ type: 'subscribed', id: 'r1', channel: 'threats', epoch: 'k3v9q1', seq: 44, recovered: true, replayed: 3 }],
   });
 export type SubscribedMessage = z.infer<typeof SubscribedMessage>;
@@ -151,13 +193,23 @@ export type SubscribedMessage = z.infer<typeof SubscribedMessage>;
 /** `unsubscribed`: reply to `unsubscribe`. */
 export const UnsubscribedMessage = z
   .strictObject({ type: z.literal('unsubscribed'), id: RequestId.optional(), channel: ChannelNameSchema })
-  .meta({ id: 'UnsubscribedMessage', title: 'unsubscribed' });
+  .meta({
+    id: 'UnsubscribedMessage',
+    title: 'unsubscribed',
+    description: 'Reply to `unsubscribe`.',
+    examples: [{ type: 'unsubscribed', id: 'r2', channel: 'threats' }],
+  });
 export type UnsubscribedMessage = z.infer<typeof UnsubscribedMessage>;
 
 /** `pong`: reply to `ping`. */
 export const PongMessage = z
   .strictObject({ type: z.literal('pong'), id: RequestId.optional(), server_time: Timestamp })
-  .meta({ id: 'PongMessage', title: 'pong' });
+  .meta({
+    id: 'PongMessage',
+    title: 'pong',
+    description: 'Reply to `ping`, with the server time.',
+    examples: [{ type: 'pong', id: 'p1', server_time: 1764115200.5 }],
+  });
 export type PongMessage = z.infer<typeof PongMessage>;
 
 /** `error`: a request failed; `id` echoes the request's id when it had one. */
@@ -172,6 +224,7 @@ export const ErrorMessage = z
   .meta({
     id: 'ErrorMessage',
     title: 'error',
+    description: 'A request failed or a frame could not be parsed; `id` echoes the request id when it could be read.',
     examples: [{ type: 'error', id: 'r1', code: 'forbidden', message: 'channel alerts requires read:alerts' }],
   });
 export type ErrorMessage = z.infer<typeof ErrorMessage>;
@@ -179,7 +232,12 @@ export type ErrorMessage = z.infer<typeof ErrorMessage>;
 /** `auth_expiring`: about 30 s before the token expires; send a new `auth` to stay connected. */
 export const AuthExpiringMessage = z
   .strictObject({ type: z.literal('auth_expiring'), expires_at: Timestamp })
-  .meta({ id: 'AuthExpiringMessage', title: 'auth_expiring' });
+  .meta({
+    id: 'AuthExpiringMessage',
+    title: 'auth_expiring',
+    description: 'The token expires soon; send a new `auth` message to stay connected.',
+    examples: [{ type: 'auth_expiring', expires_at: 1764118800 }],
+  });
 export type AuthExpiringMessage = z.infer<typeof AuthExpiringMessage>;
 
 /** Every control (non-event) message the server sends. */
@@ -193,13 +251,43 @@ export const ServerControlMessage = z
     ErrorMessage,
     AuthExpiringMessage,
   ])
-  .meta({ id: 'ServerControlMessage', title: 'Server control message' });
+  .meta({
+    id: 'ServerControlMessage',
+    title: 'Server control message',
+    description: 'Any server → client message that is not an event, discriminated on `type`.',
+    examples: [{ type: 'pong', id: 'p1', server_time: 1764115200.5 }],
+  });
 export type ServerControlMessage = z.infer<typeof ServerControlMessage>;
+/** The `type` of a server control message. */
+export type ServerControlMessageType = ServerControlMessage['type'];
+
+/** The schema of each server control message type. */
+export const SERVER_CONTROL_MESSAGES = {
+  welcome: WelcomeMessage,
+  authenticated: AuthenticatedMessage,
+  subscribed: SubscribedMessage,
+  unsubscribed: UnsubscribedMessage,
+  pong: PongMessage,
+  error: ErrorMessage,
+  auth_expiring: AuthExpiringMessage,
+} as const satisfies Record<ServerControlMessageType, z.ZodType>;
 
 /** Everything the server sends: control messages and event envelopes. */
 export const ServerMessage = z.union([ServerControlMessage, EventEnvelope]).meta({
   id: 'ServerMessage',
   title: 'Server message',
   description: 'Any server → client frame: a control message or an event envelope.',
+  examples: [
+    { type: 'subscribed', id: 'r1', channel: 'threats', epoch: 'k3v9q1', seq: 44, recovered: true, replayed: 3 },
+    {
+      type: 'threat.new',
+      channel: 'threats',
+      id: 'evt_01JD9K3V9Q1ZC8W7',
+      seq: 42,
+      epoch: 'k3v9q1',
+      ts: 1764115200.123,
+      data: { source_ip: '192.168.1.100', threat_score: 8.5, threat_level: 'high', timestamp: 1764115200.101 },
+    },
+  ],
 });
 export type ServerMessage = z.infer<typeof ServerMessage>;

@@ -78,6 +78,10 @@ export const PublishRequest = z.union([PublishBatch, PublishEvent]).meta({
   id: 'PublishRequest',
   title: 'Publish request',
   description: 'Body of POST /v1/publish: one event `{type, data, id?}` or a batch `{events: [...]}`.',
+  examples: [
+    { type: 'status.update', id: 'st_1', data: { component: 'event_processor', status: 'healthy' } },
+    { events: [{ type: 'system.notice', data: { level: 'info', message: 'processor restarted', timestamp: 1764115300.0 } }] },
+  ],
 });
 export type PublishRequest = z.infer<typeof PublishRequest>;
 

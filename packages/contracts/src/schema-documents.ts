@@ -1,0 +1,74 @@
+import type { z } from 'zod';
+import { asyncApiDocument } from './asyncapi.js';
+import { CHANNEL_NAMES, CHANNELS, historyToJson, typesForChannel, type ChannelSpec } from './channels.js';
+import { ENVELOPES, EventEnvelope } from './envelope.js';
+import { ErrorBody } from './errors.js';
+import { EVENT_TYPE_NAMES, EVENT_TYPES } from './events.js';
+import { toJsonSchemaDocument, type JsonObject } from './json-schema.js';
+import { CLIENT_MESSAGES, ClientMessage, SERVER_CONTROL_MESSAGES, ServerMessage } from './protocol.js';
+import { PublishBatch, PublishEvent, PublishRequest, PublishResponse, PublishResult } from './publish.js';
+
+/** Where each JSON Schema file comes from: its path under `schemas/`, the contract, and which side. */
+export interface SchemaFileSpec {
+  /** Path under `schemas/`, e.g. `data/threat.new.json`; also the tail of its `$id`. */
+  path: string;
+  schema: z.ZodType;
+  /** `input` for what senders write (requests, filters, payloads), `output` for what the gateway sends. */
+  io: 'input' | 'output';
+}
+
+/** Every JSON Schema file under `schemas/`, in a fixed order. */
+export function schemaFileSpecs(): SchemaFileSpec[] {
+  const specs: SchemaFileSpec[] = [];
+  for (const type of EVENT_TYPE_NAMES) specs.push({ path: `data/${type}.json`, schema: EVENT_TYPES[type].data, io: 'input' });
+  for (const type of EVENT_TYPE_NAMES) specs.push({ path: `events/${type}.json`, schema: ENVELOPES[type], io: 'output' });
+  specs.push({ path: 'envelope.json', schema: EventEnvelope, io: 'output' });
+  for (const [type, schema] of Object.entries(CLIENT_MESSAGES)) specs.push({ path: `messages/client/${type}.json`, schema, io: 'input' });
+  for (const [type, schema] of Object.entries(SERVER_CONTROL_MESSAGES)) {
+    specs.push({ path: `messages/server/${type}.json`, schema, io: 'output' });
+  }
+  specs.push({ path: 'messages/client-message.json', schema: ClientMessage, io: 'input' });
+  specs.push({ path: 'messages/server-message.json', schema: ServerMessage, io: 'output' });
+  specs.push(
+    { path: 'publish/publish-event.json', schema: PublishEvent, io: 'input' },
+    { path: 'publish/publish-batch.json', schema: PublishBatch, io: 'input' },
+    { path: 'publish/publish-request.json', schema: PublishRequest, io: 'input' },
+    { path: 'publish/publish-response.json', schema: PublishResponse, io: 'output' },
+    { path: 'publish/publish-result.json', schema: PublishResult, io: 'output' },
+    { path: 'publish/error-body.json', schema: ErrorBody, io: 'output' },
+  );
+  for (const channel of CHANNEL_NAMES) specs.push({ path: `filters/${channel}.json`, schema: CHANNELS[channel].filter, io: 'input' });
+  return specs;
+}
+
+/** The channel registry as plain data (`schemas/channels.json`), for consumers that cannot import TS. */
+export function channelsDocument(): JsonObject {
+  return {
+    $comment: 'Generated from @ns/contracts by `npm run schemas`; do not edit.',
+    version: 1,
+    channels: CHANNEL_NAMES.map((name) => {
+      const spec: ChannelSpec = CHANNELS[name];
+      return {
+        name,
+        description: spec.description,
+        event_types: typesForChannel(name),
+        read_permission: spec.readPermission,
+        delivery: spec.delivery,
+        history: historyToJson(spec.history),
+        filter_schema: `filters/${name}.json`,
+      };
+    }),
+  };
+}
+
+/**
+ * Every generated document under `schemas/` (JSON Schemas, `channels.json`, `asyncapi.json`), keyed by
+ * path, sorted. `npm run schemas` writes exactly these; the gateway may serve them from memory.
+ */
+export function schemaDocuments(): Record<string, JsonObject> {
+  const docs: Record<string, JsonObject> = {};
+  for (const spec of schemaFileSpecs()) docs[spec.path] = toJsonSchemaDocument(spec.schema, spec.path, spec.io);
+  docs['channels.json'] = channelsDocument();
+  docs['asyncapi.json'] = asyncApiDocument();
+  return Object.fromEntries(Object.entries(docs).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
