@@ -1,0 +1,576 @@
+import {
+  CHANNEL_NAMES,
+  CHANNELS,
+  IDEMPOTENCY_WINDOW_MS,
+  NsError,
+  isChannelName,
+  latestKeyOf,
+  type ChannelName,
+  type ChannelSpec,
+  type EventEnvelope,
+  type SinceCursor,
+} from '@ns/contracts';
+import {
+  BusEvent,
+  generateEpoch,
+  type AppendResult,
+  type ChannelHead,
+  type Engine,
+  type EngineListener,
+  type EngineState,
+  type HistoryPage,
+  type PendingEvent,
+  type ReadSinceResult,
+  type StoredEvent,
+} from '@ns/event-bus';
+import { Redis, type RedisOptions } from 'ioredis';
+import { ChannelFeed, type FeedEntry, type FeedRead } from './channel-feed.js';
+import { envelopePieces, peekPosition, spliceEnvelope, type EnvelopePieces } from './envelope-json.js';
+import { APPEND_LUA, HEADS_LUA, READ_LUA } from './lua-scripts.js';
+import { DEFAULT_REDIS_PREFIX, RedisKeys, type ChannelKeys } from './redis-keys.js';
+
+/** The logger the engine reports connection trouble to (pino-compatible). */
+export interface RedisEngineLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Options of {@link RedisEngine}. */
+export interface RedisEngineOptions {
+  /** `redis://[user:password@]host:port[/db]` (`NS_REDIS_URL`); default ioredis's 127.0.0.1:6379. */
+  url?: string;
+  /** Key and topic prefix (`NS_REDIS_PREFIX`), so deployments can share a Redis; default `ns:`. */
+  prefix?: string;
+  /** How long a publisher-supplied id is remembered; default 5 min. */
+  idempotencyWindowMs?: number;
+  /** A command without a reply after this long rejects (`unavailable`); default 5000. */
+  commandTimeoutMs?: number;
+  /** Upper bound of the reconnect backoff; default 2000. */
+  maxReconnectDelayMs?: number;
+  /**
+   * Further ioredis options (TLS, auth, db…). The engine overrides the few that keep its promise
+   * "nothing acknowledged that was not stored": no offline queue, no resend, no retry per request.
+   */
+  redis?: RedisOptions;
+  logger?: RedisEngineLogger;
+}
+
+/** The engine's scripts, as ioredis `defineCommand` attaches them. */
+interface ScriptCommands {
+  nsAppend(...args: (string | number)[]): Promise<[string[], (number | string)[]]>;
+  nsRead(...args: (string | number)[]): Promise<(string | number)[]>;
+  nsHeads(...args: (string | number)[]): Promise<(string | number)[]>;
+}
+
+type CommandConnection = Redis & ScriptCommands;
+
+interface ChannelRuntime {
+  name: ChannelName;
+  spec: ChannelSpec;
+  keys: ChannelKeys;
+  /** Lua's view of the history kind and its cap. */
+  kind: 'ring' | 'latest' | 'none';
+  cap: number;
+  feed: ChannelFeed;
+}
+
+/** A stored envelope as it comes off the wire, parsed on delivery only. */
+class WireEntry implements FeedEntry {
+  constructor(
+    readonly json: string,
+    readonly epoch: string,
+    readonly seq: number,
+  ) {}
+
+  load(): StoredEvent | undefined {
+    try {
+      return new BusEvent(JSON.parse(this.json) as EventEnvelope, this.json);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function wireEntry(json: string): WireEntry | undefined {
+  const at = peekPosition(json);
+  return at === undefined ? undefined : new WireEntry(json, at.epoch, at.seq);
+}
+
+/** An event this instance appended: its envelope is built from the pending event, not parsed. */
+class LocalEntry implements FeedEntry {
+  readonly #event: BusEvent;
+
+  constructor(pending: PendingEvent, pieces: EnvelopePieces, readonly seq: number, readonly epoch: string) {
+    const envelope = {
+      type: pending.type,
+      channel: pending.channel,
+      id: pending.id,
+      seq,
+      epoch,
+      ts: pending.ts,
+      data: pending.data,
+    } as EventEnvelope;
+    this.#event = new BusEvent(envelope, spliceEnvelope(pieces, seq, epoch));
+  }
+
+  load(): StoredEvent {
+    return this.#event;
+  }
+}
+
+/**
+ * An {@link Engine} on Redis, for several gateway processes and hosts sharing one Redis (DESIGN §10).
+ *
+ * - `append` runs one Lua script per batch: idempotency ids (SET PX), seq (per channel, global across
+ *   instances), history (capped Stream per ring channel, latest-per-key hash for latest channels,
+ *   nothing for ephemeral ones) and one PUBLISH per channel, all atomically.
+ * - Every instance subscribes to every channel's topic on a dedicated connection; a
+ *   {@link ChannelFeed} per channel delivers in seq order and fills gaps from the history first.
+ * - The epoch lives in Redis per channel and is renewed when the head or written history vanished;
+ *   readers of a renewed channel get `recovered: false`.
+ * - `state` is `ready` when both connections are up and the feeds have resynced; while `down`, every
+ *   call rejects `unavailable` at once (no offline queue), so nothing is acknowledged unstored.
+ */
+export class RedisEngine implements Engine {
+  readonly name = 'redis';
+  readonly prefix: string;
+  readonly #keys: RedisKeys;
+  readonly #windowMs: number;
+  readonly #logger: RedisEngineLogger | undefined;
+  readonly #cmd: CommandConnection;
+  readonly #sub: Redis;
+  readonly #channels: Record<ChannelName, ChannelRuntime>;
+  readonly #byTopic = new Map<string, ChannelRuntime>();
+  #listeners: readonly EngineListener[] = [];
+  #stateListeners: readonly ((state: EngineState) => void)[] = [];
+  #state: EngineState = 'down';
+  #closed = false;
+  #cmdUp = false;
+  #subUp = false;
+  /** Bumped whenever a connection drops, so a resync that raced a drop is redone. */
+  #generation = 0;
+  #syncing = false;
+  #warnedDown = false;
+  #resyncTimer: NodeJS.Timeout | undefined;
+  readonly #readyWaiters = new Set<{ resolve(): void; reject(err: NsError): void }>();
+
+  constructor(options: RedisEngineOptions = {}) {
+    this.prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
+    this.#keys = new RedisKeys(this.prefix);
+    this.#windowMs = options.idempotencyWindowMs ?? IDEMPOTENCY_WINDOW_MS;
+    this.#logger = options.logger;
+    if (!(this.#windowMs > 0)) throw new RangeError(`idempotencyWindowMs must be > 0, got ${this.#windowMs}`);
+    const maxDelay = options.maxReconnectDelayMs ?? 2000;
+    const connection: RedisOptions = {
+      ...options.redis,
+      // Nothing may be queued or resent behind the caller's back: an append while down rejects now.
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+      autoResubscribe: false,
+      commandTimeout: options.commandTimeoutMs ?? 5000,
+      retryStrategy: (times: number) => Math.min(times * 100, maxDelay),
+    };
+    this.#cmd = (options.url === undefined ? new Redis(connection) : new Redis(options.url, connection)) as CommandConnection;
+    const { commandTimeout: _unused, ...subscriber } = connection;
+    this.#sub = options.url === undefined ? new Redis(subscriber) : new Redis(options.url, subscriber);
+    this.#cmd.defineCommand('nsAppend', { lua: APPEND_LUA });
+    this.#cmd.defineCommand('nsRead', { lua: READ_LUA, numberOfKeys: 3 });
+    this.#cmd.defineCommand('nsHeads', { lua: HEADS_LUA, numberOfKeys: CHANNEL_NAMES.length * 3 });
+
+    this.#channels = Object.fromEntries(CHANNEL_NAMES.map((c) => [c, this.#runtime(c)])) as Record<ChannelName, ChannelRuntime>;
+    for (const c of CHANNEL_NAMES) this.#byTopic.set(this.#channels[c].keys.topic, this.#channels[c]);
+
+    this.#cmd.on('ready', () => {
+      this.#cmdUp = true;
+      this.#resync();
+    });
+    this.#sub.on('ready', () => void this.#subscribe());
+    this.#sub.on('message', (topic: string, message: string) => this.#onMessage(topic, message));
+    for (const conn of [this.#cmd, this.#sub]) {
+      conn.on('close', () => this.#connectionLost(conn));
+      conn.on('error', (err: Error) => this.#connectionError(err));
+    }
+  }
+
+  /** Creates an engine and waits until it is ready (see {@link RedisEngine.waitUntilReady}). */
+  static async connect(options: RedisEngineOptions = {}, timeoutMs?: number): Promise<RedisEngine> {
+    const engine = new RedisEngine(options);
+    try {
+      await engine.waitUntilReady(timeoutMs);
+    } catch (err) {
+      await engine.close();
+      throw err;
+    }
+    return engine;
+  }
+
+  get state(): EngineState {
+    return this.#state;
+  }
+
+  /** Resolves once the engine is ready; rejects `unavailable` after `timeoutMs` (default 10 s) or on close. */
+  waitUntilReady(timeoutMs = 10_000): Promise<void> {
+    if (this.#state === 'ready') return Promise.resolve();
+    if (this.#closed) return Promise.reject(new NsError('unavailable', 'redis engine is closed'));
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err: NsError) => {
+          clearTimeout(timer);
+          this.#readyWaiters.delete(waiter);
+          reject(err);
+        },
+      };
+      const timer = setTimeout(() => waiter.reject(new NsError('unavailable', `redis engine not ready after ${timeoutMs} ms`)), timeoutMs);
+      this.#readyWaiters.add(waiter);
+    });
+  }
+
+  async append(events: readonly PendingEvent[]): Promise<AppendResult[]> {
+    this.#assertReady();
+    for (const e of events) this.#channel(e.channel); // all or nothing: check before storing
+    if (events.length === 0) return [];
+
+    const touched: ChannelRuntime[] = [];
+    const index = new Map<ChannelName, number>();
+    const keys: string[] = [];
+    const channelArgs: (string | number)[] = [];
+    for (const e of events) {
+      if (index.has(e.channel)) continue;
+      const rt = this.#channels[e.channel];
+      index.set(e.channel, touched.length + 1);
+      touched.push(rt);
+      keys.push(rt.keys.head, rt.keys.hist, rt.keys.order);
+      channelArgs.push(rt.kind, rt.cap, generateEpoch(), rt.keys.topic, rt.name);
+    }
+    const pieces: EnvelopePieces[] = [];
+    const eventArgs: (string | number)[] = [];
+    for (const e of events) {
+      const p = envelopePieces(e);
+      pieces.push(p);
+      if (e.idempotent) keys.push(this.#keys.idempotency(e.id));
+      eventArgs.push(index.get(e.channel) as number, e.idempotent ? '1' : '0', p.head, p.tail, latestKeyOf(e.channel, e.data) ?? '');
+    }
+
+    let reply: [string[], (number | string)[]];
+    try {
+      reply = await this.#cmd.nsAppend(keys.length, ...keys, this.#windowMs, touched.length, ...channelArgs, ...eventArgs);
+    } catch (err) {
+      throw this.#unavailable('append', err);
+    }
+
+    const [epochs, seqs] = reply;
+    const results: AppendResult[] = [];
+    const local = new Map<ChannelRuntime, LocalEntry[]>();
+    events.forEach((e, i) => {
+      const r = seqs[i];
+      if (typeof r === 'string') {
+        const colon = r.lastIndexOf(':');
+        results.push({ id: e.id, channel: r.slice(0, colon) as ChannelName, seq: Number(r.slice(colon + 1)), duplicate: true });
+        return;
+      }
+      const rt = this.#channels[e.channel];
+      const epoch = epochs[(index.get(e.channel) as number) - 1] as string;
+      const seq = Number(r);
+      results.push({ id: e.id, channel: e.channel, seq, duplicate: false });
+      let list = local.get(rt);
+      if (list === undefined) local.set(rt, (list = []));
+      list.push(new LocalEntry(e, pieces[i] as EnvelopePieces, seq, epoch));
+    });
+    // This instance delivers its own events from the reply (whichever of reply and pub/sub copy comes
+    // first wins; the other is a repeat) and resolves once its listeners saw them, as MemoryEngine does.
+    const waits: Promise<void>[] = [];
+    for (const [rt, entries] of local) {
+      rt.feed.offer(entries);
+      const last = entries[entries.length - 1] as LocalEntry;
+      waits.push(rt.feed.delivered(last.epoch, last.seq));
+    }
+    await Promise.all(waits);
+    return results;
+  }
+
+  async readSince(channel: ChannelName, since: SinceCursor | undefined): Promise<ReadSinceResult> {
+    this.#assertReady();
+    const rt = this.#channel(channel);
+    const read = await this.#read(rt, { sinceEpoch: since?.epoch ?? '', afterSeq: since?.seq ?? 0 });
+    const head = { epoch: read.epoch, seq: read.seq };
+    const valid = since !== undefined && read.matched;
+    const events = read.events;
+    switch (rt.kind) {
+      case 'ring': {
+        // The read starts at since.seq + 1 clamped to what is retained, so every event after since.seq
+        // is there when the first one follows it (or nothing came after it); else `events` is
+        // everything retained, as the contract wants for a client that must reload.
+        const complete = valid && (since.seq === read.seq || events[0]?.envelope.seq === since.seq + 1);
+        return { ...head, recovered: complete, events };
+      }
+      case 'latest':
+        return { ...head, recovered: valid, events };
+      case 'none':
+        return { ...head, recovered: valid && since.seq === read.seq, events: [] };
+    }
+  }
+
+  /**
+   * Retained events with seq > `sinceSeq`, oldest first: with `sinceSeq`, the first `limit` after it
+   * (paging forward); without, the newest `limit` (as MemoryEngine).
+   */
+  async history(channel: ChannelName, options: { sinceSeq?: number; limit?: number } = {}): Promise<HistoryPage> {
+    this.#assertReady();
+    const rt = this.#channel(channel);
+    const limit = options.limit === undefined || options.limit === Infinity ? -1 : Math.max(0, Math.floor(options.limit));
+    const read = await this.#read(rt, {
+      sinceEpoch: '',
+      afterSeq: Math.max(0, Math.floor(options.sinceSeq ?? 0)),
+      limit,
+      newest: options.sinceSeq === undefined,
+    });
+    return { epoch: read.epoch, seq: read.seq, events: read.events };
+  }
+
+  async heads(): Promise<Record<ChannelName, ChannelHead>> {
+    this.#assertReady();
+    const keys = CHANNEL_NAMES.flatMap((c) => {
+      const k = this.#channels[c].keys;
+      return [k.head, k.hist, k.order];
+    });
+    let reply: (string | number)[];
+    try {
+      reply = await this.#cmd.nsHeads(...keys, ...CHANNEL_NAMES.map(() => generateEpoch()));
+    } catch (err) {
+      throw this.#unavailable('heads', err);
+    }
+    return Object.fromEntries(
+      CHANNEL_NAMES.map((c, i) => [c, { epoch: String(reply[2 * i]), seq: Number(reply[2 * i + 1]) }]),
+    ) as Record<ChannelName, ChannelHead>;
+  }
+
+  subscribe(listener: EngineListener): () => void {
+    this.#listeners = [...this.#listeners, listener];
+    return () => {
+      this.#listeners = this.#listeners.filter((l) => l !== listener);
+    };
+  }
+
+  onStateChange(listener: (state: EngineState) => void): () => void {
+    this.#stateListeners = [...this.#stateListeners, listener];
+    return () => {
+      this.#stateListeners = this.#stateListeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** Quits both connections; the engine reports `down` and detaches every listener. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#resyncTimer);
+    for (const c of CHANNEL_NAMES) this.#channels[c].feed.close();
+    this.#setState('down');
+    for (const w of [...this.#readyWaiters]) w.reject(new NsError('unavailable', 'redis engine closed'));
+    this.#listeners = [];
+    this.#stateListeners = [];
+    await Promise.all([this.#cmd, this.#sub].map((conn) => quit(conn)));
+  }
+
+  #runtime(name: ChannelName): ChannelRuntime {
+    const spec: ChannelSpec = CHANNELS[name];
+    const h = spec.history;
+    const kind = h.kind;
+    const cap = h.kind === 'ring' ? h.size : h.kind === 'latest' ? h.maxKeys : 0;
+    const keys = this.#keys.channel(name);
+    const rt: ChannelRuntime = {
+      name,
+      spec,
+      keys,
+      kind,
+      cap,
+      feed: new ChannelFeed({
+        repairable: kind !== 'none',
+        read: (epoch, afterSeq, untilSeq) => this.#feedRead(rt, epoch, afterSeq, untilSeq),
+        deliver: (event) => this.#deliver(event),
+        onReadError: (err) => this.#logger?.warn({ err, channel: name }, 'redis engine: gap repair read failed; waiting for reconnect'),
+        onBadEntry: (entry) => this.#logger?.warn({ channel: name, seq: entry.seq }, 'redis engine: unreadable stored envelope skipped'),
+      }),
+    };
+    return rt;
+  }
+
+  async #feedRead(rt: ChannelRuntime, epoch: string | undefined, afterSeq: number, untilSeq: number | undefined): Promise<FeedRead> {
+    const read = await this.#readRaw(rt, { sinceEpoch: epoch ?? '', afterSeq, untilSeq: untilSeq ?? -1 });
+    const entries: FeedEntry[] = [];
+    for (const json of read.jsons) {
+      const entry = wireEntry(json);
+      if (entry !== undefined) entries.push(entry);
+    }
+    return { epoch: read.epoch, seq: read.seq, entries };
+  }
+
+  async #read(
+    rt: ChannelRuntime,
+    args: { sinceEpoch: string; afterSeq: number; untilSeq?: number; limit?: number; newest?: boolean },
+  ): Promise<{ epoch: string; seq: number; matched: boolean; events: StoredEvent[] }> {
+    const read = await this.#readRaw(rt, args);
+    const events: StoredEvent[] = [];
+    for (const json of read.jsons) {
+      try {
+        events.push(new BusEvent(JSON.parse(json) as EventEnvelope, json));
+      } catch {
+        this.#logger?.warn({ channel: rt.name }, 'redis engine: unreadable stored envelope skipped');
+      }
+    }
+    return { epoch: read.epoch, seq: read.seq, matched: read.matched, events };
+  }
+
+  async #readRaw(
+    rt: ChannelRuntime,
+    args: { sinceEpoch: string; afterSeq: number; untilSeq?: number; limit?: number; newest?: boolean },
+  ): Promise<{ epoch: string; seq: number; matched: boolean; jsons: string[] }> {
+    let reply: (string | number)[];
+    try {
+      reply = await this.#cmd.nsRead(
+        rt.keys.head,
+        rt.keys.hist,
+        rt.keys.order,
+        rt.kind,
+        rt.cap,
+        generateEpoch(),
+        args.sinceEpoch,
+        args.afterSeq,
+        args.untilSeq ?? -1,
+        args.limit ?? -1,
+        args.newest === true ? '1' : '0',
+      );
+    } catch (err) {
+      throw this.#unavailable('read', err);
+    }
+    return {
+      epoch: String(reply[0]),
+      seq: Number(reply[1]),
+      matched: Number(reply[2]) === 1,
+      jsons: reply.slice(3) as string[],
+    };
+  }
+
+  #onMessage(topic: string, message: string): void {
+    const rt = this.#byTopic.get(topic);
+    if (rt === undefined || this.#closed) return;
+    const entries: FeedEntry[] = [];
+    for (const json of message.split('\n')) {
+      const entry = wireEntry(json);
+      if (entry === undefined) this.#logger?.warn({ channel: rt.name }, 'redis engine: unreadable pub/sub message skipped');
+      else entries.push(entry);
+    }
+    rt.feed.offer(entries);
+  }
+
+  #deliver(event: StoredEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        // A listener (a bus) must not break fan-out to the others; buses catch their own handlers.
+        this.#logger?.error({ err, channel: event.envelope.channel }, 'redis engine: listener failed');
+      }
+    }
+  }
+
+  async #subscribe(): Promise<void> {
+    const generation = this.#generation;
+    try {
+      await this.#sub.subscribe(...CHANNEL_NAMES.map((c) => this.#channels[c].keys.topic));
+    } catch (err) {
+      this.#logger?.warn({ err }, 'redis engine: subscribe failed');
+      return;
+    }
+    if (generation !== this.#generation || this.#closed) return;
+    this.#subUp = true;
+    this.#resync();
+  }
+
+  /**
+   * Once both connections are up (the subscriber subscribed first, so nothing published from now on
+   * is missed), every feed catches up from Redis: missed events, or a new epoch. Only then `ready`.
+   */
+  #resync(): void {
+    if (!this.#cmdUp || !this.#subUp || this.#syncing || this.#closed) return;
+    this.#syncing = true;
+    const generation = this.#generation;
+    Promise.all(CHANNEL_NAMES.map((c) => this.#channels[c].feed.sync())).then(
+      () => {
+        this.#syncing = false;
+        if (generation !== this.#generation) return this.#resync();
+        this.#warnedDown = false;
+        this.#setState('ready');
+      },
+      (err: unknown) => {
+        this.#syncing = false;
+        this.#logger?.warn({ err }, 'redis engine: resync failed; retrying');
+        if (this.#closed) return;
+        this.#resyncTimer = setTimeout(() => this.#resync(), 200);
+        this.#resyncTimer.unref();
+      },
+    );
+  }
+
+  #connectionLost(conn: Redis): void {
+    this.#generation++;
+    if (conn === this.#cmd) this.#cmdUp = false;
+    else this.#subUp = false;
+    this.#setState('down');
+  }
+
+  #connectionError(err: Error): void {
+    if (this.#closed || this.#warnedDown) return;
+    this.#warnedDown = true;
+    this.#logger?.warn({ err }, 'redis engine: connection error; reconnecting');
+  }
+
+  #setState(state: EngineState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    if (state === 'ready') {
+      for (const w of this.#readyWaiters) w.resolve();
+      this.#readyWaiters.clear();
+    }
+    for (const l of this.#stateListeners) {
+      try {
+        l(state);
+      } catch (err) {
+        this.#logger?.error({ err }, 'redis engine: state listener failed');
+      }
+    }
+  }
+
+  #channel(channel: ChannelName): ChannelRuntime {
+    if (!isChannelName(channel)) throw new NsError('unknown_channel', `unknown channel "${String(channel).slice(0, 64)}"`);
+    return this.#channels[channel];
+  }
+
+  #assertReady(): void {
+    if (this.#state !== 'ready') {
+      throw new NsError('unavailable', this.#closed ? 'redis engine is closed' : 'redis engine is down (Redis unreachable)');
+    }
+  }
+
+  #unavailable(what: string, err: unknown): NsError {
+    if (err instanceof NsError) return err;
+    const reason = err instanceof Error ? err.message : String(err);
+    return new NsError('unavailable', `redis engine ${what} failed: ${reason}`, { cause: err });
+  }
+}
+
+async function quit(conn: Redis): Promise<void> {
+  if (conn.status === 'ready') {
+    try {
+      await conn.quit();
+      return;
+    } catch {
+      // fall through to a hard disconnect
+    }
+  }
+  conn.disconnect();
+}

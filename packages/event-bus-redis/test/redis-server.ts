@@ -1,0 +1,162 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/**
+ * A private `redis-server` for tests: its own port, its own temp dir, no persistence (`--save ""
+ * --appendonly no`), so a test can kill and restart it and get an empty Redis, exactly like a
+ * production Redis without persistence. It never touches a Redis already running on the machine.
+ */
+export interface TestRedisServer {
+  readonly port: number;
+  readonly url: string;
+  /** Pid of the running server, or undefined while stopped. */
+  readonly pid: number | undefined;
+  /** SIGKILL (a crash) and wait for the exit. */
+  kill(): Promise<void>;
+  /** Start again on the same port (empty, since nothing was persisted). */
+  start(): Promise<void>;
+  /** kill() then start(). */
+  restart(): Promise<void>;
+  /** Stop for good and remove the temp dir. */
+  close(): Promise<void>;
+}
+
+/** The Debian package providing the binary, named in the skip message. */
+export const REDIS_SERVER_PACKAGE = 'redis-server';
+
+function findRedisServer(): string | undefined {
+  const candidates = [
+    process.env['NS_REDIS_SERVER_BIN'],
+    '/usr/bin/redis-server',
+    ...(process.env['PATH'] ?? '').split(delimiter).map((d) => join(d, 'redis-server')),
+  ];
+  for (const c of candidates) {
+    if (c === undefined || c === '') continue;
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Path of the redis-server binary, or undefined when it is not installed. */
+export const redisServerBin = findRedisServer();
+
+/** True when the Redis suites can run. */
+export const hasRedisServer = redisServerBin !== undefined;
+
+if (!hasRedisServer) {
+  // Every test file is its own worker; an exclusive marker per vitest run keeps this to one line.
+  try {
+    closeSync(openSync(join(tmpdir(), `ns-redis-skip-${process.ppid}`), 'wx'));
+    console.warn(`Redis engine tests skipped: redis-server not found; install the Debian package "${REDIS_SERVER_PACKAGE}" (apt-get install ${REDIS_SERVER_PACKAGE}).`);
+  } catch {
+    // another test file already said it
+  }
+}
+
+/** A free loopback TCP port (bound and released; redis-server binds it right after). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function launch(bin: string, port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn(
+    bin,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'notice'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        cleanup();
+        // Keep draining the pipes so the server never blocks on a full stdout.
+        child.stdout?.resume();
+        child.stderr?.resume();
+        resolve(child);
+      }
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(new Error(`redis-server on port ${port} exited (${code}) before it was ready:\n${output.slice(-2000)}`));
+    };
+    const cleanup = () => {
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', onExit);
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** Starts a private redis-server on a free port; throws when the binary is missing. */
+export async function startRedisServer(): Promise<TestRedisServer> {
+  const bin = redisServerBin;
+  if (bin === undefined) throw new Error(`redis-server not found; install the Debian package "${REDIS_SERVER_PACKAGE}"`);
+  const dir = mkdtempSync(join(tmpdir(), 'ns-redis-'));
+  let port = 0;
+  let child: ChildProcess | undefined;
+  // The port is free when probed but could be taken before redis binds it: try a few.
+  for (let attempt = 0; child === undefined; attempt++) {
+    port = await freePort();
+    try {
+      child = await launch(bin, port, dir);
+    } catch (err) {
+      if (attempt >= 4) throw err;
+    }
+  }
+  let current: ChildProcess | undefined = child;
+
+  const kill = async () => {
+    const c = current;
+    current = undefined;
+    if (c === undefined) return;
+    c.kill('SIGKILL');
+    await exited(c);
+  };
+  const start = async () => {
+    if (current !== undefined) return;
+    current = await launch(bin, port, dir);
+  };
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return current?.pid;
+    },
+    kill,
+    start,
+    restart: async () => {
+      await kill();
+      await start();
+    },
+    close: async () => {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
