@@ -1,0 +1,29 @@
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+// The browser build must have no Node built-ins and no runtime dependencies (DESIGN §2): bundle the
+// sources for a browser the way an app's bundler would, and look at what got in.
+
+const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+
+describe('browser bundle', () => {
+  it('bundles for the browser with no Node built-ins, no zod and no imports left', async () => {
+    const result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+      conditions: ['@ns/source'],
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.every((path) => path.startsWith('src/') || path.includes('/ws-client/src/'))).toBe(true);
+    expect(inputs.some((path) => path.includes('zod') || path.includes('contracts'))).toBe(false);
+    for (const output of Object.values(result.metafile.outputs)) expect(output.imports).toEqual([]);
+    const code = result.outputFiles[0]?.text ?? '';
+    expect(code).not.toMatch(/\bprocess\.|\bBuffer\b|\bsetImmediate\b/);
+  });
+});
