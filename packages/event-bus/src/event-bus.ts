@@ -44,13 +44,16 @@ export type EventHandler = (event: BusEvent) => unknown;
 /** A handler of micro-batches. */
 export type BatchHandler = (events: BusEvent[]) => unknown;
 
+/**
+ * A subscription filter: the channel's typed filter object of DESIGN §5 (e.g. `{ min_score: 7 }`,
+ * validated and compiled once) or a predicate `(envelope) => boolean`.
+ */
+export type SubscriptionFilter = EventPredicate | object;
+
 /** Options of {@link EventBus.subscribe}. */
 export interface SubscribeOptions {
-  /**
-   * The channel's typed filter (DESIGN §5; the pattern must then lie within one channel) or a
-   * predicate `(envelope) => boolean`. Compiled once, at subscribe time.
-   */
-  filter?: unknown;
+  /** Typed filter (the pattern must then lie within one channel) or predicate. Compiled once. */
+  filter?: SubscriptionFilter | undefined;
   /** Opt into micro-batches: the handler then receives `BusEvent[]`. */
   batch?: MicroBatchOptions;
 }
@@ -161,7 +164,7 @@ export class EventBus {
    */
   async resume(
     channel: ChannelName,
-    options: { since?: SinceCursor; filter?: unknown },
+    options: { since?: SinceCursor | undefined; filter?: SubscriptionFilter | undefined },
     handler: (event: BusEvent) => void,
   ): Promise<ResumedSubscription> {
     this.#assertOpen();

@@ -1,4 +1,4 @@
-export { EventBus, type BatchHandler, type BusLogger, type EventBusOptions, type EventHandler, type SubscribeOptions } from './event-bus.js';
+export { EventBus, type BatchHandler, type BusLogger, type EventBusOptions, type EventHandler, type SubscribeOptions, type SubscriptionFilter } from './event-bus.js';
 export type { ResumedSubscription } from './resumed-subscription.js';
 export { BusEvent } from './bus-event.js';
 export { BusBroadcaster } from './bus-broadcaster.js';

@@ -46,11 +46,6 @@ export class ResumeSubscription implements Subscription {
     return this.#mode !== 'closed';
   }
 
-  /** Events waiting for `start()`. */
-  get buffered(): number {
-    return this.#buffer.length;
-  }
-
   /** Sets the position the replay ends at: only events after it go to the handler. */
   setCursor(epoch: string, seq: number): void {
     this.#epoch = epoch;
