@@ -271,7 +271,7 @@ describe('app-level ping', () => {
     expect(client?.state).toBe('open');
     await vi.advanceTimersByTimeAsync(1);
     expect(errors[0]).toMatchObject({ code: 'pong_timeout' });
-    expect(socket.closedByClient?.code).toBe(4000);
+    expect(socket.closedByClient).toEqual({ code: 1000, reason: 'pong_timeout' });
     expect(states.at(-1)).toMatchObject({ state: 'reconnecting', closeCode: 1006 });
     await expectRetryAfter(50);
   });
@@ -314,6 +314,18 @@ describe('subscriptions over reconnects', () => {
       { type: 'subscribe', id: expect.any(String), channel: 'alerts' },
     ]);
     expect(seen).toEqual([11, 12]);
+  });
+
+  it('announces each confirmed (re)subscription through on("subscribed")', () => {
+    start();
+    const confirmed: unknown[] = [];
+    client?.on('subscribed', (m) => confirmed.push(m));
+    client?.subscribe('system', () => {});
+    const socket = fake.last();
+    accept(socket);
+    const reply = { type: 'subscribed', id: socket.sentOfType('subscribe')[0]?.id, channel: 'system', epoch: 'e1', seq: 3, recovered: true, replayed: 0 };
+    socket.serverSend(reply);
+    expect(confirmed).toEqual([reply]);
   });
 
   it('drops events replayed twice and events of an unconfirmed subscription', async () => {

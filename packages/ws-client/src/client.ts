@@ -309,7 +309,8 @@ class GatewayClient implements NsClient {
   #abandon(connection: Connection, code: ClientErrorCode, message: string): void {
     if (this.#connection !== connection) return;
     this.#report(code, message);
-    safeClose(connection.ws, 4000, code);
+    // Best effort: on a dead path the close frame never arrives, which is why we do not wait for it.
+    safeClose(connection.ws, 1000, code);
     void this.#onClose(connection, ABNORMAL_CLOSURE, code);
   }
 
@@ -388,6 +389,7 @@ class GatewayClient implements NsClient {
         const since = subscription.sentSince;
         subscription.live = true;
         const { gap } = this.#cursors.subscribed(message, since);
+        this.#emit('subscribed', message);
         if (gap) {
           this.#emit('gap', { channel: message.channel, reason: 'not_recovered', ...(since && { since }), epoch: message.epoch, seq: message.seq });
         }
@@ -398,6 +400,7 @@ class GatewayClient implements NsClient {
         return;
       case 'error': {
         const channel = message.id === undefined ? undefined : this.#requests.get(message.id);
+        if (message.id !== undefined) this.#requests.delete(message.id);
         this.#emitError(
           new NsClientError('server', message.code, message.message, { channel, requestId: message.id, details: message.details }),
         );

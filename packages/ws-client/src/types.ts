@@ -1,4 +1,4 @@
-import type { AuthenticatedMessage, ChannelEvent, ChannelName, FilterOf, SinceCursor, WelcomeMessage } from '@ns/contracts';
+import type { AuthenticatedMessage, ChannelEvent, ChannelName, FilterOf, SinceCursor, SubscribedMessage, WelcomeMessage } from '@ns/contracts';
 import type { BackoffOptions } from './backoff.js';
 import type { NsClientError } from './client-error.js';
 import type { WebSocketConstructor } from './websocket-like.js';
@@ -45,6 +45,8 @@ export interface ClientEvents {
   error: NsClientError;
   welcome: WelcomeMessage;
   authenticated: AuthenticatedMessage;
+  /** The gateway confirmed a (re)subscription; its `replayed` events follow, then live ones. */
+  subscribed: SubscribedMessage;
 }
 
 /** Options of `client.subscribe()`. */
