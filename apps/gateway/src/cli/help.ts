@@ -1,0 +1,67 @@
+import { CHANNEL_NAMES } from '@ns/contracts';
+import { ENV_VARS } from '../env-vars.js';
+
+const wrap = (text: string, width: number, indent: string): string => {
+  const words = text.split(' ');
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if (line !== '' && line.length + 1 + w.length > width) {
+      lines.push(line);
+      line = w;
+    } else line = line === '' ? w : `${line} ${w}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines.join(`\n${indent}`);
+};
+
+/** The `ns-gateway --help` text: commands, client options, exit codes and every NS_* variable. */
+export function helpText(): string {
+  const vars = ENV_VARS.map((v) => {
+    const head = `  ${v.name.padEnd(24)} ${`[${v.default ?? 'unset'}]`.padEnd(26)}`;
+    return `${head}${wrap(v.description, 62, ' '.repeat(52))}`;
+  }).join('\n');
+  return `ns-gateway — the NetSentinel real-time gateway
+
+Usage:
+  ns-gateway [start] [--demo]               run the gateway (configured by the environment below)
+  ns-gateway tail <channel…> [options]      print events as they arrive
+  ns-gateway publish <file|-> [options]     publish events from a JSON object, array, {"events": […]} or NDJSON
+  ns-gateway --help | --version
+
+start:
+  --demo                  also publish synthetic NetSentinel traffic (SSH brute force, port scans, alerts,
+                          status, metrics) through POST /v1/publish, so the console shows live data
+
+tail:
+  <channel…>              ${CHANNEL_NAMES.join(', ')}, or all
+  --filter <json>         server-side filter for every channel, e.g. '{"min_score":7}'
+  --filter <ch>=<json>    filter for one channel, e.g. threats='{"levels":["critical"]}' (repeatable)
+  --url <url>             gateway URL [http://127.0.0.1:8080, or NS_URL]
+  --token <jwt>           token for protected channels [NS_TOKEN] (prefer the variable: argv is visible to ps)
+  --json | --pretty       one JSON envelope per line | one readable line per event
+                          [pretty on a terminal, json otherwise]
+  --count <n>             exit after n events
+
+publish:
+  <file|->                the events; - reads stdin
+  --url <url>             gateway URL [http://127.0.0.1:8080, or NS_URL]
+  --key <key>             API key [NS_PUBLISH_KEY] (prefer the variable: argv is visible to ps)
+  --batch-size <n>        events per request, at most 1000 [1000]
+  --results               print each result ({id, channel, seq}) as a JSON line on stdout
+  --quiet                 no progress on stderr
+  Every event is validated locally first; if any is invalid nothing is sent.
+
+Exit codes:
+  0  success
+  1  the gateway refused the input, or the operation failed
+  2  bad usage, unreadable input, or invalid configuration (one line names the variable)
+  3  credentials missing or refused
+  4  gateway unreachable or unavailable
+
+Environment (gateway configuration, validated at start; [default]):
+${vars}
+
+Client variables (tail, publish): NS_URL, NS_TOKEN, NS_PUBLISH_KEY.
+`;
+}

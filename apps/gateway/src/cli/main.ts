@@ -1,0 +1,119 @@
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError, EXIT } from './exit-codes.js';
+import { helpText } from './help.js';
+import { publishCommand } from './publish-command.js';
+import { startCommand } from './start-command.js';
+import { tailCommand } from './tail-command.js';
+import { PACKAGE_DIR } from '../paths.js';
+import { httpUrl } from '../urls.js';
+
+const COMMANDS = ['start', 'tail', 'publish'] as const;
+type Command = (typeof COMMANDS)[number];
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  demo: { type: 'boolean' },
+  filter: { type: 'string', multiple: true },
+  url: { type: 'string' },
+  token: { type: 'string' },
+  key: { type: 'string' },
+  json: { type: 'boolean' },
+  pretty: { type: 'boolean' },
+  count: { type: 'string' },
+  'batch-size': { type: 'string' },
+  results: { type: 'boolean' },
+  quiet: { type: 'boolean', short: 'q' },
+} as const;
+
+const ALLOWED: Record<Command, readonly string[]> = {
+  start: ['demo'],
+  tail: ['filter', 'url', 'token', 'json', 'pretty', 'count'],
+  publish: ['url', 'key', 'batch-size', 'results', 'quiet'],
+};
+
+function positiveInt(name: string, value: string | undefined, fallback: number | undefined): number | undefined {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new CliError(EXIT.USAGE, `--${name} must be a positive whole number`);
+  return Number(value);
+}
+
+// Clients default to the gateway this environment would start, so `tail` works next to `start`.
+function defaultUrl(env: NodeJS.ProcessEnv): string {
+  if (env.NS_URL) return env.NS_URL;
+  return httpUrl(env.NS_HOST?.trim() || '127.0.0.1', Number(env.NS_PORT?.trim() || 8080));
+}
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Runs `ns-gateway` with `argv` (without node and script); resolves with the exit code, or 'running'. */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number | 'running'> {
+  const first = argv[0];
+  const command: Command = first !== undefined && (COMMANDS as readonly string[]).includes(first) ? (first as Command) : 'start';
+  const rest = first === command ? argv.slice(1) : argv;
+  if (first !== undefined && !first.startsWith('-') && first !== command) {
+    throw new CliError(EXIT.USAGE, `unknown command "${first}"; commands: ${COMMANDS.join(', ')} (see --help)`);
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new CliError(EXIT.USAGE, `${(err as Error).message} (see --help)`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(helpText());
+    return EXIT.OK;
+  }
+  if (values.version) {
+    process.stdout.write(`ns-gateway ${version()}\n`);
+    return EXIT.OK;
+  }
+  const misplaced = Object.keys(values).find((k) => !ALLOWED[command].includes(k));
+  if (misplaced !== undefined) throw new CliError(EXIT.USAGE, `--${misplaced} is not an option of ${command} (see --help)`);
+
+  switch (command) {
+    case 'start':
+      if (positionals.length > 0) throw new CliError(EXIT.USAGE, `start takes no arguments (got "${positionals[0]}")`);
+      return startCommand({ demo: values.demo === true, env, stderr: process.stderr });
+    case 'tail': {
+      const interrupted = Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
+      const pretty = values.pretty === true || (values.json !== true && process.stdout.isTTY === true);
+      return tailCommand({
+        channels: positionals,
+        filters: values.filter ?? [],
+        url: values.url ?? defaultUrl(env),
+        token: values.token ?? env.NS_TOKEN,
+        format: pretty ? 'pretty' : 'json',
+        color: pretty && process.stdout.isTTY === true && env.NO_COLOR === undefined,
+        count: positiveInt('count', values.count, undefined),
+        stdout: process.stdout,
+        stderr: process.stderr,
+        interrupted,
+      });
+    }
+    case 'publish': {
+      if (positionals.length !== 1) throw new CliError(EXIT.USAGE, 'publish takes one argument: a file, or - for stdin');
+      return publishCommand({
+        source: positionals[0] as string,
+        url: values.url ?? defaultUrl(env),
+        key: values.key ?? env.NS_PUBLISH_KEY,
+        batchSize: positiveInt('batch-size', values['batch-size'], 1000) as number,
+        printResults: values.results === true,
+        quiet: values.quiet === true,
+        stdin: process.stdin,
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
+    }
+  }
+}

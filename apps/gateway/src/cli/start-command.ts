@@ -1,0 +1,64 @@
+import cluster from 'node:cluster';
+import { ConfigError, loadConfig, type GatewayConfig } from '../config.js';
+import { startDemoPublisher } from '../demo-publisher.js';
+import { createGateway } from '../gateway.js';
+import { createLogger } from '../logger.js';
+import { handleShutdownSignals } from '../shutdown.js';
+import { runPrimary } from './workers.js';
+import { CliError, EXIT } from './exit-codes.js';
+
+/** Options of {@link startCommand}. */
+export interface StartCommandOptions {
+  demo: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  stderr: NodeJS.WritableStream;
+}
+
+/**
+ * `ns-gateway start`: validates the configuration (one line naming the variable, exit 2), starts the
+ * gateway (or NS_WORKERS processes), prints the banner, and drains on SIGTERM/SIGINT. Resolves only
+ * when start-up fails; a running gateway ends the process from its signal handler.
+ */
+export async function startCommand(o: StartCommandOptions): Promise<number | 'running'> {
+  let config: GatewayConfig;
+  try {
+    config = loadConfig(o.env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(EXIT.USAGE, `config error: ${err.message}`);
+    throw err;
+  }
+  if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, o.stderr);
+
+  const logger = createLogger(config.logLevel);
+  let gateway;
+  try {
+    gateway = await createGateway(config, { logger });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(EXIT.USAGE, `config error: ${err.message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new CliError(EXIT.FAILED, `NS_PORT/NS_HOST: cannot listen on ${config.host}:${config.port} (${code})`);
+    }
+    throw err;
+  }
+  // Only the first worker speaks for the cluster.
+  if (!cluster.isWorker || cluster.worker?.id === 1) for (const line of gateway.describe()) o.stderr.write(`${line}\n`);
+
+  let stopDemo: (() => Promise<void>) | undefined;
+  if (o.demo && (!cluster.isWorker || cluster.worker?.id === 1)) {
+    const apiKey = config.publishKeys[0]?.reveal();
+    stopDemo = startDemoPublisher({ url: gateway.url, logger, ...(apiKey === undefined ? {} : { apiKey }) });
+    o.stderr.write('  demo        publishing synthetic NetSentinel traffic through POST /v1/publish\n');
+  }
+  const running = gateway;
+  handleShutdownSignals(
+    {
+      close: async (opts) => {
+        await stopDemo?.();
+        await running.close(opts);
+      },
+    },
+    { graceMs: config.shutdownGraceS * 1000, logger },
+  );
+  return 'running';
+}

@@ -1,0 +1,176 @@
+import type { AddressInfo } from 'node:net';
+import { EventBus } from '@ns/event-bus';
+import { WsManager } from '@ns/ws-manager';
+import { attach, type WsEndpoint } from '@ns/ws-server';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { ApiKeyRing } from './api-keys.js';
+import { buildApp } from './app.js';
+import { ownOrigins, type GatewayConfig } from './config.js';
+import { createEngine } from './engine-factory.js';
+import { HttpAuth } from './http-auth.js';
+import { Lifecycle } from './lifecycle.js';
+import { createLogger } from './logger.js';
+import { GatewayMetrics } from './metrics.js';
+import { findSchemasDir, PUBLIC_DIR } from './paths.js';
+import { createTokenVerifier } from './token-verifier.js';
+import { httpUrl, wsUrlOf } from './urls.js';
+
+/** Options of {@link createGateway} that are not environment configuration. */
+export interface GatewayOptions {
+  /** Defaults to a pino logger at `config.logLevel` on stdout. */
+  logger?: Logger;
+  /** Directory of the generated schemas; default: found relative to the package (see `findSchemasDir`). */
+  schemasDir?: string | null;
+}
+
+/** A running gateway. */
+export interface Gateway {
+  /** `http://host:port` as a client on this machine reaches it. */
+  readonly url: string;
+  /** `ws://host:port/ws`. */
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly config: GatewayConfig;
+  readonly app: FastifyInstance;
+  readonly bus: EventBus;
+  readonly manager: WsManager;
+  readonly lifecycle: Lifecycle;
+  readonly logger: Logger;
+  /** Human-readable lines describing how the gateway is exposed (the start banner). */
+  describe(): string[];
+  /**
+   * Graceful shutdown: readiness false, `system.notice` to clients, close 1001, flush, stop HTTP, close
+   * the engine. Resolves when everything is closed. Idempotent.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+/**
+ * Composes the service (DESIGN §2): EventBus(engine) → WsManager → Fastify HTTP API → /ws endpoint
+ * attached to the same HTTP server, then listens on `config.host:config.port`.
+ */
+export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const engine = await createEngine(config, logger);
+  const bus = new EventBus({ engine, logger: logger.child({ component: 'event-bus' }) });
+  const lifecycle = new Lifecycle(() => bus.engine.state === 'ready');
+  engine.onStateChange((state) => logger[state === 'ready' ? 'info' : 'error']({ engine: engine.name, state }, `engine ${state}`));
+  const manager = new WsManager({
+    bus,
+    writeDelayMs: config.writeDelayMs,
+    heartbeatMs: config.heartbeatS * 1000,
+    maxSubscriptions: config.maxSubscriptions,
+    logger: logger.child({ component: 'ws-manager' }),
+  });
+  const verifier = createTokenVerifier(config.auth);
+  const metrics = new GatewayMetrics({ bus, lifecycle, manager });
+  // With NS_ALLOWED_ORIGINS unset the gateway's own origins are allowed; with NS_PORT=0 they are
+  // known only once it listens.
+  let origins: string[] | '*' = config.allowedOrigins ?? ownOrigins(config.host, config.port);
+  const keys = new ApiKeyRing(config.publishKeys);
+  const auth = new HttpAuth({
+    mode: config.auth.mode,
+    keys,
+    verifier,
+    allowAnonymous: config.allowAnonymous,
+    trustProxy: config.trustProxy !== false,
+    allowedOrigins: () => origins,
+    onFailure: (reason) => metrics.countHttpAuthFailure(reason),
+  });
+  const app = await buildApp({
+    config,
+    bus,
+    lifecycle,
+    metrics,
+    auth,
+    logger,
+    manager,
+    publicDir: PUBLIC_DIR,
+    schemasDir: options.schemasDir === undefined ? findSchemasDir() : options.schemasDir,
+  });
+
+  await app.listen({ host: config.host, port: config.port });
+  const port = (app.server.address() as AddressInfo).port;
+  if (config.allowedOrigins === null) origins = ownOrigins(config.host, port);
+  // Attached in the same tick as `listen` resolved: no upgrade can arrive before the handler exists.
+  const endpoint: WsEndpoint = attach(app.server, {
+    manager,
+    path: '/ws',
+    authenticator: config.auth.mode === 'jwt' ? verifier : null,
+    allowAnonymous: config.allowAnonymous,
+    allowedOrigins: origins,
+    maxConnections: config.maxConnections,
+    ipMaxConnections: config.ipMaxConnections,
+    ipConnectRate: config.ipConnectRate,
+    trustProxy: config.trustProxy,
+    clientMessageRate: config.clientMessageRate,
+    maxMessageBytes: config.maxMessageBytes,
+    heartbeatS: config.heartbeatS,
+    logger: logger.child({ component: 'ws-server' }),
+    isAccepting: () => !lifecycle.draining,
+  });
+  metrics.attachEndpoint(endpoint);
+
+  const url = httpUrl(config.host, port);
+  let closing: Promise<void> | undefined;
+
+  const gateway: Gateway = {
+    url,
+    wsUrl: wsUrlOf(url),
+    port,
+    config,
+    app,
+    bus,
+    manager,
+    lifecycle,
+    logger,
+    describe: () => describeGateway(config, url, auth.describePublishing(), origins),
+    close: (o = {}) => (closing ??= drain(o.graceMs ?? config.shutdownGraceS * 1000)),
+  };
+
+  async function drain(graceMs: number): Promise<void> {
+    const started = Date.now();
+    lifecycle.startDraining();
+    logger.info({ grace_ms: graceMs }, 'draining: readiness false, refusing new publishes and connections');
+    try {
+      await bus.publish({
+        type: 'system.notice',
+        id: `shutdown-${process.pid}-${started}`,
+        data: { level: 'warning', message: 'gateway shutting down; reconnect to resume', code: 'shutdown', timestamp: started / 1000 },
+      });
+    } catch (err) {
+      logger.warn({ err }, 'could not publish the shutdown notice');
+    }
+    // Clients get most of the grace period for the closing handshake; the rest is for HTTP and the engine.
+    const wsGraceMs = Math.max(0, Math.floor(graceMs * 0.8) - (Date.now() - started));
+    await endpoint.close({ graceMs: wsGraceMs });
+    await manager.close({ graceMs: wsGraceMs, notice: 'server shutting down' });
+    await app.close();
+    await bus.close();
+    logger.info({ ms: Date.now() - started }, 'gateway closed');
+  }
+
+  logger.info({ url, engine: engine.name, auth: config.auth.mode }, `ns-gateway listening on ${url}`);
+  return gateway;
+}
+
+function describeGateway(config: GatewayConfig, url: string, publishing: string, origins: string[] | '*'): string[] {
+  const auth = {
+    jwt: `JWT required for protected channels (${config.auth.mode === 'jwt' && config.auth.secret !== undefined ? 'HS256 secret' : 'public key'}); anonymous ${config.allowAnonymous ? 'may read status and system' : 'refused'}`,
+    none: 'OFF (NS_AUTH=none): every client may read and publish everything — trusted networks only',
+    local:
+      'local development mode: loopback only, every local client may read every channel (set NS_JWT_SECRET or NS_JWT_PUBLIC_KEY_FILE to require tokens)',
+  }[config.auth.mode];
+  const engine = config.engine === 'memory' ? 'memory (one process; history is lost on restart)' : `redis (prefix ${config.redisPrefix})`;
+  return [
+    `ns-gateway listening on ${url}`,
+    `  console     ${url}/`,
+    `  websocket   ${wsUrlOf(url)}`,
+    `  engine      ${engine}`,
+    `  auth        ${auth}`,
+    `  publishing  ${publishing}`,
+    `  origins     ${origins === '*' ? '* (every origin)' : origins.join(', ')}`,
+    `  metrics     ${url}/metrics`,
+  ];
+}
