@@ -6,13 +6,18 @@ const TS = 1764115200.123456;
 
 /** Payloads valid for each event type used in the tests. */
 export const DATA = {
-  threat: (i: number) => ({ source_ip: '192.168.1.100', threat_score: 8.5, threat_level: 'high', timestamp: TS + i, n: i }),
-  status: (component: string, i = 0) => ({ component, status: 'healthy', n: i }),
+  threat: (i: number) => ({ source_ip: '192.168.1.100', threat_score: 8.5, threat_level: 'high' as const, timestamp: TS + i, n: i }),
+  status: (component: string, i = 0) => ({ component, status: 'healthy' as const, n: i }),
   metrics: (component: string, i = 0) => ({ component, metrics: { cpu: i }, timestamp: TS }),
   raw: (i: number) => ({ logtype: 4002, src_host: '10.0.0.9', dst_host: '10.0.0.1', dst_port: 22, timestamp: TS, n: i }),
-  notice: (i: number) => ({ level: 'info', message: `notice ${i}`, timestamp: TS }),
-  alert: (i: number) => ({ id: `a${i}`, severity: 'high', message: 'm', timestamp: TS }),
+  notice: (i: number) => ({ level: 'info' as const, message: `notice ${i}`, timestamp: TS }),
+  alert: (i: number) => ({ id: `a${i}`, severity: 'high' as const, message: 'm', timestamp: TS }),
 };
+
+/** A field of an envelope's data, for assertions. */
+export function field(envelope: EventEnvelope, name: string): unknown {
+  return (envelope.data as Record<string, unknown>)[name];
+}
 
 /** A pending event as the bus would hand it to the engine. */
 export function pending(type: EventType, data: Record<string, unknown>, options: { id?: string; ts?: number } = {}): PendingEvent {

@@ -2,7 +2,7 @@ import { NsError, type ChannelName } from '@ns/contracts';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisKeys } from '../src/index.js';
-import { Collector, DATA, EnginePool, pending, threats, uniquePrefix } from './fixtures.js';
+import { Collector, DATA, field, EnginePool, pending, threats, uniquePrefix } from './fixtures.js';
 import { hasRedisServer, startRedisServer, type TestRedisServer } from './redis-server.js';
 
 describe.skipIf(!hasRedisServer)('RedisEngine on one Redis', () => {
@@ -148,7 +148,7 @@ describe.skipIf(!hasRedisServer)('RedisEngine on one Redis', () => {
     ]);
     const snapshot = await engine.readSince('status', undefined);
     expect(snapshot).toMatchObject({ seq: 4, recovered: false });
-    expect(snapshot.events.map((e) => [e.envelope.seq, (e.envelope.data as { component: string }).component])).toEqual([
+    expect(snapshot.events.map((e) => [e.envelope.seq, field(e.envelope, 'component')])).toEqual([
       [2, 'redis'],
       [3, 'kafka'],
       [4, 'ml'],
@@ -170,7 +170,7 @@ describe.skipIf(!hasRedisServer)('RedisEngine on one Redis', () => {
     }
     await engine.append([pending('metrics.update', DATA.metrics('c0', 1)), pending('metrics.update', DATA.metrics('new'))]);
     const snapshot = await engine.readSince('metrics', undefined);
-    const components = snapshot.events.map((e) => (e.envelope.data as { component: string }).component);
+    const components = snapshot.events.map((e) => field(e.envelope, 'component'));
     expect(components).toHaveLength(10_000);
     expect(components).not.toContain('c1');
     expect(components.slice(-2)).toEqual(['c0', 'new']);
