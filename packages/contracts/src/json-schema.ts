@@ -51,6 +51,9 @@ const override: NonNullable<z.core.ToJSONSchemaParams['override']> = ({ zodSchem
   if (def.type !== 'string') return;
   if (def.format === 'ipv6') jsonSchema.pattern = IPV6_PATTERN;
   if (def.format === 'cidrv6') jsonSchema.pattern = CIDRV6_PATTERN;
+  // `cidrv4`/`cidrv6` are Zod's names, not JSON Schema formats (strict validators refuse unknown
+  // formats); the pattern says it all.
+  if (def.format === 'cidrv4' || def.format === 'cidrv6') delete jsonSchema.format;
 };
 
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
