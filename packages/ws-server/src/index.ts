@@ -1,1 +1,14 @@
-export {};
+export { attach, type WsEndpoint, type WsEndpointStats, type WsServerOptions } from './ws-endpoint.js';
+export { upgradeCredential, type Authentication, type Authenticator } from './authenticator.js';
+export { jwtAuthenticator, type JwtAuthenticatorOptions } from './jwt-authenticator.js';
+export { ClientSession, AUTH_EXPIRING_NOTICE_S, type SessionContext } from './client-session.js';
+export { clientIp, compileTrust, normalizeIp, type TrustProxy } from './client-ip.js';
+export { compileOriginPolicy, type AllowedOrigins } from './origin-policy.js';
+export {
+  BurstLimiter,
+  IpConnectionCounter,
+  DEFAULT_CLIENT_MESSAGE_RATE,
+  DEFAULT_IP_CONNECT_RATE,
+  DEFAULT_IP_MAX_CONNECTIONS,
+} from './rate-limits.js';
+export { redactUrl } from './redact.js';

@@ -1,0 +1,64 @@
+import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+
+/** Default new connections per client IP per second (`NS_IP_CONNECT_RATE`). */
+export const DEFAULT_IP_CONNECT_RATE = 100;
+/** Default concurrent connections per client IP (`NS_IP_MAX_CONNECTIONS`). */
+export const DEFAULT_IP_MAX_CONNECTIONS = 1000;
+/** Default inbound messages per connection per second (`NS_CLIENT_MESSAGE_RATE`). */
+export const DEFAULT_CLIENT_MESSAGE_RATE = 50;
+
+/**
+ * `ratePerS` per second with bursts of twice that, from rate-limiter-flexible: a 1 s window of
+ * `ratePerS` points plus a burst allowance of another `ratePerS` that refills every `burstWindowS`
+ * (sustained rate ≈ ratePerS × (1 + 1/burstWindowS)).
+ */
+export class BurstLimiter {
+  readonly ratePerS: number;
+  readonly #limiter: BurstyRateLimiter;
+
+  constructor(ratePerS: number, keyPrefix: string, burstWindowS = 10) {
+    if (!(ratePerS > 0)) throw new RangeError(`${keyPrefix}: rate must be > 0`);
+    this.ratePerS = ratePerS;
+    const points = Math.max(1, Math.floor(ratePerS));
+    this.#limiter = new BurstyRateLimiter(
+      new RateLimiterMemory({ keyPrefix, points, duration: 1 }),
+      new RateLimiterMemory({ keyPrefix: `${keyPrefix}:burst`, points, duration: burstWindowS }),
+    );
+  }
+
+  /** Resolves `{ allowed, retryAfterMs }`; never rejects for an exhausted key. */
+  async take(key: string): Promise<{ allowed: boolean; retryAfterMs: number }> {
+    try {
+      await this.#limiter.consume(key);
+      return { allowed: true, retryAfterMs: 0 };
+    } catch (err) {
+      if (err instanceof RateLimiterRes) return { allowed: false, retryAfterMs: Math.max(0, Math.ceil(err.msBeforeNext)) };
+      throw err;
+    }
+  }
+}
+
+/** Concurrent connections per client IP, including those still in their handshake. */
+export class IpConnectionCounter {
+  readonly #counts = new Map<string, number>();
+  total = 0;
+
+  count(ip: string): number {
+    return this.#counts.get(ip) ?? 0;
+  }
+
+  /** Counts one more connection from `ip`; returns its release function (idempotent). */
+  acquire(ip: string): () => void {
+    this.#counts.set(ip, this.count(ip) + 1);
+    this.total++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.total--;
+      const n = this.count(ip) - 1;
+      if (n <= 0) this.#counts.delete(ip);
+      else this.#counts.set(ip, n);
+    };
+  }
+}

@@ -1,0 +1,7 @@
+// Query parameters that carry credentials (`?token=` is the compatibility path of DESIGN §5).
+const SECRET_PARAM = /([?&](?:token|access_token|api_key|apikey|key)=)[^&#]*/gi;
+
+/** `url` with the values of credential query parameters (`token`, `access_token`, …) replaced by `[REDACTED]`. */
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_PARAM, '$1[REDACTED]');
+}

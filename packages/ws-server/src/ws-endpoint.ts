@@ -1,0 +1,253 @@
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { DEFAULT_MAX_MESSAGE_BYTES, SUBPROTOCOL, type ErrorCode } from '@ns/contracts';
+import type { WsManager } from '@ns/ws-manager';
+import { pino, type Logger } from 'pino';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
+import { upgradeCredential, type Authenticator } from './authenticator.js';
+import { AUTH_EXPIRING_NOTICE_S, ClientSession } from './client-session.js';
+import { clientIp, compileTrust, type TrustProxy } from './client-ip.js';
+import { compileOriginPolicy, type AllowedOrigins } from './origin-policy.js';
+import {
+  BurstLimiter,
+  DEFAULT_CLIENT_MESSAGE_RATE,
+  DEFAULT_IP_CONNECT_RATE,
+  DEFAULT_IP_MAX_CONNECTIONS,
+  IpConnectionCounter,
+} from './rate-limits.js';
+import { redactUrl } from './redact.js';
+
+/** Options of {@link attach}. */
+export interface WsServerOptions {
+  manager: WsManager;
+  /** Endpoint path. Default `/ws`. */
+  path?: string;
+  /** Verifies credentials; `null` disables auth (`NS_AUTH=none`: every connection is fully permitted). */
+  authenticator: Authenticator | null;
+  /** Let connections without credentials read permission-free channels (`NS_ALLOW_ANONYMOUS`). Default false. */
+  allowAnonymous?: boolean;
+  /** Browser origins allowed besides the page's own host; `'*'` only by explicit choice. Default none. */
+  allowedOrigins?: readonly string[] | '*';
+  /** Global cap on connections (`NS_MAX_CONNECTIONS`). Default 10 000. */
+  maxConnections?: number;
+  /** Concurrent connections per client IP (`NS_IP_MAX_CONNECTIONS`). Default 1000. */
+  ipMaxConnections?: number;
+  /** New connections per client IP per second, bursts of twice that (`NS_IP_CONNECT_RATE`). Default 100. */
+  ipConnectRate?: number;
+  /** Proxies whose `X-Forwarded-For` is believed (`NS_TRUST_PROXY`). Default false. */
+  trustProxy?: readonly string[] | boolean;
+  /** Inbound messages per connection per second, bursts of twice that (`NS_CLIENT_MESSAGE_RATE`). Default 50. */
+  clientMessageRate?: number;
+  /** Largest inbound message; bigger ones close the connection with 1009 (`NS_MAX_MESSAGE_BYTES`). Default 65 536. */
+  maxMessageBytes?: number;
+  /** Time for the upgrade checks to complete before answering 408. Default 10 000. */
+  handshakeTimeoutMs?: number;
+  /** Time an unauthenticated connection has to send `auth` before 4001. Default 10 000. */
+  authTimeoutMs?: number;
+  /** `heartbeat_s` announced in `welcome`. Default: the manager's heartbeat. */
+  heartbeatS?: number;
+  /** Seconds before token expiry at which `auth_expiring` is sent. Default 30. */
+  expiryNoticeS?: number;
+  /** Time `ws` waits for the client's close frame before destroying the socket. Default 5 000. */
+  closeTimeoutMs?: number;
+  logger?: Logger;
+  /** False while the gateway drains: upgrades get 503. */
+  isAccepting?: () => boolean;
+}
+
+/** Counters of an endpoint. */
+export interface WsEndpointStats {
+  authFailures: number;
+  /** Upgrades refused before the handshake, by reason (`origin`, `ip_connect_rate`, …). */
+  rejectedUpgrades: Record<string, number>;
+  rateLimitedMessages: number;
+}
+
+/** A `/ws` endpoint attached to an HTTP server. */
+export interface WsEndpoint {
+  stats(): WsEndpointStats;
+  /** Stops accepting (503), closes every connection with 1001, waits up to `graceMs` for the flush, then terminates stragglers. */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+/** Why an upgrade was refused, with its HTTP status and error code. */
+const REJECTIONS = {
+  path: { status: 404, code: null },
+  draining: { status: 503, code: 'unavailable' },
+  origin: { status: 403, code: 'forbidden' },
+  max_connections: { status: 503, code: 'unavailable' },
+  ip_max_connections: { status: 429, code: 'rate_limited' },
+  ip_connect_rate: { status: 429, code: 'rate_limited' },
+  handshake_timeout: { status: 408, code: null },
+} as const satisfies Record<string, { status: number; code: ErrorCode | null }>;
+type RejectionReason = keyof typeof REJECTIONS;
+
+function writeRejection(socket: Duplex, reason: RejectionReason, message: string, headers: Record<string, string> = {}): void {
+  const { status, code } = REJECTIONS[reason];
+  const body = code === null ? '' : JSON.stringify({ error: { code, message } });
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    'Connection: close',
+    ...(body === '' ? [] : ['Content-Type: application/json']),
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  if (socket.writable) {
+    socket.once('finish', () => socket.destroy());
+    socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+  } else {
+    socket.destroy();
+  }
+}
+
+/**
+ * Serves the WebSocket protocol (DESIGN §5) at `path` on `server` (a `node:http` server, or a
+ * framework's underlying one such as `fastify.server`). Handles `upgrade` itself so that everything is
+ * refused before the handshake where HTTP can still say why: wrong path (404), draining (503), origin
+ * (403), global cap (503), per-IP concurrency and connect rate (429), slow checks (408).
+ */
+export function attach(server: Server, options: WsServerOptions): WsEndpoint {
+  const manager = options.manager;
+  const path = options.path ?? '/ws';
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const maxConnections = options.maxConnections ?? 10_000;
+  const ipMaxConnections = options.ipMaxConnections ?? DEFAULT_IP_MAX_CONNECTIONS;
+  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const originAllowed = compileOriginPolicy(options.allowedOrigins as AllowedOrigins | undefined);
+  const trustProxy: TrustProxy = options.trustProxy ?? false;
+  const trusted = compileTrust(trustProxy);
+  const connectLimiter = new BurstLimiter(options.ipConnectRate ?? DEFAULT_IP_CONNECT_RATE, 'ns-ws-connect');
+  const clientMessageRate = options.clientMessageRate ?? DEFAULT_CLIENT_MESSAGE_RATE;
+  const counter = new IpConnectionCounter();
+  const counters = { authFailures: 0, rateLimitedMessages: 0 };
+  const rejected: Record<string, number> = {};
+  const sessionContext = {
+    manager,
+    authenticator: options.authenticator,
+    allowAnonymous: options.allowAnonymous ?? false,
+    authTimeoutMs: options.authTimeoutMs ?? 10_000,
+    heartbeatS: options.heartbeatS ?? manager.heartbeatMs / 1000,
+    maxMessageBytes,
+    messageLimiter: new BurstLimiter(clientMessageRate, 'ns-ws-messages'),
+    maxRateLimitedStreak: Math.max(10, Math.ceil(clientMessageRate)),
+    expiryNoticeS: options.expiryNoticeS ?? AUTH_EXPIRING_NOTICE_S,
+    counters,
+  };
+  // `closeTimeout` (ws ≥ 8.18) is missing from @types/ws.
+  const wssOptions: ServerOptions & { closeTimeout: number } = {
+    noServer: true,
+    maxPayload: maxMessageBytes,
+    // Frames are built once and shared between sockets, which per-message compression would defeat.
+    perMessageDeflate: false,
+    clientTracking: false,
+    closeTimeout: options.closeTimeoutMs ?? 5_000,
+    handleProtocols: (offered: Set<string>) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  };
+  const wss = new WebSocketServer(wssOptions);
+  let closing: Promise<void> | undefined;
+
+  const reject = (socket: Duplex, reason: RejectionReason, message: string, log: Record<string, unknown>, headers?: Record<string, string>) => {
+    rejected[reason] = (rejected[reason] ?? 0) + 1;
+    logger.info({ ...log, reason, status: REJECTIONS[reason].status }, 'upgrade rejected');
+    writeRejection(socket, reason, message, headers);
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      handleUpgrade(req, socket, head);
+    } catch (err) {
+      logger.error({ err }, 'upgrade failed');
+      socket.destroy();
+    }
+  };
+
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== path) {
+      // Another upgrade handler (e.g. a framework's) may own this path.
+      if (server.listenerCount('upgrade') > 1) return;
+      reject(socket, 'path', 'no WebSocket endpoint here', { url: redactUrl(req.url ?? '') });
+      return;
+    }
+    // Errors on a socket we have not handed to `ws` yet (a client resetting mid-handshake) end here.
+    socket.on('error', () => socket.destroy());
+    const ip = clientIp(req, trusted, trustProxy === true);
+    const log = { ip, url: redactUrl(req.url ?? ''), origin: req.headers.origin };
+    if (closing !== undefined || (options.isAccepting !== undefined && !options.isAccepting())) {
+      reject(socket, 'draining', 'server is shutting down', log, { 'Retry-After': '1' });
+      return;
+    }
+    if (!originAllowed(req.headers.origin, req.headers.host)) {
+      reject(socket, 'origin', 'origin not allowed', log);
+      return;
+    }
+    if (counter.total >= maxConnections) {
+      reject(socket, 'max_connections', 'too many connections', log, { 'Retry-After': '1' });
+      return;
+    }
+    if (counter.count(ip) >= ipMaxConnections) {
+      reject(socket, 'ip_max_connections', 'too many connections from this address', log, { 'Retry-After': '1' });
+      return;
+    }
+    const release = counter.acquire(ip);
+    socket.once('close', release);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      reject(socket, 'handshake_timeout', 'handshake timed out', log);
+    }, handshakeTimeoutMs);
+    connectLimiter.take(ip).then(
+      ({ allowed, retryAfterMs }) => {
+        clearTimeout(timer);
+        if (timedOut || socket.destroyed) return;
+        if (!allowed) {
+          reject(socket, 'ip_connect_rate', 'too many new connections from this address', log, {
+            'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
+          });
+          return;
+        }
+        if (closing !== undefined) {
+          reject(socket, 'draining', 'server is shutting down', log, { 'Retry-After': '1' });
+          return;
+        }
+        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, req, url, ip, log));
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        logger.error({ err }, 'connect rate limiter failed');
+        socket.destroy();
+      },
+    );
+  };
+
+  const onConnection = (ws: WebSocket, socket: Duplex, req: IncomingMessage, url: URL, ip: string, log: Record<string, unknown>) => {
+    const connection = manager.accept(ws, socket, { remoteAddress: ip });
+    const clog = logger.child({ connection_id: connection.id, ip });
+    clog.info({ url: log.url, origin: log.origin, user_agent: req.headers['user-agent'], protocol: ws.protocol || null }, 'connection opened');
+    connection.onClose((code, reason) => {
+      clog.info({ code, reason, duration_ms: Date.now() - connection.openedAt, principal: connection.principal?.id ?? null }, 'connection closed');
+    });
+    if (connection.state !== 'accepting') return;
+    const session = new ClientSession(connection, sessionContext, clog);
+    const subscribe = (url.searchParams.get('subscribe') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    session.start(upgradeCredential(req, url), subscribe);
+  };
+
+  server.on('upgrade', onUpgrade);
+
+  return {
+    stats: () => ({ authFailures: counters.authFailures, rejectedUpgrades: { ...rejected }, rateLimitedMessages: counters.rateLimitedMessages }),
+    close(closeOptions = {}) {
+      closing ??= (async () => {
+        await manager.close(closeOptions.graceMs === undefined ? {} : { graceMs: closeOptions.graceMs });
+        server.off('upgrade', onUpgrade);
+        wss.close();
+      })();
+      return closing;
+    },
+  };
+}
