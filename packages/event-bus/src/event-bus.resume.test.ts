@@ -216,6 +216,15 @@ describe('EventBus.resume', () => {
     expect(bus.metrics().delivered.system).toBe(3);
   });
 
+  it('leaves out of the replay, and counts, events a throwing predicate cannot judge', async () => {
+    const bus = make();
+    await bus.publishBatch([notice('a'), notice('b')]);
+    const sub = await bus.resume('system', { filter: (e) => (e.seq === 1 ? (() => { throw new Error('bad predicate'); })() : true) }, () => {});
+    expect(sub.replay.map((e) => e.seq)).toEqual([2]);
+    expect(bus.metrics().handlerErrors.system).toBe(1);
+    sub.unsubscribe();
+  });
+
   it('rejects unknown channels, invalid filters and a down engine, leaving nothing subscribed', async () => {
     const engine = new MemoryEngine();
     const bus = make(engine);

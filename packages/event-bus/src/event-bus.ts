@@ -311,21 +311,36 @@ export class EventBus {
     }
     last.epoch = epoch;
     last.seq = seq;
+    let filteredOut = 0;
     for (const subscription of this.#router.get(event.type)) {
       if (!subscription.active) continue;
       const filter = subscription.filter;
-      if (filter !== undefined && !this.#passes(filter, event, channel, subscription.pattern)) continue;
+      if (filter !== undefined) {
+        let pass: boolean;
+        try {
+          pass = filter(event.envelope);
+        } catch (err) {
+          this.#reporter.failed(channel, err, subscription.pattern);
+          continue;
+        }
+        if (!pass) {
+          filteredOut++;
+          continue;
+        }
+      }
       subscription.deliver(event);
     }
+    // Counted once per event, not once per subscription: this loop is the hot path.
+    if (filteredOut > 0) this.#metrics.filteredOut[channel] += filteredOut;
   }
 
-  /** Applies a filter; a throwing predicate counts as a handler error and rejects the event. */
-  #passes(filter: EventPredicate, event: BusEvent, channel: ChannelName, pattern: string = channel): boolean {
+  /** Applies a filter to a replayed event; a throwing predicate counts as a handler error and rejects it. */
+  #passes(filter: EventPredicate, event: BusEvent, channel: ChannelName): boolean {
     let pass: boolean;
     try {
       pass = filter(event.envelope);
     } catch (err) {
-      this.#reporter.failed(channel, err, pattern);
+      this.#reporter.failed(channel, err, channel);
       return false;
     }
     if (!pass) this.#metrics.filteredOut[channel]++;

@@ -6,6 +6,7 @@ const TIME_CHARS = 10;
 const RANDOM_CHARS = 16;
 
 let lastMs = -1;
+let timePart = '';
 const random = new Uint8Array(RANDOM_CHARS);
 
 function refreshRandom(): void {
@@ -26,6 +27,16 @@ function incrementRandom(): void {
   }
 }
 
+function encodeTime(ms: number): string {
+  let time = '';
+  let t = ms;
+  for (let i = 0; i < TIME_CHARS; i++) {
+    time = ALPHABET[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  return time;
+}
+
 /**
  * A new event id: `evt_` followed by a ULID (48-bit millisecond time + 80 random bits, Crockford
  * base32), so ids are unique and sort by creation time.
@@ -33,19 +44,14 @@ function incrementRandom(): void {
 export function generateEventId(nowMs: number = Date.now()): string {
   if (nowMs > lastMs) {
     lastMs = nowMs;
+    timePart = encodeTime(nowMs);
     refreshRandom();
   } else {
     incrementRandom();
   }
-  let time = '';
-  let t = lastMs;
-  for (let i = 0; i < TIME_CHARS; i++) {
-    time = ALPHABET[t % 32] + time;
-    t = Math.floor(t / 32);
-  }
   let rand = '';
   for (let i = 0; i < RANDOM_CHARS; i++) rand += ALPHABET[random[i] as number];
-  return `evt_${time}${rand}`;
+  return `evt_${timePart}${rand}`;
 }
 
 /** A short random epoch identifier (base36), e.g. `k3v9q1x2`. */

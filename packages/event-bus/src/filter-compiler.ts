@@ -32,57 +32,77 @@ function combine(checks: readonly Check[]): EventPredicate {
   };
 }
 
-const oneOf = (field: string, values: readonly unknown[]): Check => {
-  const set = new Set(values);
-  return (data) => set.has(data[field]);
-};
-
-const atLeast = (field: string, min: number): Check => (data) => {
-  const v = data[field];
-  return typeof v === 'number' && v >= min;
-};
+// Each check reads its field by name in its own function, so property loads stay monomorphic (a
+// shared `data[field]` would be a megamorphic keyed load, measurably slower across 100 filters).
+const scoreAtLeast = (min: number) => (v: unknown) => typeof v === 'number' && v >= min;
 
 // `alert.acknowledged` / `alert.resolved` carry only the alert id: severity and tag filters constrain
 // them only when they carry the field, so a dashboard filtering critical alerts still sees them closed.
-const alertField = (field: string, check: Check): Check => (data, e) =>
-  e.type === 'alert.new' || data[field] !== undefined ? check(data, e) : true;
+const isStateChangeWithout = (value: unknown, e: EventEnvelope) => value === undefined && e.type !== 'alert.new';
 
 function threatChecks(f: ThreatsFilter): Check[] {
   const checks: Check[] = [];
-  if (f.min_score !== undefined) checks.push(atLeast('threat_score', f.min_score));
-  if (f.levels !== undefined) checks.push(oneOf('threat_level', f.levels));
-  if (f.event_types !== undefined) checks.push(oneOf('event_type', f.event_types));
+  if (f.min_score !== undefined) {
+    const ok = scoreAtLeast(f.min_score);
+    checks.push((d) => ok(d.threat_score));
+  }
+  if (f.levels !== undefined) {
+    const levels = new Set<unknown>(f.levels);
+    checks.push((d) => levels.has(d.threat_level));
+  }
+  if (f.event_types !== undefined) {
+    const types = new Set<unknown>(f.event_types);
+    checks.push((d) => types.has(d.event_type));
+  }
   if (f.source_cidrs !== undefined) {
     const inNetworks = compileCidrs(f.source_cidrs);
-    checks.push((data) => typeof data.source_ip === 'string' && inNetworks(data.source_ip));
+    checks.push((d) => typeof d.source_ip === 'string' && inNetworks(d.source_ip));
   }
   return checks;
 }
 
 function alertChecks(f: AlertsFilter): Check[] {
   const checks: Check[] = [];
-  if (f.severities !== undefined) checks.push(alertField('severity', oneOf('severity', f.severities)));
+  if (f.severities !== undefined) {
+    const severities = new Set<unknown>(f.severities);
+    checks.push((d, e) => severities.has(d.severity) || isStateChangeWithout(d.severity, e));
+  }
   if (f.tags !== undefined) {
-    const wanted = new Set(f.tags);
-    checks.push(alertField('tags', (data) => Array.isArray(data.tags) && data.tags.some((t) => wanted.has(t))));
+    const wanted = new Set<unknown>(f.tags);
+    checks.push((d, e) => (Array.isArray(d.tags) ? d.tags.some((t) => wanted.has(t)) : isStateChangeWithout(d.tags, e)));
   }
   return checks;
 }
 
-const componentChecks = (f: ComponentsFilter): Check[] =>
-  f.components === undefined ? [] : [oneOf('component', f.components)];
+function componentChecks(f: ComponentsFilter): Check[] {
+  if (f.components === undefined) return [];
+  const components = new Set<unknown>(f.components);
+  return [(d) => components.has(d.component)];
+}
 
 function rawEventChecks(f: EventsFilter): Check[] {
   const checks: Check[] = [];
-  if (f.logtypes !== undefined) checks.push(oneOf('logtype', f.logtypes));
-  if (f.dst_ports !== undefined) checks.push(oneOf('dst_port', f.dst_ports));
+  if (f.logtypes !== undefined) {
+    const logtypes = new Set<unknown>(f.logtypes);
+    checks.push((d) => logtypes.has(d.logtype));
+  }
+  if (f.dst_ports !== undefined) {
+    const ports = new Set<unknown>(f.dst_ports);
+    checks.push((d) => ports.has(d.dst_port));
+  }
   return checks;
 }
 
 function correlationChecks(f: CorrelationsFilter): Check[] {
   const checks: Check[] = [];
-  if (f.patterns !== undefined) checks.push(oneOf('pattern', f.patterns));
-  if (f.min_score !== undefined) checks.push(atLeast('correlation_score', f.min_score));
+  if (f.patterns !== undefined) {
+    const patterns = new Set<unknown>(f.patterns);
+    checks.push((d) => patterns.has(d.pattern));
+  }
+  if (f.min_score !== undefined) {
+    const ok = scoreAtLeast(f.min_score);
+    checks.push((d) => ok(d.correlation_score));
+  }
   return checks;
 }
 
