@@ -10,6 +10,8 @@ export class TcpProxy {
   readonly #server: Server;
   readonly #pairs = new Set<[Socket, Socket]>();
   targetPort: number;
+  /** While true, new connections are reset at once (the gateway looks down; the client backs off). */
+  refusing = false;
 
   private constructor(server: Server, targetPort: number) {
     this.#server = server;
@@ -47,6 +49,10 @@ export class TcpProxy {
   }
 
   #relay(client: Socket): void {
+    if (this.refusing) {
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = createConnection({ host: '127.0.0.1', port: this.targetPort });
     const pair: [Socket, Socket] = [client, upstream];
     this.#pairs.add(pair);

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createClient, type GapEvent, type NsClient } from '../src/index.js';
+import { collect, nextClientEvent, range } from './support/await-client.js';
+import { gatewayBuilt, GatewayProcess, threatEvent } from './support/gateway-process.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+
+// Issue 7 acceptance: the client against the real gateway process (`node apps/gateway/dist/cli.js start`,
+// memory engine, local auth on loopback), with events published over HTTP while connections die.
+// The gateway is reached through a loopback TCP relay so the test can cut live connections (no close
+// frame: the client sees 1006, the gateway a vanished peer) and follow a restart to a new port.
+
+const gateways: GatewayProcess[] = [];
+let proxy: TcpProxy | undefined;
+let client: NsClient | undefined;
+
+async function startGateway(env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const gateway = await GatewayProcess.start(env);
+  gateways.push(gateway);
+  return gateway;
+}
+
+function connect(port: number): NsClient {
+  client = createClient({ url: `ws://127.0.0.1:${port}/ws`, WebSocket, backoff: { minMs: 10, maxMs: 200, factor: 2 } });
+  return client;
+}
+
+const batchOf = (run: string, from: number, count: number) => range(from, from + count - 1).map((i) => threatEvent(`acc-${run}-${i}`));
+
+afterEach(async () => {
+  client?.close();
+  client = undefined;
+  await proxy?.close();
+  proxy = undefined;
+  await Promise.all(gateways.splice(0).map((g) => g.stop('SIGKILL')));
+});
+
+describe.skipIf(!gatewayBuilt())('ws-client against the real gateway', () => {
+  it('ends with every event exactly once, in order, when its connection is killed mid-stream while events are published', async () => {
+    const gateway = await startGateway();
+    proxy = await TcpProxy.start(gateway.port);
+    const c = connect(proxy.port);
+    const gaps: GapEvent[] = [];
+    c.on('gap', (g) => gaps.push(g));
+    const firstSubscribed = nextClientEvent(c, 'subscribed');
+    const threats = collect(c, 'threats');
+    await firstSubscribed;
+
+    const run = randomUUID().slice(0, 8);
+    const published: string[] = [];
+    const publishBatch = async (batch: number): Promise<void> => {
+      const events = batchOf(run, batch * 10 + 1, 10);
+      await gateway.publish(events);
+      published.push(...events.map((e) => (e as { id: string }).id));
+    };
+
+    for (let batch = 0; batch < 10; batch += 1) await publishBatch(batch);
+    // Kill 1, right behind a publish (its fan-out may still be in flight); keep the client out while
+    // a batch is published, so those events can only come back by replay.
+    let resubscribed = nextClientEvent(c, 'subscribed');
+    proxy.refusing = true;
+    proxy.cutAll();
+    await publishBatch(10);
+    proxy.refusing = false;
+    const resumed = await resubscribed;
+    expect(resumed).toMatchObject({ recovered: true });
+    expect(resumed.replayed).toBeGreaterThanOrEqual(10);
+    for (let batch = 11; batch < 20; batch += 1) await publishBatch(batch);
+    // Kill 2, on the resumed connection, and keep publishing through the reconnect.
+    resubscribed = nextClientEvent(c, 'subscribed');
+    proxy.cutAll();
+    for (let batch = 20; batch < 30; batch += 1) await publishBatch(batch);
+    expect((await resubscribed).recovered).toBe(true);
+
+    await threats.count(300);
+    expect(threats.events.map((e) => e.id)).toEqual(published);
+    const seqs = threats.seqs();
+    expect(seqs).toEqual(range(seqs[0] ?? 1, (seqs[0] ?? 1) + 299));
+    expect(new Set(threats.events.map((e) => e.epoch)).size).toBe(1);
+    expect(gaps).toEqual([]);
+    expect(c.stats().reconnects).toBe(2);
+  });
+
+  it('reports a gap after a gateway restart that lost the history (memory engine), then carries on in the new epoch', async () => {
+    const first = await startGateway();
+    proxy = await TcpProxy.start(first.port);
+    const c = connect(proxy.port);
+    const subscribed = nextClientEvent(c, 'subscribed');
+    const threats = collect(c, 'threats');
+    await subscribed;
+    const run = randomUUID().slice(0, 8);
+    const before = batchOf(run, 1, 20);
+    await first.publish(before);
+    await threats.count(20);
+    const oldEpoch = threats.events[0]?.epoch;
+
+    const reconnecting = nextClientEvent(c, 'state', (s) => s.state === 'reconnecting');
+    const gap = nextClientEvent(c, 'gap');
+    await first.stop('SIGTERM'); // graceful: 1001 to every client
+    expect(await reconnecting).toMatchObject({ closeCode: 1001 });
+
+    const second = await startGateway();
+    proxy.targetPort = second.port;
+    const report = await gap;
+    expect(report).toMatchObject({ channel: 'threats', reason: 'not_recovered', since: { epoch: oldEpoch, seq: threats.events[19]?.seq } });
+    expect(report.epoch).not.toBe(oldEpoch);
+
+    const after = batchOf(run, 21, 10);
+    await second.publish(after);
+    await threats.count(30);
+    expect(threats.events.map((e) => e.id)).toEqual([...before, ...after].map((e) => (e as { id: string }).id));
+    expect(threats.events.slice(20).every((e) => e.epoch === report.epoch)).toBe(true);
+  });
+});
