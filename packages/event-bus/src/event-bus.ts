@@ -113,7 +113,7 @@ export class EventBus {
    * `{id, channel, seq}`. A repeated publisher id within the idempotency window resolves with the
    * original result and is not delivered again. Engine down → `NsError('unavailable')`.
    */
-  async publish<T extends EventType>(event: PublishEventOf<T> | PublishEvent): Promise<PublishResult> {
+  async publish(event: PublishEvent | PublishEventOf<EventType>): Promise<PublishResult> {
     const started = performance.now();
     const pending = this.#prepare([validatePublishEvent(event)]);
     const [result] = await this.#append(pending);
@@ -126,7 +126,7 @@ export class EventBus {
    * one rejects the whole batch with per-index issues and nothing is published — then appended in
    * one engine call. Results are in input order.
    */
-  async publishBatch(events: readonly (PublishEventOf<EventType> | PublishEvent)[]): Promise<PublishResult[]> {
+  async publishBatch(events: readonly (PublishEvent | PublishEventOf<EventType>)[]): Promise<PublishResult[]> {
     const started = performance.now();
     const valid = validatePublishBatch(events);
     if (valid.length === 0) return [];
