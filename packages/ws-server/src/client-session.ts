@@ -177,19 +177,23 @@ export class ClientSession {
       return result;
     } catch (err) {
       const e = toNsError(err);
-      const code = e.code === 'token_expired' ? 'token_expired' : 'unauthorized';
-      const message = e.code === 'token_expired' || e.code === 'unauthorized' ? e.message : 'authentication failed';
-      this.#ctx.counters.authFailures++;
-      this.#log.info({ auth: 'failed', code, reason: message }, 'auth result');
+      // Only `unauthorized` and `token_expired` are the client's fault; anything else is our failure.
+      const clientFault = e.code === 'token_expired' || e.code === 'unauthorized';
+      const code = clientFault ? e.code : 'internal';
+      if (clientFault) {
+        this.#ctx.counters.authFailures++;
+        this.#log.info({ auth: 'failed', code, reason: e.message }, 'auth result');
+      } else {
+        this.#log.error({ err }, 'authenticator failed');
+      }
       if (this.connection.state === 'closing' || this.connection.state === 'closed') return undefined;
-      this.#error(code, message, id);
+      this.#error(code, clientFault ? e.message : 'authentication is unavailable', id);
       // A failed refresh leaves the current (still valid) session alone; it ends at its own expiry.
-      if (!this.#authenticated) this.connection.close(CLOSE_CODES.UNAUTHORIZED, code);
+      if (!this.#authenticated) this.connection.close(clientFault ? CLOSE_CODES.UNAUTHORIZED : CLOSE_CODES.INTERNAL, code);
       return undefined;
     }
   }
 
-  /** Applies a verified principal; true when this was the connection's first authentication. */
   #becomeAuthenticated(principal: Principal, expiresAt: number | null): boolean {
     if (this.connection.state === 'closing' || this.connection.state === 'closed') return false;
     const first = !this.#authenticated;
