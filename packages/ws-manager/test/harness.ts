@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UNRESTRICTED_PRINCIPAL, parseClientMessage, type Principal } from '@ns/contracts';
 import { EventBus } from '@ns/event-bus';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
 import type { Connection } from '../src/connection.js';
 import { WsManager, type WsManagerOptions } from '../src/ws-manager.js';
 
@@ -23,7 +23,9 @@ export async function startManagerServer(
   const bus = options.bus ?? new EventBus();
   const manager = new WsManager({ ...options, bus });
   const principal = options.principal === undefined ? UNRESTRICTED_PRINCIPAL : options.principal;
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, closeTimeout: 5_000 });
+  // `closeTimeout` (ws ≥ 8.18) is missing from @types/ws.
+  const wssOptions: ServerOptions & { closeTimeout: number } = { noServer: true, perMessageDeflate: false, closeTimeout: 5_000 };
+  const wss = new WebSocketServer(wssOptions);
   const server = http.createServer();
   const accepted: Connection[] = [];
   server.on('upgrade', (req, socket, head) => {
