@@ -155,6 +155,20 @@ describe('POST /v1/publish', () => {
     expect(own.statusCode).toBe(202);
   });
 
+  it('accepts a page served by the gateway itself (same host) without listing its origin', async () => {
+    const { app } = await harness();
+    const res = await app.inject({ method: 'POST', url: '/v1/publish', headers: { ...json, host: '127.0.0.1:9999', origin: 'http://127.0.0.1:9999' }, payload: threat });
+    expect(res.statusCode).toBe(202);
+  });
+
+  it('refuses requests addressed to a non-loopback name while listening on loopback (DNS rebinding)', async () => {
+    const { app } = await harness();
+    const res = await app.inject({ url: '/v1/channels', headers: { host: 'rebind.evil.example:8080' } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('forbidden');
+    expect((await app.inject({ url: '/v1/channels', headers: { host: 'localhost:8080' } })).statusCode).toBe(200);
+  });
+
   it('answers 429 over the per-client rate', async () => {
     const { app } = await harness({ NS_PUBLISH_RATE: '2' });
     const codes: number[] = [];

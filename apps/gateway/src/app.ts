@@ -5,7 +5,9 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.js';
 import type { HttpAuth } from './http-auth.js';
 import { registerErrorHandling } from './http-errors.js';
+import { registerLoopbackHostGuard } from './host-guard.js';
 import type { Lifecycle } from './lifecycle.js';
+import { isLoopbackHost } from './loopback.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ManagerStatsView, PublishingBus } from './ports.js';
 import { registerChannelRoutes } from './routes/channels.js';
@@ -56,6 +58,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   registerErrorHandling(app);
   registerSecurityHeaders(app);
+  if (isLoopbackHost(o.config.host)) registerLoopbackHostGuard(app);
   app.addHook('onResponse', async (req, reply) => {
     const level = reply.statusCode >= 500 ? 'warn' : 'debug';
     req.log[level]({ req, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, ownOrigins } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
 import { ENV_VARS } from './env-vars.js';
 
 const SECRET = 'a'.repeat(32);
@@ -35,7 +35,7 @@ describe('loadConfig', () => {
       workers: 1,
       auth: { mode: 'local' },
       publishKeys: [],
-      allowedOrigins: null,
+      allowedOrigins: [],
       allowAnonymous: true,
       logLevel: 'info',
       writeDelayMs: 2,
@@ -151,10 +151,5 @@ describe('loadConfig', () => {
     writeFileSync(priv, privateKey.export({ type: 'pkcs8', format: 'pem' }));
     expect(configError({ NS_JWT_PUBLIC_KEY_FILE: priv }).message).toContain('private key');
     expect(configError({ NS_JWT_PUBLIC_KEY_FILE: join(dir, 'missing.pem') }).message).toContain('ENOENT');
-  });
-
-  it('lists the gateway\'s own origins for the default origin check', () => {
-    expect(ownOrigins('127.0.0.1', 8080)).toEqual(['http://127.0.0.1:8080', 'http://localhost:8080', 'http://[::1]:8080']);
-    expect(ownOrigins('gw.internal', 80)).toContain('http://gw.internal:80');
   });
 });

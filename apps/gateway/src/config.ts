@@ -35,8 +35,8 @@ export interface GatewayConfig {
   auth: AuthConfig;
   /** API keys for `POST /v1/publish`; empty = loopback-only publishing (or a JWT with write:events). */
   publishKeys: Secret[];
-  /** Allowed browser origins; `null` = the gateway's own origins, known once it listens. */
-  allowedOrigins: string[] | '*' | null;
+  /** Browser origins allowed besides the gateway's own host (same-origin always passes). */
+  allowedOrigins: string[] | '*';
   allowAnonymous: boolean;
   logLevel: LogLevel;
   writeDelayMs: number;
@@ -312,7 +312,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     workers: v.NS_WORKERS,
     auth,
     publishKeys: v.NS_PUBLISH_KEYS ?? [],
-    allowedOrigins: v.NS_ALLOWED_ORIGINS ?? null,
+    allowedOrigins: v.NS_ALLOWED_ORIGINS ?? [],
     allowAnonymous: v.NS_ALLOW_ANONYMOUS,
     logLevel: v.NS_LOG_LEVEL,
     writeDelayMs: v.NS_WRITE_DELAY_MS,
@@ -327,11 +327,4 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     shutdownGraceS: v.NS_SHUTDOWN_GRACE_S,
     publishRate: v.NS_PUBLISH_RATE,
   };
-}
-
-/** The origins a browser uses to reach this gateway itself, allowed when NS_ALLOWED_ORIGINS is unset. */
-export function ownOrigins(host: string, port: number): string[] {
-  const hosts = new Set(['127.0.0.1', 'localhost', '[::1]']);
-  if (host !== '0.0.0.0' && host !== '::') hosts.add(isIP(host) === 6 ? `[${host}]` : host);
-  return [...hosts].map((h) => `http://${h}:${port}`);
 }

@@ -20,7 +20,7 @@ export const ENV_VARS = [
   { name: 'NS_JWT_SECRET', default: undefined, description: 'HS256 shared secret (NetSentinel JWT_SECRET), at least 32 bytes. Never logged.' },
   { name: 'NS_JWT_PUBLIC_KEY_FILE', default: undefined, description: 'PEM public key / certificate (RS256, ES256, EdDSA) or a JWKS JSON file for verifying tokens.' },
   { name: 'NS_PUBLISH_KEYS', default: undefined, description: 'Comma list of API keys for POST /v1/publish (Authorization: Bearer <key>), each at least 16 characters. Unset = publishing from loopback only (or a JWT with write:events).' },
-  { name: 'NS_ALLOWED_ORIGINS', default: undefined, description: 'Comma list of browser origins allowed on /ws and /v1/publish, or * (explicit only). Unset = the gateway\'s own origins (http://127.0.0.1:<port>, http://localhost:<port>, http://<NS_HOST>:<port>). Requests without Origin are non-browser clients and pass.' },
+  { name: 'NS_ALLOWED_ORIGINS', default: undefined, description: 'Comma list of browser origins allowed on /ws and /v1/publish, or * (explicit only). The gateway\'s own host (its console) always passes; requests without Origin are non-browser clients and pass.' },
   { name: 'NS_ALLOW_ANONYMOUS', default: 'true', description: 'Let connections without a token read permission-free channels (status, system).' },
   { name: 'NS_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent. Authorization headers and ?token= are always redacted.' },
   { name: 'NS_WRITE_DELAY_MS', default: '2', description: 'Coalescing window for a connection\'s outbound frames, in milliseconds (0 = write at once).' },

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyRing } from './api-keys.js';
 import { buildApp } from './app.js';
-import { ownOrigins, type GatewayConfig } from './config.js';
+import type { GatewayConfig } from './config.js';
 import { createEngine } from './engine-factory.js';
 import { HttpAuth } from './http-auth.js';
 import { Lifecycle } from './lifecycle.js';
@@ -65,9 +65,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   });
   const verifier = createTokenVerifier(config.auth);
   const metrics = new GatewayMetrics({ bus, lifecycle, manager });
-  // With NS_ALLOWED_ORIGINS unset the gateway's own origins are allowed; with NS_PORT=0 they are
-  // known only once it listens.
-  let origins: string[] | '*' = config.allowedOrigins ?? ownOrigins(config.host, config.port);
+  const origins = config.allowedOrigins;
   const keys = new ApiKeyRing(config.publishKeys);
   const auth = new HttpAuth({
     mode: config.auth.mode,
@@ -92,7 +90,6 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   await app.listen({ host: config.host, port: config.port });
   const port = (app.server.address() as AddressInfo).port;
-  if (config.allowedOrigins === null) origins = ownOrigins(config.host, port);
   // Attached in the same tick as `listen` resolved: no upgrade can arrive before the handler exists.
   const endpoint: WsEndpoint = attach(app.server, {
     manager,
@@ -170,7 +167,7 @@ function describeGateway(config: GatewayConfig, url: string, publishing: string,
     `  engine      ${engine}`,
     `  auth        ${auth}`,
     `  publishing  ${publishing}`,
-    `  origins     ${origins === '*' ? '* (every origin)' : origins.join(', ')}`,
+    `  origins     ${origins === '*' ? '* (every origin)' : ['same host', ...origins].join(', ')}`,
     `  metrics     ${url}/metrics`,
   ];
 }

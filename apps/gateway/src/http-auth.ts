@@ -14,11 +14,19 @@ export interface HttpAuthOptions {
   allowAnonymous: boolean;
   /** Whether a trusted proxy's X-Forwarded-For decides `request.ip`. */
   trustProxy: boolean;
-  /** Browser origins allowed to call the API (CSRF guard); read per request, known after listen. */
+  /** Browser origins allowed besides the gateway's own host (CSRF guard). */
   allowedOrigins: () => readonly string[] | '*';
   /** Counts a rejected credential (the `ns_auth_failures_total` series). */
   onFailure?: (reason: 'missing' | 'invalid' | 'forbidden' | 'origin') => void;
 }
+
+const sameHost = (origin: string, host: string | undefined): boolean => {
+  try {
+    return host !== undefined && new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
+};
 
 const bearer = (req: FastifyRequest): string | undefined => {
   const h = req.headers.authorization;
@@ -109,12 +117,13 @@ export class HttpAuth {
   }
 
   // A browser page on another origin must not be able to drive the API with the user's network
-  // position (loopback publishing); non-browser clients send no Origin and pass.
+  // position (loopback publishing). Same policy as the /ws endpoint: no Origin (non-browser clients),
+  // a listed origin, or the gateway's own host (its console page) pass.
   #checkOrigin(req: FastifyRequest): void {
     const origin = req.headers.origin;
     if (origin === undefined) return;
     const allowed = this.#o.allowedOrigins();
-    if (allowed === '*' || allowed.includes(origin)) return;
+    if (allowed === '*' || allowed.includes(origin) || sameHost(origin, req.headers.host)) return;
     this.#fail('origin');
     throw new NsError('forbidden', `origin ${origin.slice(0, 100)} is not allowed (NS_ALLOWED_ORIGINS)`);
   }
