@@ -81,6 +81,8 @@ export class ChannelFeed {
   #grace: NodeJS.Immediate | undefined;
   #graceOver = false;
   #waiters: Waiter[] = [];
+  #gapReads = 0;
+  #repaired = 0;
 
   constructor(options: ChannelFeedOptions) {
     this.#options = options;
@@ -89,6 +91,11 @@ export class ChannelFeed {
   /** The epoch and the last seq delivered (or adopted at the first sync). */
   get position(): { epoch: string | undefined; seq: number } {
     return { epoch: this.#epoch, seq: this.#seq };
+  }
+
+  /** Reads made to fill gaps (not syncs), and the entries they brought back. */
+  get repairs(): { reads: number; entries: number } {
+    return { reads: this.#gapReads, entries: this.#repaired };
   }
 
   /** Entries waiting for delivery (behind a gap, a read, or a stall). */
@@ -219,6 +226,7 @@ export class ChannelFeed {
   #read(untilSeq: number | undefined, sync?: SyncToken): void {
     this.#endGrace();
     this.#reading = true;
+    if (sync === undefined) this.#gapReads++;
     const generation = this.#generation;
     const first = this.#epoch === undefined;
     this.#options.read(this.#epoch, this.#seq, untilSeq).then(
@@ -235,6 +243,7 @@ export class ChannelFeed {
         } else {
           if (result.epoch !== this.#epoch) this.#adopt(result.epoch, 0);
           const fresh = result.entries.filter((e) => e.epoch === this.#epoch && e.seq > this.#seq);
+          if (sync === undefined) this.#repaired += fresh.length;
           this.#queue.unshift(...fresh);
         }
         this.#covered = { epoch: result.epoch, seq: untilSeq === undefined ? result.seq : Math.min(untilSeq, result.seq) };

@@ -55,6 +55,17 @@ export interface RedisEngineOptions {
   logger?: RedisEngineLogger;
 }
 
+/** Counters of one engine instance (plain numbers, for the gateway's metrics). */
+export interface RedisEngineStats {
+  /** Pub/sub messages received (one per channel per append batch, from any instance). */
+  pubsubMessages: number;
+  /** Reads made to fill seq gaps in the pub/sub feed, and the events they recovered. */
+  gapReads: number;
+  gapEventsRecovered: number;
+  /** Times both connections came back and the feeds resynced. */
+  resyncs: number;
+}
+
 /** The engine's scripts, as ioredis `defineCommand` attaches them. */
 interface ScriptCommands {
   nsAppend(...args: (string | number)[]): Promise<[string[], (number | string)[]]>;
@@ -149,9 +160,12 @@ export class RedisEngine implements Engine {
   #subUp = false;
   /** Bumped whenever a connection drops, so a resync that raced a drop is redone. */
   #generation = 0;
+  #subGeneration = 0;
   #syncing = false;
   #warnedDown = false;
   #resyncTimer: NodeJS.Timeout | undefined;
+  #pubsubMessages = 0;
+  #resyncs = 0;
   readonly #readyWaiters = new Set<{ resolve(): void; reject(err: NsError): void }>();
 
   constructor(options: RedisEngineOptions = {}) {
@@ -228,6 +242,18 @@ export class RedisEngine implements Engine {
       const timer = setTimeout(() => waiter.reject(new NsError('unavailable', `redis engine not ready after ${timeoutMs} ms`)), timeoutMs);
       this.#readyWaiters.add(waiter);
     });
+  }
+
+  /** Counters since the engine was created. */
+  stats(): RedisEngineStats {
+    let gapReads = 0;
+    let gapEventsRecovered = 0;
+    for (const c of CHANNEL_NAMES) {
+      const r = this.#channels[c].feed.repairs;
+      gapReads += r.reads;
+      gapEventsRecovered += r.entries;
+    }
+    return { pubsubMessages: this.#pubsubMessages, gapReads, gapEventsRecovered, resyncs: this.#resyncs };
   }
 
   async append(events: readonly PendingEvent[]): Promise<AppendResult[]> {
@@ -458,6 +484,7 @@ export class RedisEngine implements Engine {
   #onMessage(topic: string, message: string): void {
     const rt = this.#byTopic.get(topic);
     if (rt === undefined || this.#closed) return;
+    this.#pubsubMessages++;
     const entries: FeedEntry[] = [];
     for (const json of message.split('\n')) {
       const entry = wireEntry(json);
@@ -479,14 +506,15 @@ export class RedisEngine implements Engine {
   }
 
   async #subscribe(): Promise<void> {
-    const generation = this.#generation;
+    const generation = this.#subGeneration;
     try {
       await this.#sub.subscribe(...CHANNEL_NAMES.map((c) => this.#channels[c].keys.topic));
     } catch (err) {
       this.#logger?.warn({ err }, 'redis engine: subscribe failed');
       return;
     }
-    if (generation !== this.#generation || this.#closed) return;
+    // Only a drop of the subscriber itself voids this subscription.
+    if (generation !== this.#subGeneration || this.#closed) return;
     this.#subUp = true;
     this.#resync();
   }
@@ -504,6 +532,7 @@ export class RedisEngine implements Engine {
         this.#syncing = false;
         if (generation !== this.#generation) return this.#resync();
         this.#warnedDown = false;
+        this.#resyncs++;
         this.#setState('ready');
       },
       (err: unknown) => {
@@ -518,8 +547,12 @@ export class RedisEngine implements Engine {
 
   #connectionLost(conn: Redis): void {
     this.#generation++;
-    if (conn === this.#cmd) this.#cmdUp = false;
-    else this.#subUp = false;
+    if (conn === this.#cmd) {
+      this.#cmdUp = false;
+    } else {
+      this.#subGeneration++;
+      this.#subUp = false;
+    }
     this.#setState('down');
   }
 
