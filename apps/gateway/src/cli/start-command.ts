@@ -41,15 +41,16 @@ export async function startCommand(o: StartCommandOptions): Promise<number | 'ru
     }
     throw err;
   }
-  // Only the first worker speaks for the cluster.
-  if (!cluster.isWorker || cluster.worker?.id === 1) for (const line of gateway.describe()) o.stderr.write(`${line}\n`);
-
+  // Only the first worker speaks for the cluster (and runs the demo).
+  const speaker = !cluster.isWorker || cluster.worker?.id === 1;
   let stopDemo: (() => Promise<void>) | undefined;
-  if (o.demo && (!cluster.isWorker || cluster.worker?.id === 1)) {
+  if (o.demo && speaker) {
     const apiKey = config.publishKeys[0]?.reveal();
     stopDemo = startDemoPublisher({ url: gateway.url, logger, ...(apiKey === undefined ? {} : { apiKey }) });
-    o.stderr.write('  demo        publishing synthetic NetSentinel traffic through POST /v1/publish\n');
   }
+  // One write, so a reader waiting for the "listening on" line gets the whole banner with it.
+  const demoLine = stopDemo === undefined ? [] : ['  demo        publishing synthetic NetSentinel traffic through POST /v1/publish'];
+  if (speaker) o.stderr.write(`${[...gateway.describe(), ...demoLine].join('\n')}\n`);
   const running = gateway;
   handleShutdownSignals(
     {

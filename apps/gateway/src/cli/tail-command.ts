@@ -89,6 +89,7 @@ export async function tailCommand(o: TailCommandOptions): Promise<number> {
       finish(auth ? EXIT.AUTH : EXIT.FAILED);
     }
   });
+  client.on('subscribed', (m) => o.stderr.write(`subscribed to ${m.channel} at seq ${m.seq}${m.replayed > 0 ? ` (replaying ${m.replayed})` : ''}\n`));
   client.on('gap', (g) => o.stderr.write(`warning: ${g.channel} resumed without the events between seq ${g.since?.seq ?? '?'} and ${g.seq} (${g.reason})\n`));
   client.on('error', (err) => {
     o.stderr.write(`error: ${err.code}: ${err.message}\n`);
