@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as pause } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createClient, type GapEvent, type NsClient } from '../src/index.js';
 import { collect, nextClientEvent, range } from './support/await-client.js';
 import { gatewayBuilt, GatewayProcess, threatEvent } from './support/gateway-process.js';
+import { redisAvailable, RedisProcess } from './support/redis-process.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 // Issue 7 acceptance: the client against the real gateway process (`node apps/gateway/dist/cli.js start`,
@@ -14,6 +16,7 @@ import { TcpProxy } from './support/tcp-proxy.js';
 const gateways: GatewayProcess[] = [];
 let proxy: TcpProxy | undefined;
 let client: NsClient | undefined;
+let redis: RedisProcess | undefined;
 
 async function startGateway(env: Record<string, string> = {}): Promise<GatewayProcess> {
   const gateway = await GatewayProcess.start(env);
@@ -26,6 +29,20 @@ function connect(port: number): NsClient {
   return client;
 }
 
+/** A Node `ws` WebSocket whose answers to protocol pings can be switched off, per socket. */
+class PongSwitchWebSocket extends WebSocket {
+  static readonly created: PongSwitchWebSocket[] = [];
+  answerPings = true;
+
+  constructor(url: string, protocols?: string | string[]) {
+    super(url, protocols, { autoPong: false });
+    PongSwitchWebSocket.created.push(this);
+    this.on('ping', (data) => {
+      if (this.answerPings) this.pong(data);
+    });
+  }
+}
+
 const batchOf = (run: string, from: number, count: number) => range(from, from + count - 1).map((i) => threatEvent(`acc-${run}-${i}`));
 
 afterEach(async () => {
@@ -34,6 +51,8 @@ afterEach(async () => {
   await proxy?.close();
   proxy = undefined;
   await Promise.all(gateways.splice(0).map((g) => g.stop('SIGKILL')));
+  await redis?.stop();
+  redis = undefined;
 });
 
 describe.skipIf(!gatewayBuilt())('ws-client against the real gateway', () => {
@@ -112,4 +131,110 @@ describe.skipIf(!gatewayBuilt())('ws-client against the real gateway', () => {
     expect(threats.events.map((e) => e.id)).toEqual([...before, ...after].map((e) => (e as { id: string }).id));
     expect(threats.events.slice(20).every((e) => e.epoch === report.epoch)).toBe(true);
   });
+
+  it(
+    'ends with every event exactly once, in order, when the gateway itself terminates the connection (heartbeat) mid-stream',
+    async () => {
+      // The gateway pings every second and terminates a connection that leaves a ping unanswered for
+      // 10 s: the real server-side terminate path, no close frame. Events keep being published meanwhile.
+      const gateway = await startGateway({ NS_HEARTBEAT_S: '1' });
+      PongSwitchWebSocket.created.length = 0;
+      client = createClient({ url: `${gateway.url.replace('http', 'ws')}/ws`, WebSocket: PongSwitchWebSocket, backoff: { minMs: 10, maxMs: 200, factor: 2 } });
+      const c = client;
+      const gaps: GapEvent[] = [];
+      c.on('gap', (g) => gaps.push(g));
+      const subscribed = nextClientEvent(c, 'subscribed');
+      const threats = collect(c, 'threats');
+      await subscribed;
+
+      const run = randomUUID().slice(0, 8);
+      const published: string[] = [];
+      let next = 1;
+      const publishBatch = async (): Promise<void> => {
+        const events = batchOf(run, next, 5);
+        next += 5;
+        await gateway.publish(events);
+        published.push(...events.map((e) => (e as { id: string }).id));
+      };
+      await publishBatch();
+      await threats.count(5);
+
+      const terminated = nextClientEvent(c, 'state', (s) => s.state === 'reconnecting');
+      const resubscribed = nextClientEvent(c, 'subscribed');
+      const first = PongSwitchWebSocket.created[0];
+      if (first !== undefined) first.answerPings = false;
+      let resumed = false;
+      void resubscribed.then(() => {
+        resumed = true;
+      });
+      // Publish a batch every 200 ms (a pace, not a wait for a condition) until the client is back.
+      while (!resumed) {
+        await publishBatch();
+        await pause(200);
+      }
+      expect(await terminated).toMatchObject({ closeCode: 1006 });
+      for (let i = 0; i < 3; i += 1) await publishBatch();
+
+      await threats.count(published.length);
+      expect(threats.events.map((e) => e.id)).toEqual(published);
+      expect(gaps).toEqual([]);
+      expect(c.stats().reconnects).toBe(1);
+    },
+    40_000,
+  );
+});
+
+describe.skipIf(!gatewayBuilt() || !redisAvailable())('ws-client against real gateways sharing a Redis engine', () => {
+  it(
+    'ends with every event exactly once, in order, across a real restart of its gateway process while events are published',
+    async () => {
+      redis = await RedisProcess.start();
+      const env = { NS_ENGINE: 'redis', NS_REDIS_URL: redis.url, NS_REDIS_PREFIX: `acc${randomUUID().slice(0, 8)}:` };
+      // The client's gateway gets restarted; a second instance on the same Redis takes the publishes
+      // throughout, so events keep coming while the client's gateway is down.
+      let served = await startGateway(env);
+      const publisher = await startGateway(env);
+      proxy = await TcpProxy.start(served.port);
+      const c = connect(proxy.port);
+      const gaps: GapEvent[] = [];
+      c.on('gap', (g) => gaps.push(g));
+      const subscribed = nextClientEvent(c, 'subscribed');
+      const threats = collect(c, 'threats');
+      await subscribed;
+
+      const run = randomUUID().slice(0, 8);
+      const published: string[] = [];
+      let next = 1;
+      const publishBatch = async (): Promise<void> => {
+        const events = batchOf(run, next, 10);
+        next += 10;
+        await publisher.publish(events);
+        published.push(...events.map((e) => (e as { id: string }).id));
+      };
+      for (let i = 0; i < 5; i += 1) await publishBatch();
+      await threats.count(50); // fanned out across instances through Redis
+
+      const closed = nextClientEvent(c, 'state', (s) => s.state === 'reconnecting');
+      const resubscribed = nextClientEvent(c, 'subscribed');
+      const stopping = served.stop('SIGTERM'); // a deploy: drain, 1001 to clients, exit
+      for (let i = 0; i < 3; i += 1) await publishBatch();
+      expect(await closed).toMatchObject({ closeCode: 1001 });
+      await stopping;
+      for (let i = 0; i < 3; i += 1) await publishBatch(); // the client's gateway is gone now
+      served = await startGateway(env);
+      proxy.targetPort = served.port;
+      const resumed = await resubscribed;
+      expect(resumed).toMatchObject({ recovered: true });
+      expect(resumed.replayed).toBeGreaterThanOrEqual(30); // at least what was published while it was down
+      for (let i = 0; i < 4; i += 1) await publishBatch();
+
+      await threats.count(published.length);
+      expect(threats.events.map((e) => e.id)).toEqual(published);
+      const seqs = threats.seqs();
+      expect(seqs).toEqual(range(seqs[0] ?? 1, (seqs[0] ?? 1) + published.length - 1));
+      expect(new Set(threats.events.map((e) => e.epoch)).size).toBe(1);
+      expect(gaps).toEqual([]);
+    },
+    40_000,
+  );
 });
