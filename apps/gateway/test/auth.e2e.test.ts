@@ -1,6 +1,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
+import { jsonOf } from './support/json.js';
 import { TestSocket } from './support/test-socket.js';
 
 const SECRET = 'test-secret-0123456789abcdef0123456789';
@@ -41,7 +42,7 @@ describe('auth with NS_JWT_SECRET and NS_PUBLISH_KEYS', () => {
     expect((await publish({ authorization: `Bearer ${await token({ sub: 'svc', permissions: ['write:events'] })}` })).status).toBe(202);
     const reader = await publish({ authorization: `Bearer ${await token({ sub: 'u1', roles: ['analyst'] })}` });
     expect(reader.status).toBe(403);
-    expect((await reader.json()).error.code).toBe('forbidden');
+    expect((await jsonOf(reader)).error.code).toBe('forbidden');
   });
 
   it('lets anonymous clients read status but not threats; an analyst token reads threats', async () => {
@@ -54,7 +55,7 @@ describe('auth with NS_JWT_SECRET and NS_PUBLISH_KEYS', () => {
     sockets.push(analyst);
     expect((await analyst.subscribe('threats')).type).toBe('subscribed');
     const res = await publish({ authorization: `Bearer ${KEY}` });
-    const { results } = await res.json();
+    const { results } = await jsonOf(res);
     expect((await analyst.next((m) => m.id === results[0].id)).type).toBe('threat.new');
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, cleanEnv, runCli, startGateway, stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
+import { getJson } from './support/json.js';
 import { TestSocket } from './support/test-socket.js';
 
 const threat = (score: number) => ({ type: 'threat.new', data: { source_ip: '203.0.113.7', threat_score: score, threat_level: 'high', timestamp: 1764115200.5 } });
@@ -46,12 +47,12 @@ describe('ns-gateway publish', () => {
   it('sends nothing and exits 1 when an event is invalid, naming its line and field', async () => {
     const file = join(dir, 'bad.ndjson');
     writeFileSync(file, [JSON.stringify(status), JSON.stringify({ type: 'threat.new', data: { ...threat(1).data, source_ip: '999.1.1.1' } })].join('\n'));
-    const before = (await (await fetch(`${gw.url}/v1/channels`)).json()).channels.find((c: { name: string }) => c.name === 'status').seq;
+    const before = (await getJson(`${gw.url}/v1/channels`)).channels.find((c: { name: string }) => c.name === 'status').seq;
     const { code, stderr } = await runCli(['publish', file, '--url', gw.url]);
     expect(code).toBe(1);
     expect(stderr).toContain('line 2: data.source_ip');
     expect(stderr).toContain('nothing was published');
-    const after = (await (await fetch(`${gw.url}/v1/channels`)).json()).channels.find((c: { name: string }) => c.name === 'status').seq;
+    const after = (await getJson(`${gw.url}/v1/channels`)).channels.find((c: { name: string }) => c.name === 'status').seq;
     expect(after).toBe(before);
   });
 

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
 import { envelopeSchemaErrors } from './support/schema-validator.js';
+import { getJson, jsonOf, type Json } from './support/json.js';
 import { TestSocket } from './support/test-socket.js';
 
 // The seed's three example events, as its TODO writes them (without id/seq). Its status example
@@ -12,9 +13,9 @@ const SEED_STATUS = { type: 'status.update', data: { component: 'event_processor
 let gw: GatewayProcess;
 const sockets: TestSocket[] = [];
 
-async function publish(body: unknown): Promise<{ status: number; json: Record<string, any> }> {
+async function publish(body: unknown): Promise<{ status: number; json: Json }> {
   const res = await fetch(`${gw.url}/v1/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, json: (await res.json()) as Record<string, any> };
+  return { status: res.status, json: await jsonOf(res) };
 }
 
 async function subscriber(...channels: string[]): Promise<TestSocket> {
@@ -86,7 +87,7 @@ describe('ns-gateway start (real process, real HTTP and WebSocket clients)', () 
   it('serves retained events from the history endpoint, after since_seq', async () => {
     const res = await publish({ events: [SEED_THREAT, SEED_THREAT, SEED_THREAT] });
     const seqs = res.json.results.map((r: { seq: number }) => r.seq);
-    const page = await (await fetch(`${gw.url}/v1/channels/threats/history?since_seq=${seqs[0]}&limit=2`)).json();
+    const page = await getJson(`${gw.url}/v1/channels/threats/history?since_seq=${seqs[0]}&limit=2`);
     expect(page.channel).toBe('threats');
     expect(page.events.map((e: { seq: number }) => e.seq)).toEqual(seqs.slice(1));
     for (const e of page.events) expect(envelopeSchemaErrors(e)).toBeNull();
@@ -94,7 +95,7 @@ describe('ns-gateway start (real process, real HTTP and WebSocket clients)', () 
 
   it('lists channels with subscriber counts and the current seq', async () => {
     await subscriber('correlations');
-    const { channels } = await (await fetch(`${gw.url}/v1/channels`)).json();
+    const { channels } = await getJson(`${gw.url}/v1/channels`);
     const correlations = channels.find((c: { name: string }) => c.name === 'correlations');
     expect(correlations.subscribers).toBeGreaterThanOrEqual(1);
     expect(channels.find((c: { name: string }) => c.name === 'threats').seq).toBeGreaterThan(0);
@@ -131,7 +132,7 @@ describe('ns-gateway start (real process, real HTTP and WebSocket clients)', () 
     expect(page.headers.get('x-frame-options')).toBe('DENY');
     const asyncapi = await fetch(`${gw.url}/asyncapi.json`);
     expect(asyncapi.status).toBe(200);
-    expect((await asyncapi.json()).asyncapi).toBeDefined();
+    expect((await jsonOf(asyncapi)).asyncapi).toBeDefined();
     const envelope = await fetch(`${gw.url}/schemas/envelope.json`);
     expect(envelope.status).toBe(200);
   });

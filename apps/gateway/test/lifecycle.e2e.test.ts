@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENV_VARS } from '../src/env-vars.js';
 import { runCli, startGateway, stopAllGateways } from './support/gateway-process.js';
+import { jsonOf } from './support/json.js';
 import { TestSocket } from './support/test-socket.js';
 
 afterEach(async () => {
@@ -41,7 +42,7 @@ describe('graceful shutdown', () => {
       body: JSON.stringify({ type: 'system.notice', data: { level: 'info', message: 'late', timestamp: 1 } }),
     });
     expect(publish.status).toBe(503);
-    expect((await publish.json()).error.code).toBe('unavailable');
+    expect((await jsonOf(publish)).error.code).toBe('unavailable');
     stalled.ws.resume();
     expect((await stalled.closed).code).toBe(1001);
     expect((await gw.exited).code).toBe(0);

@@ -1,0 +1,13 @@
+/** A response body as loosely typed JSON: tests assert on its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+/** Reads a response's JSON body. */
+export async function jsonOf(res: Response): Promise<Json> {
+  return res.json();
+}
+
+/** GETs `url` and reads its JSON body. */
+export async function getJson(url: string, init?: RequestInit): Promise<Json> {
+  return jsonOf(await fetch(url, init));
+}
