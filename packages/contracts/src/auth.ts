@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 /** Permission names, as in NetSentinel's auth service. */
 export const PERMISSIONS = ['read:events', 'read:alerts', 'write:events', 'admin'] as const;
+/** Zod schema of a permission name. */
 export const Permission = z.enum(PERMISSIONS).meta({
   id: 'Permission',
   title: 'Permission',
@@ -12,6 +13,7 @@ export type Permission = z.infer<typeof Permission>;
 
 /** Role names, as in NetSentinel's auth service. */
 export const ROLES = ['viewer', 'analyst', 'admin'] as const;
+/** Zod schema of a role name. */
 export const Role = z.enum(ROLES).meta({
   id: 'Role',
   title: 'Role',

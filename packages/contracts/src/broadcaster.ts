@@ -13,10 +13,15 @@ export interface BroadcastOptions {
  * publisher). Each method resolves once the event is accepted, with its assigned id, channel and seq.
  */
 export interface IWebSocketBroadcaster {
+  /** Publishes a `threat.new` event (the seed's `broadcast_threat`). */
   broadcastThreat(threat: ThreatData, options?: BroadcastOptions): Promise<PublishResult>;
+  /** Publishes an `alert.new` event (the seed's `broadcast_alert`). */
   broadcastAlert(alert: AlertData, options?: BroadcastOptions): Promise<PublishResult>;
+  /** Publishes a `status.update` event (latest value per component). */
   broadcastStatus(status: StatusData, options?: BroadcastOptions): Promise<PublishResult>;
+  /** Publishes a `metrics.update` event (latest value per component). */
   broadcastMetrics(metrics: MetricsData, options?: BroadcastOptions): Promise<PublishResult>;
+  /** Publishes any event type; rejects with an `NsError` when it is invalid or cannot be stored. */
   publish<T extends EventType>(event: PublishEventOf<T>): Promise<PublishResult>;
 }
 

@@ -19,6 +19,7 @@ export const CLOSE_CODES = {
   /** The client could not keep up with a lossless channel; resume with `since`. */
   SLOW_CONSUMER: 4008,
 } as const;
+/** One of the {@link CLOSE_CODES} values. */
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
 
 /**
@@ -40,8 +41,11 @@ export const ERROR_CODES = {
   internal: { http: 500, close: CLOSE_CODES.INTERNAL, description: 'An unexpected server error.' },
 } as const;
 
+/** A stable error code, e.g. `'invalid_message'`. */
 export type ErrorCode = keyof typeof ERROR_CODES;
+/** All error codes, in table order. */
 export const ERROR_CODE_NAMES = Object.keys(ERROR_CODES) as ErrorCode[];
+/** Zod schema of the error codes. */
 export const ErrorCodeSchema = z.enum(ERROR_CODE_NAMES as [ErrorCode, ...ErrorCode[]]).meta({
   id: 'ErrorCode',
   title: 'Error code',

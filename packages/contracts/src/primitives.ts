@@ -45,6 +45,7 @@ export type ThreatLevel = z.infer<typeof ThreatLevel>;
 
 /** Alert severity: the same scale as {@link ThreatLevel}. */
 export const Severity = ThreatLevel;
+/** Alert severity (the {@link ThreatLevel} scale). */
 export type Severity = ThreatLevel;
 
 /** Health of a NetSentinel component. */

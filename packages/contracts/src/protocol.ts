@@ -98,6 +98,7 @@ export const ClientMessage = z
     examples: [{ type: 'subscribe', id: 'r1', channel: 'alerts', filter: { severities: ['critical'] } }, { type: 'ping' }],
   });
 export type ClientMessage = z.infer<typeof ClientMessage>;
+/** The `type` of a client message. */
 export type ClientMessageType = ClientMessage['type'];
 /** Every client message type. */
 export const CLIENT_MESSAGE_TYPES = ['auth', 'subscribe', 'unsubscribe', 'ping'] as const satisfies readonly ClientMessageType[];
