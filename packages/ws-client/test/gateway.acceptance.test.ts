@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as pause } from 'node:timers/promises';
+import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createClient, type GapEvent, type NsClient } from '../src/index.js';
@@ -237,4 +238,50 @@ describe.skipIf(!gatewayBuilt() || !redisAvailable())('ws-client against real ga
     },
     40_000,
   );
+});
+
+describe.skipIf(!gatewayBuilt())('ws-client against a real gateway requiring JWTs', () => {
+  const secret = randomBytes(32).toString('hex');
+  const sign = (key: string, expiresInS: number): Promise<string> =>
+    new SignJWT({ username: 'alice', roles: ['analyst'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('u_alice')
+      .setJti(randomUUID())
+      .setExpirationTime(Math.floor(Date.now() / 1000) + expiresInS)
+      .sign(new TextEncoder().encode(key));
+
+  it('authenticates in the first frame, reads a protected channel, and refreshes an expiring token on the same connection', async () => {
+    const gateway = await startGateway({ NS_JWT_SECRET: secret });
+    // The first token expires in 32 s, so the gateway's auth_expiring (30 s ahead) comes within ~2 s.
+    const lifetimes = [32];
+    const issued: string[] = [];
+    const getToken = async (): Promise<string> => {
+      const token = await sign(secret, lifetimes.shift() ?? 3600);
+      issued.push(token);
+      return token;
+    };
+    client = createClient({ url: `${gateway.url.replace('http', 'ws')}/ws`, WebSocket, getToken });
+    const c = client;
+    const first = nextClientEvent(c, 'authenticated');
+    const subscribed = nextClientEvent(c, 'subscribed');
+    const threats = collect(c, 'threats');
+    expect((await first).principal).toMatchObject({ id: 'u_alice', permissions: ['read:events', 'read:alerts'] });
+    await subscribed;
+
+    const refreshed = await nextClientEvent(c, 'authenticated');
+    expect(refreshed.expires_at).toBeGreaterThan(Date.now() / 1000 + 600);
+    expect(issued).toHaveLength(2);
+
+    await gateway.publish([threatEvent(`jwt-${randomUUID().slice(0, 8)}`)]);
+    await threats.count(1);
+    expect(c.stats().reconnects).toBe(0);
+    expect(c.state).toBe('open');
+  });
+
+  it('stays closed after 4001 when the gateway refuses the token and there is no other', async () => {
+    const gateway = await startGateway({ NS_JWT_SECRET: secret });
+    client = createClient({ url: `${gateway.url.replace('http', 'ws')}/ws`, WebSocket, token: await sign('a-different-secret-of-at-least-32-bytes!!', 3600) });
+    const closed = await nextClientEvent(client, 'state', (s) => s.state === 'closed');
+    expect(closed.closeCode).toBe(4001);
+  });
 });
