@@ -1,25 +1,29 @@
 import { MemoryEngine, type Engine } from '@ns/event-bus';
 import type { Logger } from 'pino';
-import { ConfigError, type GatewayConfig } from './config.js';
+import type { GatewayConfig } from './config.js';
 
-interface RedisEngineModule {
-  RedisEngine: new (options: { url: string; prefix: string; logger?: Logger }) => Engine & { connect?(): Promise<void> };
-}
+/** How long start-up waits for Redis before going on not-ready (readiness then follows the connection). */
+const REDIS_STARTUP_WAIT_MS = 10_000;
 
-// A variable specifier keeps the bundler from resolving the optional Redis engine at build time:
-// a memory-only deployment does not need it (or ioredis) installed.
-const REDIS_ENGINE_PACKAGE = '@ns/event-bus-redis';
+const redactPassword = (url: string): string => url.replace(/\/\/([^@/]*)@/, '//[redacted]@');
 
-/** The engine named by `NS_ENGINE`: the in-process memory engine, or the shared Redis engine. */
+/**
+ * The engine named by `NS_ENGINE`: the in-process memory engine, or the shared Redis engine (loaded
+ * only when asked for, so a memory deployment never opens a Redis client). A Redis that is down at
+ * start does not stop the process: it starts not-ready (/readyz 503, publishes 503) and recovers
+ * when Redis comes back, as it would after a later outage (DESIGN §10).
+ */
 export async function createEngine(config: GatewayConfig, logger: Logger): Promise<Engine> {
   if (config.engine === 'memory') return new MemoryEngine();
-  let mod: RedisEngineModule;
+  const { RedisEngine } = await import('@ns/event-bus-redis');
+  const engine = new RedisEngine({ url: config.redisUrl.reveal(), prefix: config.redisPrefix, logger: logger.child({ component: 'redis-engine' }) });
   try {
-    mod = (await import(REDIS_ENGINE_PACKAGE)) as RedisEngineModule;
-  } catch (err) {
-    throw new ConfigError('NS_ENGINE', `redis needs the ${REDIS_ENGINE_PACKAGE} package, which could not be loaded (${(err as Error).message.split('\n', 1)[0]})`);
+    await engine.waitUntilReady(REDIS_STARTUP_WAIT_MS);
+  } catch {
+    logger.error(
+      { redis: redactPassword(config.redisUrl.reveal()) },
+      'redis is unreachable; starting not ready (/readyz and publishes answer 503 until it connects)',
+    );
   }
-  const engine = new mod.RedisEngine({ url: config.redisUrl.reveal(), prefix: config.redisPrefix, logger: logger.child({ component: 'redis-engine' }) });
-  await engine.connect?.();
   return engine;
 }
