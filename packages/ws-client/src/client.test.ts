@@ -96,6 +96,23 @@ describe('createClient: connecting', () => {
     expect(getToken).toHaveBeenCalledTimes(1);
   });
 
+  it('stays closed and reports connect_failed, with a URL token redacted, when the WebSocket cannot be created', async () => {
+    let calls = 0;
+    const FailsOnRetry = class extends fake.WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        calls += 1;
+        if (calls > 1) throw new SyntaxError('port blocked');
+        super(url, protocols);
+      }
+    };
+    start({ url: 'wss://gw/ws?token=secret-jwt&subscribe=threats', WebSocket: FailsOnRetry });
+    fake.last().serverClose(1006);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(client?.state).toBe('closed');
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['connect_failed', 'cannot open a WebSocket to wss://gw/ws?token=[redacted]&subscribe=threats']]);
+    expect(client?.subscribe('threats', () => {})).toBeTypeOf('function');
+  });
+
   it('throws at creation when there is no WebSocket implementation to use', () => {
     const saved = (globalThis as { WebSocket?: unknown }).WebSocket;
     vi.stubGlobal('WebSocket', undefined);

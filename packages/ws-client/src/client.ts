@@ -180,7 +180,7 @@ class GatewayClient implements NsClient {
       ws = new this.#WebSocket(this.#url, [SUBPROTOCOL]);
     } catch (err) {
       // A malformed URL or a blocked port: the same call will throw again.
-      this.#report('connect_failed', `cannot open a WebSocket to ${this.#url}`, { cause: err });
+      this.#report('connect_failed', `cannot open a WebSocket to ${redactToken(this.#url)}`, { cause: err });
       this.#setState('closed', {});
       return;
     }
@@ -518,6 +518,11 @@ const FAILED = Symbol('token failed');
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
+
+/** The URL with a `?token=` credential blanked, for messages that may end up in logs. */
+function redactToken(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
 }
 
 function nonNegative(name: string, value: number): number {

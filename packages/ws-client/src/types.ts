@@ -99,7 +99,8 @@ export interface NsClient {
   readonly state: ClientState;
   /**
    * Subscribes to a channel; `event` is narrowed by channel and `filter` typed for it. The subscription
-   * survives reconnects (resumed with `since`). Returns the unsubscribe function.
+   * survives reconnects (resumed with `since`). Returns the unsubscribe function. After `close()` it
+   * does nothing.
    */
   subscribe<C extends ChannelName>(channel: C, options: SubscribeOptions<C>, handler: (event: ChannelEvent<C>) => void): () => void;
   subscribe<C extends ChannelName>(channel: C, handler: (event: ChannelEvent<C>) => void): () => void;
