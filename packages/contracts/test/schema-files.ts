@@ -14,7 +14,7 @@ export const SCHEMAS_DIR = fileURLToPath(new URL('../../../schemas/', import.met
 export function listSchemaDir(): string[] {
   return readdirSync(SCHEMAS_DIR, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile() && e.name.endsWith('.json'))
-    .map((e) => relative(SCHEMAS_DIR, join(e.parentPath, e.name)).split(sep).join('/'))
+    .map((e) => relative(SCHEMAS_DIR, join(e.parentPath ?? e.path, e.name)).split(sep).join('/'))
     .sort();
 }
 
