@@ -1,7 +1,7 @@
 import type { EventEnvelope } from '@ns/contracts';
 import type { StoredEvent } from '@ns/event-bus';
 import { describe, expect, it } from 'vitest';
-import { ChannelFeed, type FeedEntry, type FeedRead } from './channel-feed.js';
+import { ChannelFeed, type FeedEntry, type FeedLoss, type FeedRead } from './channel-feed.js';
 
 function entry(epoch: string, seq: number): FeedEntry {
   return {
@@ -61,14 +61,16 @@ function setup(options: { repairable?: boolean } = {}) {
   const delivered: string[] = [];
   const errors: unknown[] = [];
   const bad: number[] = [];
+  const losses: (FeedLoss & { deliveredBefore: number })[] = [];
   const feed = new ChannelFeed({
     repairable: options.repairable ?? true,
     read: store.read,
     deliver: (e: StoredEvent) => delivered.push(`${e.envelope.epoch}:${e.envelope.seq}`),
     onReadError: (err) => errors.push(err),
     onBadEntry: (e) => bad.push(e.seq),
+    onLoss: (loss) => losses.push({ ...loss, deliveredBefore: delivered.length }),
   });
-  return { store, feed, delivered, errors, bad };
+  return { store, feed, delivered, errors, bad, losses };
 }
 
 const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -130,8 +132,8 @@ describe('ChannelFeed', () => {
     expect(store.reads[1]).toEqual(['e1', 0, 2]);
   });
 
-  it('delivers across a gap that history no longer holds, reading it only once', async () => {
-    const { store, feed, delivered } = setup();
+  it('reports a gap that history no longer holds before delivering past it, reading it only once', async () => {
+    const { store, feed, delivered, losses } = setup();
     await feed.sync();
     store.add(1);
     store.retained.set('e1', []);
@@ -141,6 +143,8 @@ describe('ChannelFeed', () => {
     feed.offer([store.add(4)]);
     expect(delivered).toEqual(['e1:3', 'e1:4']);
     expect(store.reads).toHaveLength(2);
+    expect(losses).toEqual([{ epoch: 'e1', fromSeq: 1, toSeq: 2, deliveredBefore: 0 }]);
+    expect(feed.repairs).toEqual({ reads: 1, entries: 0, lost: 2 });
   });
 
   it('skips gaps without reading when the channel keeps no history', async () => {
@@ -212,13 +216,33 @@ describe('ChannelFeed', () => {
   });
 
   it('delivers a new epoch found by a sync after a reconnect', async () => {
-    const { store, feed, delivered } = setup();
+    const { store, feed, delivered, losses } = setup();
     await feed.sync();
     feed.offer([store.add(1)]);
     store.add(1, 'e2');
     store.add(2, 'e2');
     await feed.sync();
     expect(delivered).toEqual(['e1:1', 'e2:1', 'e2:2']);
+    expect(losses).toEqual([]);
+  });
+
+  it('reports the trimmed start of a new epoch found by a sync', async () => {
+    const { store, feed, delivered, losses } = setup();
+    await feed.sync();
+    store.add(1, 'e2');
+    store.retained.set('e2', []);
+    store.add(2, 'e2');
+    await feed.sync();
+    expect(delivered).toEqual(['e2:2']);
+    expect(losses).toEqual([{ epoch: 'e2', fromSeq: 1, toSeq: 1, deliveredBefore: 0 }]);
+  });
+
+  it('reports nothing lost when a sync finds nothing new', async () => {
+    const { store, feed, losses } = setup();
+    store.add(1);
+    await feed.sync();
+    await feed.sync();
+    expect(losses).toEqual([]);
   });
 
   it('skips an entry it cannot read and reports it', async () => {

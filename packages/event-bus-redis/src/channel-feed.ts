@@ -32,6 +32,21 @@ export interface ChannelFeedOptions {
   onReadError?(err: unknown): void;
   /** An entry could not be parsed and was skipped. */
   onBadEntry?(entry: FeedEntry): void;
+  /**
+   * Seqs `fromSeq..toSeq` of `epoch` are gone from history (trimmed while this instance could not
+   * hear them): they will never be delivered. Called BEFORE anything after them is delivered, so a
+   * consumer can make the loss visible (e.g. end lossless subscriptions, whose clients then resume
+   * and are told recovered:false) instead of letting it pass as a silent gap. Set only for channels
+   * whose history is meant to be complete (lossless rings), not for latest-per-key channels.
+   */
+  onLoss?(loss: FeedLoss): void;
+}
+
+/** Events a feed could not deliver because history no longer held them. */
+export interface FeedLoss {
+  epoch: string;
+  fromSeq: number;
+  toSeq: number;
 }
 
 interface SyncToken {
@@ -83,6 +98,7 @@ export class ChannelFeed {
   #waiters: Waiter[] = [];
   #gapReads = 0;
   #repaired = 0;
+  #lostEvents = 0;
 
   constructor(options: ChannelFeedOptions) {
     this.#options = options;
@@ -93,9 +109,9 @@ export class ChannelFeed {
     return { epoch: this.#epoch, seq: this.#seq };
   }
 
-  /** Reads made to fill gaps (not syncs), and the entries they brought back. */
-  get repairs(): { reads: number; entries: number } {
-    return { reads: this.#gapReads, entries: this.#repaired };
+  /** Reads made to fill gaps (not syncs), the entries they brought back, and seqs reported lost. */
+  get repairs(): { reads: number; entries: number; lost: number } {
+    return { reads: this.#gapReads, entries: this.#repaired, lost: this.#lostEvents };
   }
 
   /** Entries waiting for delivery (behind a gap, a read, or a stall). */
@@ -241,9 +257,15 @@ export class ChannelFeed {
           this.#epoch = result.epoch;
           this.#seq = result.seq;
         } else {
-          if (result.epoch !== this.#epoch) this.#adopt(result.epoch, 0);
+          const renewed = result.epoch !== this.#epoch;
+          if (renewed) this.#adopt(result.epoch, 0);
+          // untilSeq counts in the old epoch; after a renewal the read covered the new head.
+          if (renewed) untilSeq = undefined;
           const fresh = result.entries.filter((e) => e.epoch === this.#epoch && e.seq > this.#seq);
           if (sync === undefined) this.#repaired += fresh.length;
+          const through = untilSeq === undefined ? result.seq : Math.min(untilSeq, result.seq);
+          const firstKept = fresh[0]?.seq ?? through + 1;
+          if (firstKept > this.#seq + 1) this.#lost(result.epoch, this.#seq + 1, firstKept - 1);
           this.#queue.unshift(...fresh);
         }
         this.#covered = { epoch: result.epoch, seq: untilSeq === undefined ? result.seq : Math.min(untilSeq, result.seq) };
@@ -263,6 +285,12 @@ export class ChannelFeed {
         this.#release();
       },
     );
+  }
+
+  #lost(epoch: string, fromSeq: number, toSeq: number): void {
+    if (this.#options.onLoss === undefined) return;
+    this.#lostEvents += toSeq - fromSeq + 1;
+    this.#options.onLoss({ epoch, fromSeq, toSeq });
   }
 
   #adopt(epoch: string, seq: number): void {

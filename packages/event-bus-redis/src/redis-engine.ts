@@ -24,7 +24,7 @@ import {
   type StoredEvent,
 } from '@ns/event-bus';
 import { Redis, type RedisOptions } from 'ioredis';
-import { ChannelFeed, type FeedEntry, type FeedRead } from './channel-feed.js';
+import { ChannelFeed, type FeedEntry, type FeedLoss, type FeedRead } from './channel-feed.js';
 import { envelopePieces, peekPosition, spliceEnvelope, type EnvelopePieces } from './envelope-json.js';
 import { APPEND_LUA, HEADS_LUA, READ_LUA } from './lua-scripts.js';
 import { DEFAULT_REDIS_PREFIX, RedisKeys, type ChannelKeys } from './redis-keys.js';
@@ -55,6 +55,14 @@ export interface RedisEngineOptions {
   logger?: RedisEngineLogger;
 }
 
+/** Events of a lossless channel this instance can never deliver: history was trimmed past them. */
+export interface EngineLoss {
+  channel: ChannelName;
+  epoch: string;
+  fromSeq: number;
+  toSeq: number;
+}
+
 /** Counters of one engine instance (plain numbers, for the gateway's metrics). */
 export interface RedisEngineStats {
   /** Pub/sub messages received (one per channel per append batch, from any instance). */
@@ -62,6 +70,8 @@ export interface RedisEngineStats {
   /** Reads made to fill seq gaps in the pub/sub feed, and the events they recovered. */
   gapReads: number;
   gapEventsRecovered: number;
+  /** Seqs of lossless channels this instance could not deliver (see {@link RedisEngine.onLoss}). */
+  lostEvents: number;
   /** Times both connections came back and the feeds resynced. */
   resyncs: number;
 }
@@ -154,6 +164,7 @@ export class RedisEngine implements Engine {
   readonly #byTopic = new Map<string, ChannelRuntime>();
   #listeners: readonly EngineListener[] = [];
   #stateListeners: readonly ((state: EngineState) => void)[] = [];
+  #lossListeners: readonly ((loss: EngineLoss) => void)[] = [];
   #state: EngineState = 'down';
   #closed = false;
   #cmdUp = false;
@@ -248,12 +259,14 @@ export class RedisEngine implements Engine {
   stats(): RedisEngineStats {
     let gapReads = 0;
     let gapEventsRecovered = 0;
+    let lostEvents = 0;
     for (const c of CHANNEL_NAMES) {
       const r = this.#channels[c].feed.repairs;
       gapReads += r.reads;
       gapEventsRecovered += r.entries;
+      lostEvents += r.lost;
     }
-    return { pubsubMessages: this.#pubsubMessages, gapReads, gapEventsRecovered, resyncs: this.#resyncs };
+    return { pubsubMessages: this.#pubsubMessages, gapReads, gapEventsRecovered, lostEvents, resyncs: this.#resyncs };
   }
 
   async append(events: readonly PendingEvent[]): Promise<AppendResult[]> {
@@ -389,6 +402,20 @@ export class RedisEngine implements Engine {
     };
   }
 
+  /**
+   * Observes losses: seqs of a lossless channel that this instance missed on pub/sub (e.g. its
+   * subscriber was cut for longer than the ring lasts) and that history no longer holds. Called
+   * before any later event of the channel is delivered, so the consumer can end the channel's live
+   * subscriptions (clients resume with `since` and are told recovered:false) rather than let the
+   * loss pass as a silent gap. Not part of the `Engine` interface (yet); returns its detach function.
+   */
+  onLoss(listener: (loss: EngineLoss) => void): () => void {
+    this.#lossListeners = [...this.#lossListeners, listener];
+    return () => {
+      this.#lossListeners = this.#lossListeners.filter((l) => l !== listener);
+    };
+  }
+
   /** Quits both connections; the engine reports `down` and detaches every listener. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -399,6 +426,7 @@ export class RedisEngine implements Engine {
     for (const w of [...this.#readyWaiters]) w.reject(new NsError('unavailable', 'redis engine closed'));
     this.#listeners = [];
     this.#stateListeners = [];
+    this.#lossListeners = [];
     await Promise.all([this.#cmd, this.#sub].map((conn) => quit(conn)));
   }
 
@@ -420,6 +448,7 @@ export class RedisEngine implements Engine {
         deliver: (event) => this.#deliver(event),
         onReadError: (err) => this.#logger?.warn({ err, channel: name }, 'redis engine: gap repair read failed; waiting for reconnect'),
         onBadEntry: (entry) => this.#logger?.warn({ channel: name, seq: entry.seq }, 'redis engine: unreadable stored envelope skipped'),
+        ...(kind === 'ring' && { onLoss: (loss: FeedLoss) => this.#reportLoss({ channel: name, ...loss }) }),
       }),
     };
     return rt;
@@ -492,6 +521,17 @@ export class RedisEngine implements Engine {
       else entries.push(entry);
     }
     rt.feed.offer(entries);
+  }
+
+  #reportLoss(loss: EngineLoss): void {
+    this.#logger?.warn(loss, 'redis engine: events trimmed from history before this instance could deliver them');
+    for (const listener of this.#lossListeners) {
+      try {
+        listener(loss);
+      } catch (err) {
+        this.#logger?.error({ err, channel: loss.channel }, 'redis engine: loss listener failed');
+      }
+    }
   }
 
   #deliver(event: StoredEvent): void {

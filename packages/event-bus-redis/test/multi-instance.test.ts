@@ -80,6 +80,23 @@ describe.skipIf(!hasRedisServer)('RedisEngine instances sharing one Redis', () =
     expect(onA.of('threats').map((e) => field(e, 'n'))).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
+  it('reports events trimmed before it could repair them, before delivering anything after them', async () => {
+    const { a, b } = await pair();
+    const onA = new Collector(a);
+    const losses: { loss: unknown; deliveredBefore: number }[] = [];
+    a.onLoss((loss) => losses.push({ loss, deliveredBefore: onA.events.length }));
+    await b.append(threats(2));
+    // 1005 events A never hears of: the threats ring (1000) keeps only seqs 9..1008 once B adds one.
+    for (let i = 0; i < 1005; i += 201) await appendWithLostPublish(admin, prefix, threats(201, i));
+    await b.append(threats(1, 1005));
+    await onA.count('threats', 2 + 1000);
+    const { epoch } = (await a.heads()).threats;
+    expect(losses).toEqual([{ loss: { channel: 'threats', epoch, fromSeq: 3, toSeq: 8 }, deliveredBefore: 2 }]);
+    expect(onA.seqs('threats').slice(0, 3)).toEqual([1, 2, 9]);
+    expect(onA.seqs('threats').at(-1)).toBe(1008);
+    expect(a.stats()).toMatchObject({ lostEvents: 6, gapReads: 1, gapEventsRecovered: 999 });
+  });
+
   it('repairs a gap on a latest channel from the per-key hash', async () => {
     const { a, b } = await pair();
     const onA = new Collector(a);
@@ -118,6 +135,33 @@ describe.skipIf(!hasRedisServer)('RedisEngine instances sharing one Redis', () =
     await b.append(threats(1, 5));
     await onA.count('threats', 6);
     expect(onA.seqs('threats')).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('delivers every seq exactly once, in order, while its subscriber is cut again and again mid-stream', async () => {
+    const { a, b } = await pair();
+    const onA = new Collector(a);
+    let cutsDone = false;
+    let total = 0;
+    // B keeps appending until every cut is over, so each cut lands mid-stream.
+    const appending = (async () => {
+      while (!cutsDone || total < 400) {
+        await b.append(threats(5, total));
+        total += 5;
+        // Paced well under what the ring (1000) holds across one reconnect (~100 ms backoff).
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
+    for (let cut = 1; cut <= 3; cut++) {
+      await onA.until(() => onA.events.length >= cut * 50);
+      await killSubscriber(admin, `${prefix}A`);
+      await stateIs(a, 'down');
+      await stateIs(a, 'ready');
+    }
+    cutsDone = true;
+    await appending;
+    await onA.count('threats', total);
+    expect(onA.seqs('threats')).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(a.stats()).toMatchObject({ resyncs: 4, lostEvents: 0 });
   });
 
   it('isolates deployments by key prefix', async () => {
