@@ -35,7 +35,8 @@ end
  * ARGV: window_ms, n_channels; per channel `kind, cap, new_epoch, topic, name`; per event
  * `channel_index, idempotent ('1'|'0'), envelope_head, envelope_tail, latest_key ('' = none)`.
  * Returns `{ epochs[], results[] }`: per event its seq, or `"<channel>:<seq>"` of the original for a
- * repeated idempotent id (nothing stored, nothing published).
+ * repeated idempotent id (nothing stored, nothing published). Idempotency keys hold
+ * `"<channel>:<seq>:<epoch>"`, set with PX = the window.
  *
  * The envelope is spliced, not encoded here: the engine serializes `{"type":…,"channel":…,"id":…,
  * "seq":` and `,"ts":…,"data":…}` once in Node and the script concatenates seq and epoch in between.
@@ -76,12 +77,22 @@ while a <= #ARGV do
   end
   local seen = idem_key and redis.call('GET', idem_key)
   if seen then
+    -- "<channel>:<seq>:<epoch>"; a result from a voided epoch of this channel no longer stands
+    -- (its event is gone with that history), so the event is stored again.
+    local s_ch, s_seq, s_epoch = string.match(seen, '^([^:]*):(%d+):(.*)$')
+    if s_ch == ch.name and s_epoch ~= ch.epoch then
+      seen = false
+    else
+      seen = s_ch .. ':' .. s_seq
+    end
+  end
+  if seen then
     results[i] = seen
   else
     local seq = ch.seq + 1
     ch.seq = seq
     local json = ARGV[a + 2] .. seq .. ',"epoch":"' .. ch.epoch .. '"' .. ARGV[a + 3]
-    if idem_key then redis.call('SET', idem_key, ch.name .. ':' .. seq, 'PX', window) end
+    if idem_key then redis.call('SET', idem_key, ch.name .. ':' .. seq .. ':' .. ch.epoch, 'PX', window) end
     if ch.kind == 'ring' then
       redis.call('XADD', ch.hist, 'MAXLEN', '~', ch.cap, seq .. '-0', 'e', json)
       ch.wrote = true

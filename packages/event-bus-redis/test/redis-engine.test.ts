@@ -88,6 +88,16 @@ describe.skipIf(!hasRedisServer)('RedisEngine on one Redis', () => {
     expect(again).toEqual({ id: 'alert-1', channel: 'alerts', seq: 2, duplicate: false });
   });
 
+  it('stores a repeated id again when the epoch of its original result was renewed (that event is gone)', async () => {
+    const engine = await open();
+    await engine.append([pending('alert.new', DATA.alert(1), { id: 'alert-1' }), pending('alert.new', DATA.alert(2))]);
+    await admin.del(new RedisKeys(prefix).channel('alerts').hist);
+    const [again] = await engine.append([pending('alert.new', DATA.alert(1), { id: 'alert-1' })]);
+    expect(again).toEqual({ id: 'alert-1', channel: 'alerts', seq: 1, duplicate: false });
+    const [third] = await engine.append([pending('alert.new', DATA.alert(1), { id: 'alert-1' })]);
+    expect(third).toEqual({ id: 'alert-1', channel: 'alerts', seq: 1, duplicate: true });
+  });
+
   it('does not remember generated ids', async () => {
     const engine = await open();
     const event = pending('alert.new', DATA.alert(1));
