@@ -179,6 +179,42 @@ describe('WsManager subscriptions', () => {
     expect([...connection.subscriptions.keys()]).toEqual(['threats']);
   });
 
+  it('abandons a subscribe whose handover is cancelled by an unsubscribe', async () => {
+    const s = await start();
+    const c = await connect(s);
+    const connection = s.accepted[0]!;
+    const subscribing = s.manager.subscribe(connection, { type: 'subscribe', id: 'a', channel: 'threats' });
+    s.manager.unsubscribe(connection, { type: 'unsubscribe', id: 'u', channel: 'threats' });
+    expect(await subscribing).toBe(false);
+    expect(s.manager.stats().subscriptions.threats).toBe(0);
+    expect(await c.request({ type: 'ping', id: 'p' })).toMatchObject({ type: 'pong' });
+    expect(c.messages.some((m) => m.type === 'subscribed')).toBe(false);
+  });
+
+  it('lets the later of two overlapping subscribes to a channel win', async () => {
+    const s = await start();
+    const c = await connect(s);
+    const connection = s.accepted[0]!;
+    const first = s.manager.subscribe(connection, { type: 'subscribe', id: 'a', channel: 'threats', filter: { min_score: 9 } });
+    const second = s.manager.subscribe(connection, { type: 'subscribe', id: 'b', channel: 'threats' });
+    expect([await first, await second]).toEqual([false, true]);
+    await s.bus.publish(threat(1));
+    await c.waitForEvents('threats', 1);
+  });
+
+  it('keeps cleaning up when a close listener throws', async () => {
+    const s = await start();
+    const c = await connect(s);
+    const connection = s.accepted[0]!;
+    connection.onClose(() => {
+      throw new Error('listener bug');
+    });
+    const after = new Promise<void>((resolve) => connection.onClose(() => resolve()));
+    await c.close();
+    await after;
+    expect(s.manager.stats().connections).toBe(0);
+  });
+
   it('reports engine failures as errors instead of throwing', async () => {
     const engine = new MemoryEngine();
     const s = await start({ bus: new EventBus({ engine }) });
