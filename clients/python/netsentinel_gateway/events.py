@@ -1,0 +1,115 @@
+"""Event ids, publish bodies and their JSON encoding (strict: no NaN/Infinity)."""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+import uuid
+from typing import Any, Dict, Iterable, List, Mapping, Optional, TypedDict
+
+#: Most events one ``POST /v1/publish`` may carry (the contracts' MAX_BATCH_EVENTS).
+MAX_BATCH_EVENTS = 1000
+#: The gateway's request body limit (apps/gateway MAX_PUBLISH_BODY_BYTES).
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+#: The event type each ``broadcast_*`` method publishes (the contracts' BROADCASTER_METHODS).
+BROADCAST_TYPES = {
+    "broadcast_threat": "threat.new",
+    "broadcast_alert": "alert.new",
+    "broadcast_status": "status.update",
+    "broadcast_metrics": "metrics.update",
+}
+
+
+class PublishResult(TypedDict):
+    """What the gateway assigned to one published event."""
+
+    id: str
+    channel: str
+    seq: int
+
+
+def new_event_id() -> str:
+    """A fresh idempotency id, ``evt_`` + 32 hex digits (matches the contracts' EventId)."""
+    return "evt_" + uuid.uuid4().hex
+
+
+def build_event(type: str, data: Mapping[str, Any], id: Optional[str] = None) -> Dict[str, Any]:
+    """The publish body of one event, ``{type, id, data}``, with its id fixed now: every later attempt
+    to send it carries the same id, so the gateway never delivers it twice."""
+    if not isinstance(type, str) or not type:
+        raise TypeError("event type must be a non-empty string like 'threat.new'")
+    if not isinstance(data, Mapping):
+        raise TypeError("event data must be a mapping (dict), got %s" % data.__class__.__name__)
+    return {"type": type, "id": new_event_id() if id is None else id, "data": dict(data)}
+
+
+def with_id(event: Mapping[str, Any]) -> Dict[str, Any]:
+    """A copy of a caller's ``{type, data, id?}`` with an id (the caller's dict is not modified)."""
+    if not isinstance(event, Mapping):
+        raise TypeError("each event must be a mapping {type, data, id?}, got %s" % event.__class__.__name__)
+    out = dict(event)
+    if out.get("id") is None:
+        out["id"] = new_event_id()
+    return out
+
+
+def _json_default(value: Any) -> Any:
+    # The processor's values: enums (ThreatLevel.HIGH -> "high") and numpy scalars (.item()).
+    if isinstance(value, enum.Enum):
+        return value.value
+    item = getattr(value, "item", None)
+    if callable(item):
+        return item()
+    raise TypeError("Object of type %s is not JSON serializable" % value.__class__.__name__)
+
+
+def encode_event(event: Mapping[str, Any]) -> str:
+    """One event as compact JSON text. Raises ``ValueError`` naming the field when a number is NaN or
+    infinite: JSON has no such values and the gateway would reject the whole request."""
+    try:
+        return json.dumps(event, allow_nan=False, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+    except ValueError as err:
+        path = non_finite_path(event)
+        if path is None:
+            raise
+        raise ValueError("%s is not a finite number; JSON has no NaN or Infinity (nothing was sent)" % path) from err
+
+
+def encode_batch(encoded_events: Iterable[str]) -> bytes:
+    """The ``{"events": [...]}`` body from events already encoded by :func:`encode_event`."""
+    return ('{"events":[' + ",".join(encoded_events) + "]}").encode("utf-8")
+
+
+def non_finite_path(value: Any, path: str = "") -> Optional[str]:
+    """Path (``data.threat_score``, ``data.metrics.p99_ms``, ``indicators[2]``) of the first NaN or
+    infinite float inside ``value``, or ``None``."""
+    if isinstance(value, enum.Enum):
+        value = value.value
+    elif not isinstance(value, (str, bytes, Mapping, list, tuple)) and callable(getattr(value, "item", None)):
+        value = value.item()
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path or "(root)")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = non_finite_path(item, "%s.%s" % (path, key) if path else str(key))
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = non_finite_path(item, "%s[%d]" % (path, index))
+            if found is not None:
+                return found
+    return None
+
+
+def results_of(body: Any, expected: int) -> List[PublishResult]:
+    """The ``results`` of a 202 body, checked to hold one ``{id, channel, seq}`` per event sent."""
+    results = body.get("results") if isinstance(body, dict) else None
+    if not isinstance(results, list) or len(results) != expected:
+        raise ValueError("expected {results: [...]} with %d entries" % expected)
+    for r in results:
+        if not (isinstance(r, dict) and isinstance(r.get("id"), str) and isinstance(r.get("channel"), str) and isinstance(r.get("seq"), int)):
+            raise ValueError("each result must be {id, channel, seq}")
+    return results

@@ -1,0 +1,155 @@
+"""``validate(event)``: a publish body checked against the bundled copy of the repository's
+``schemas/`` before it is sent, with the gateway's field-path notation (``data.source_ip``).
+
+Needs ``jsonschema`` >= 4 (``pip install jsonschema`` or Debian's ``python3-jsonschema``); the rest of
+the package does not.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Sequence, Union
+
+from .errors import GatewayError
+from .events import non_finite_path
+
+#: The bundled schemas (a copy of the repository's ``schemas/``, refreshed by ``sync_schemas.py``).
+SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
+#: Largest serialized ``data`` of one event (the contracts' MAX_EVENT_DATA_BYTES).
+MAX_EVENT_DATA_BYTES = 65536
+
+_MISSING_JSONSCHEMA = (
+    "netsentinel_gateway.validate() needs the jsonschema package: "
+    "pip install jsonschema (or apt-get install python3-jsonschema)"
+)
+
+
+def load_schema(relative_path: str) -> Dict[str, Any]:
+    """One bundled schema, e.g. ``load_schema("data/threat.new.json")``."""
+    return _load(relative_path)
+
+
+@functools.lru_cache(maxsize=None)
+def _load(relative_path: str) -> Dict[str, Any]:
+    with open(SCHEMAS_DIR / relative_path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def event_types() -> List[str]:
+    """Every event type the bundled contracts know (``threat.new``, ``alert.new``, ...)."""
+    return sorted(_publish_branches())
+
+
+def require() -> None:
+    """Raises ``ImportError`` with install instructions when ``jsonschema`` is missing."""
+    try:
+        import jsonschema  # noqa: F401
+    except ImportError as err:
+        raise ImportError(_MISSING_JSONSCHEMA) from err
+
+
+def validation_issues(event: Any) -> List[Dict[str, Any]]:
+    """Problems of one publish body ``{type, data, id?}``: a list of ``{path, code, message}``
+    (empty when valid). Paths are the gateway's (``data.source_ip``, ``priority`` for an unknown
+    top-level field); codes are JSON Schema keywords (``required``, ``enum``, ``format``...)."""
+    if not isinstance(event, Mapping):
+        return [_issue("", "type", "an event must be an object {type, data, id?}")]
+    branch = _publish_branches().get(event.get("type"))  # type: ignore[arg-type]
+    if branch is None:
+        known = ", ".join(event_types())
+        return [_issue("type", "unknown_type", "unknown event type %r (known: %s)" % (event.get("type"), known))]
+    issues = _schema_issues(_validator(branch), dict(event))
+    # JSON Schema's "number" admits NaN and Infinity; JSON (and the gateway) do not.
+    bad = non_finite_path(event.get("data"), "data")
+    if bad is not None and all(i["path"] != bad for i in issues):
+        issues.append(_issue(bad, "not_finite", "must be a finite number (JSON has no NaN or Infinity)"))
+    if not issues:
+        size = len(json.dumps(event.get("data"), separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8"))
+        if size > MAX_EVENT_DATA_BYTES:
+            issues.append(_issue("data", "too_big", "data is %d bytes serialized; the limit is %d" % (size, MAX_EVENT_DATA_BYTES)))
+    return issues
+
+
+def validate(event: Any) -> None:
+    """Raises :class:`GatewayError` (``status=None``, ``code`` ``invalid_message`` or ``unknown_type``,
+    ``issues`` with paths) when ``event`` would be rejected by the gateway's schema; returns ``None``
+    when it is valid."""
+    issues = validation_issues(event)
+    if not issues:
+        return
+    code = "unknown_type" if issues[0]["code"] == "unknown_type" else "invalid_message"
+    first = issues[0]
+    more = " (and %d more)" % (len(issues) - 1) if len(issues) > 1 else ""
+    raise GatewayError(None, code, "%s: %s%s" % (first["path"] or "(root)", first["message"], more), issues=issues)
+
+
+# -- internals ----------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=None)
+def _publish_branches() -> Dict[str, Dict[str, Any]]:
+    # publish-event.json is a oneOf over types; validating the branch of the event's own type gives
+    # errors about that event instead of "not valid under any of the given schemas".
+    root = _load("publish/publish-event.json")
+    branches = {}
+    for branch in root["oneOf"]:
+        const = branch["properties"]["type"]["const"]
+        branches[const] = dict(branch, **{"$defs": root["$defs"], "$schema": root["$schema"]})
+    return branches
+
+
+_validators: Dict[str, Any] = {}
+
+
+def _validator(branch: Dict[str, Any]) -> Any:
+    key = branch["properties"]["type"]["const"]
+    found = _validators.get(key)
+    if found is None:
+        require()
+        from jsonschema import Draft202012Validator
+
+        # format_checker: without it jsonschema ignores "format": "ipv4"/"ipv6".
+        found = Draft202012Validator(branch, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        _validators[key] = found
+    return found
+
+
+def _schema_issues(validator: Any, instance: Dict[str, Any]) -> List[Dict[str, Any]]:
+    issues: List[Dict[str, Any]] = []
+    seen = set()
+    for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
+        for path, message in _paths_of(error):
+            if path not in seen:
+                seen.add(path)
+                issues.append(_issue(path, str(error.validator), message))
+    return issues
+
+
+def _paths_of(error: Any) -> List[tuple]:
+    base = list(error.absolute_path)
+    if error.validator == "required":
+        return [(format_path(base + [k]), "required field %r is missing" % k) for k in error.validator_value if k not in error.instance]
+    if error.validator == "additionalProperties" and error.validator_value is False:
+        known = set(error.schema.get("properties", {}))
+        return [(format_path(base + [k]), "unknown field %r" % k) for k in error.instance if k not in known]
+    if error.validator in ("anyOf", "oneOf") and isinstance(error.schema.get("title"), str):
+        # "'1.2.3.x' is not valid under any of the given schemas" says less than the schema's title.
+        return [(format_path(base), "%r is not a valid %s" % (error.instance, error.schema["title"]))]
+    return [(format_path(base), error.message)]
+
+
+def format_path(segments: Sequence[Union[str, int]]) -> str:
+    """``["data", "indicators", 2]`` -> ``data.indicators[2]`` (the gateway's notation)."""
+    out = ""
+    for s in segments:
+        if isinstance(s, int):
+            out += "[%d]" % s
+        else:
+            out += s if out == "" else "." + s
+    return out
+
+
+def _issue(path: str, code: str, message: str) -> Dict[str, Any]:
+    return {"path": path, "code": code, "message": message}
