@@ -42,6 +42,8 @@ export interface AppOptions {
  * returned instance is not listening yet; its `server` is where the /ws endpoint attaches.
  */
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
+  // Typed with pino's Logger, the instance differs from the default FastifyInstance the route modules
+  // take only in its logger type parameter; one cast here instead of a generic on every route module.
   const app = Fastify({
     loggerInstance: o.logger,
     bodyLimit: MAX_PUBLISH_BODY_BYTES,
@@ -72,8 +74,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   registerHealthRoutes(app, o.lifecycle, o.bus.engine.name);
   registerMetricsRoute(app, o.metrics);
   registerPublishRoute(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, metrics: o.metrics, ratePerSecond: o.config.publishRate });
-  const channelOptions = o.manager === undefined ? { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle } : { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, manager: o.manager };
-  registerChannelRoutes(app, channelOptions);
+  registerChannelRoutes(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, manager: o.manager });
   await registerConsole(app, o.publicDir);
   await registerSchemaRoutes(app, o.schemasDir);
   return app;

@@ -67,9 +67,9 @@ export class GatewayMetrics {
       help: 'Events accepted by the bus (idempotent repeats excluded), by channel and type.',
       type: 'counter',
       read: () =>
-        Object.entries(bus().published)
-          .filter(([type]) => isEventType(type))
-          .map(([type, value]) => ({ labels: { channel: channelForType(type as never), type }, value })),
+        Object.entries(bus().published).flatMap(([type, value]) =>
+          isEventType(type) ? [{ labels: { channel: channelForType(type), type }, value }] : [],
+        ),
     });
     registerSnapshotMetric(r, {
       name: 'ns_events_delivered_total',

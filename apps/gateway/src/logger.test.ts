@@ -1,0 +1,30 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from './logger.js';
+
+function capture(): { stream: Writable; text: () => string } {
+  let out = '';
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      out += chunk.toString();
+      done();
+    },
+  });
+  return { stream, text: () => out };
+}
+
+describe('createLogger', () => {
+  it('redacts ?token= in URLs and authorization headers, also in child loggers', () => {
+    const { stream, text } = capture();
+    const logger = createLogger('info', stream);
+    logger.info({ req: { method: 'GET', url: '/ws?subscribe=threats&token=eyJ.secret.sig', headers: { authorization: 'Bearer k-secret' } } }, 'upgrade');
+    logger.child({ component: 'ws-server' }).info({ url: '/ws?token=eyJ.other.sig' }, 'connection');
+    logger.info({ headers: { authorization: 'Bearer k-secret2', cookie: 'sid=1' } }, 'raw headers');
+    const out = text();
+    expect(out).not.toContain('secret');
+    expect(out).not.toContain('eyJ');
+    expect(out).not.toContain('sid=1');
+    expect(out).toContain('token=[redacted]');
+    expect(out).toContain('subscribe=threats');
+  });
+});
