@@ -44,9 +44,9 @@ class BroadcasterBase:
         )
         self._validate: Optional[Callable[[Mapping[str, Any]], None]] = None
         if validate:
-            from .validation import require, validate as check
+            from .validation import prepare, validate as check
 
-            require()  # fail now, not at the first event, when jsonschema is missing
+            prepare()  # fails now, not at the first event, when jsonschema is missing
             self._validate = check
         self._closed = False
 

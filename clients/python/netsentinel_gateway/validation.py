@@ -50,6 +50,14 @@ def require() -> None:
         raise ImportError(_MISSING_JSONSCHEMA) from err
 
 
+def prepare() -> None:
+    """Loads the schemas and builds every validator now (about 0.2 s), so the first ``validate()``
+    does not stall an event loop; raises ``ImportError`` when ``jsonschema`` is missing."""
+    require()
+    for branch in _publish_branches().values():
+        _validator(branch)
+
+
 def validation_issues(event: Any) -> List[Dict[str, Any]]:
     """Problems of one publish body ``{type, data, id?}``: a list of ``{path, code, message}``
     (empty when valid). Paths are the gateway's (``data.source_ip``, ``priority`` for an unknown

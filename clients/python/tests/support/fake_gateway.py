@@ -36,6 +36,8 @@ class Recorded:
 Reply = Union[tuple, str]
 DROP = "drop"
 SLOW = "slow"
+#: HOLD sets ``held`` when the request arrives and answers (202) only once ``release`` is set.
+HOLD = "hold"
 
 
 class FakeGateway:
@@ -46,6 +48,8 @@ class FakeGateway:
         self.accepted: Dict[str, Dict[str, Any]] = {}  # id -> result (idempotency, like the gateway)
         self.on_request: Optional[Callable[[Recorded], None]] = None
         self.slow_seconds = 1.0
+        self.held = threading.Event()
+        self.release = threading.Event()
         self._lock = threading.Lock()
         fake = self
 
@@ -70,6 +74,11 @@ class FakeGateway:
                     with fake._lock:
                         reply = (202, fake._accept(record.events), {})
                     time.sleep(fake.slow_seconds)
+                if reply == HOLD:
+                    fake.held.set()
+                    fake.release.wait()
+                    with fake._lock:
+                        reply = (202, fake._accept(record.events), {})
                 status, payload, headers = reply
                 data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)
@@ -111,6 +120,7 @@ class FakeGateway:
             self.script.extend(replies)
 
     def close(self) -> None:
+        self.release.set()
         self.server.shutdown()
         self.server.server_close()
         self._thread.join()
