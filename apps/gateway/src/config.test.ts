@@ -106,16 +106,21 @@ describe('loadConfig', () => {
     expect(configError({ NS_AUTH: 'jwt' }).message).toBe('NS_AUTH: NS_AUTH=jwt requires NS_JWT_SECRET or NS_JWT_PUBLIC_KEY_FILE');
   });
 
-  it('rejects a short JWT secret without echoing it', () => {
-    const err = configError({ NS_JWT_SECRET: 'hunter2-short' });
-    expect(err.variable).toBe('NS_JWT_SECRET');
-    expect(err.message).not.toContain('hunter2');
+  it('accepts a short JWT secret (NetSentinel\'s own) but warns, without echoing it', () => {
+    const c = loadConfig({ NS_JWT_SECRET: 'hunter2-short' });
+    expect(c.auth.mode).toBe('jwt');
+    expect(c.warnings).toHaveLength(1);
+    expect(c.warnings[0]).toContain('NS_JWT_SECRET is shorter than 32 bytes');
+    expect(c.warnings[0]).not.toContain('hunter2');
+    expect(loadConfig({ NS_JWT_SECRET: SECRET }).warnings).toEqual([]);
   });
 
-  it('rejects short publish keys without echoing them', () => {
-    const err = configError({ NS_PUBLISH_KEYS: 'k-0123456789abcdef,short-key' });
-    expect(err.variable).toBe('NS_PUBLISH_KEYS');
-    expect(err.message).not.toContain('short-key');
+  it('warns about short publish keys without echoing them, and rejects an empty list', () => {
+    const c = loadConfig({ NS_PUBLISH_KEYS: 'k-0123456789abcdef,short-key' });
+    expect(c.publishKeys).toHaveLength(2);
+    expect(c.warnings.join()).toContain('shorter than 16 characters');
+    expect(c.warnings.join()).not.toContain('short-key');
+    expect(configError({ NS_PUBLISH_KEYS: ' , ' }).variable).toBe('NS_PUBLISH_KEYS');
   });
 
   it('never shows secrets when the config is logged or serialized', () => {

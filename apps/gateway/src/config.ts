@@ -50,6 +50,11 @@ export interface GatewayConfig {
   heartbeatS: number;
   shutdownGraceS: number;
   publishRate: number;
+  /**
+   * Weak but usable settings, shown in the start banner. A short NS_JWT_SECRET is only warned about:
+   * it is NetSentinel's existing secret, which the gateway must accept to verify its tokens.
+   */
+  warnings: string[];
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -160,19 +165,19 @@ const trustProxy = z.string().transform((s, ctx) => {
 
 const publishKeys = z.string().transform((s, ctx) => {
   const keys = list(s);
-  if (keys.some((k) => k.length < 16)) {
-    // The message must not echo the key.
-    ctx.addIssue({ code: 'custom', message: 'every key must be at least 16 characters (use e.g. `openssl rand -hex 24`)' });
+  if (keys.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'lists no key' });
     return z.NEVER;
   }
   return keys.map((k) => new Secret(k));
 });
 
+const jwtSecret = z.string().transform((s) => new Secret(s));
+
+/** Shortest publish key and JWT secret accepted without a warning. */
+const MIN_PUBLISH_KEY_CHARS = 16;
 // RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits).
-const jwtSecret = z
-  .string()
-  .refine((s) => Buffer.byteLength(s) >= 32, 'must be at least 32 bytes (RFC 7518 §3.2); use e.g. `openssl rand -hex 32`')
-  .transform((s) => new Secret(s));
+const MIN_JWT_SECRET_BYTES = 32;
 
 const PARSERS = {
   NS_HOST: hostname,
@@ -300,6 +305,13 @@ function resolveAuth(v: Parsed): AuthConfig {
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): GatewayConfig {
   const v = parseVariables(env);
   const auth = resolveAuth(v);
+  const warnings: string[] = [];
+  if (v.NS_JWT_SECRET !== undefined && Buffer.byteLength(v.NS_JWT_SECRET.reveal()) < MIN_JWT_SECRET_BYTES) {
+    warnings.push(`NS_JWT_SECRET is shorter than ${MIN_JWT_SECRET_BYTES} bytes (RFC 7518 §3.2): tokens signed with it can be brute-forced; rotate it (e.g. \`openssl rand -hex 32\`)`);
+  }
+  if ((v.NS_PUBLISH_KEYS ?? []).some((k) => k.reveal().length < MIN_PUBLISH_KEY_CHARS)) {
+    warnings.push(`NS_PUBLISH_KEYS holds a key shorter than ${MIN_PUBLISH_KEY_CHARS} characters: use long random keys (e.g. \`openssl rand -hex 24\`)`);
+  }
   if (v.NS_WORKERS > 1 && v.NS_ENGINE === 'memory') {
     throw new ConfigError('NS_WORKERS', `${v.NS_WORKERS} workers need a shared engine: set NS_ENGINE=redis (the memory engine lives in one process)`);
   }
@@ -326,5 +338,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     heartbeatS: v.NS_HEARTBEAT_S,
     shutdownGraceS: v.NS_SHUTDOWN_GRACE_S,
     publishRate: v.NS_PUBLISH_RATE,
+    warnings,
   };
 }

@@ -148,6 +148,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     logger.info({ ms: Date.now() - started }, 'gateway closed');
   }
 
+  for (const warning of config.warnings) logger.warn(warning);
   logger.info({ url, engine: engine.name, auth: config.auth.mode }, `ns-gateway listening on ${url}`);
   return gateway;
 }
@@ -169,5 +170,6 @@ function describeGateway(config: GatewayConfig, url: string, publishing: string,
     `  publishing  ${publishing}`,
     `  origins     ${origins === '*' ? '* (every origin)' : ['same host', ...origins].join(', ')}`,
     `  metrics     ${url}/metrics`,
+    ...config.warnings.map((w) => `  WARNING     ${w}`),
   ];
 }
