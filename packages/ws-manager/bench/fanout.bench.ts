@@ -224,7 +224,8 @@ async function loadgen(): Promise<void> {
   process.on('message', (msg: { type: string; frames?: number }) => {
     if (msg.type === 'expect') {
       loadCpuStart = cpuMicros();
-      target = frames + (msg.frames as number);
+      // `frames` counts every frame since connect, including setup replies (`subscribed`).
+      target = msg.frames as number;
       process.send?.({ type: 'expecting' });
       check();
     }
@@ -272,8 +273,9 @@ async function run(mode: Mode): Promise<RunResult> {
     try {
       await next(gen, 'connected');
       await ready;
-      // Whatever arrived during setup (subscribed replies) is not counted.
-      gen.send({ type: 'expect', frames: args.clients * args.events });
+      // WsManager connections get one `subscribed` reply each during setup; plain ones get nothing.
+      const setupFrames = mode === 'ns' ? args.clients : 0;
+      gen.send({ type: 'expect', frames: setupFrames + args.clients * args.events });
       await next(gen, 'expecting');
       const done = next<{ type: string; frames: number; cpuMicros: number }>(gen, 'done');
       srv.send({ type: 'go' });
