@@ -113,16 +113,18 @@ describe('POST /v1/publish', () => {
     expect(huge.json().error.code).toBe('message_too_large');
   });
 
-  it('answers malformed JSON with 400 invalid_json and a wrong media type with 415', async () => {
+  it('answers malformed JSON with 400 invalid_json and reads JSON sent without a JSON content type', async () => {
     const { app } = await harness();
     const bad = await app.inject({ method: 'POST', url: '/v1/publish', headers: json, payload: '{"type":' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.code).toBe('invalid_json');
     const proto = await app.inject({ method: 'POST', url: '/v1/publish', headers: json, payload: '{"__proto__":{"x":1}}' });
     expect(proto.statusCode).toBe(400);
-    const text = await app.inject({ method: 'POST', url: '/v1/publish', headers: { 'content-type': 'text/plain' }, payload: JSON.stringify(threat) });
-    expect(text.statusCode).toBe(415);
-    expect(text.json().error.code).toBe('invalid_message');
+    const text = await app.inject({ method: 'POST', url: '/v1/publish', headers: { 'content-type': 'text/plain;charset=UTF-8' }, payload: JSON.stringify(threat) });
+    expect(text.statusCode).toBe(202);
+    const form = await app.inject({ method: 'POST', url: '/v1/publish', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: '{"__proto__":{"x":1}}' });
+    expect(form.statusCode).toBe(400);
+    expect(form.json().error.code).toBe('invalid_json');
   });
 
   it('requires a configured API key, compared exactly', async () => {
@@ -146,8 +148,10 @@ describe('POST /v1/publish', () => {
     expect(proxied.statusCode).toBe(401);
   });
 
-  it('refuses browser requests from origins that are not allowed', async () => {
+  it('refuses browser requests from origins that are not allowed, whatever their content type (CSRF)', async () => {
     const { app } = await harness();
+    const form = await app.inject({ method: 'POST', url: '/v1/publish', headers: { 'content-type': 'text/plain', origin: 'https://evil.example' }, payload: JSON.stringify(threat) });
+    expect(form.statusCode).toBe(403);
     const evil = await app.inject({ method: 'POST', url: '/v1/publish', headers: { ...json, origin: 'https://evil.example' }, payload: threat });
     expect(evil.statusCode).toBe(403);
     expect(evil.json().error.code).toBe('forbidden');

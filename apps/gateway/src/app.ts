@@ -55,9 +55,12 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;
 
-  // Only JSON bodies: Fastify's default text/plain parser would let a cross-site "simple" form post
-  // reach the handlers (CSRF); without it such requests get 415.
-  app.removeContentTypeParser('text/plain');
+  // The API speaks only JSON: bodies sent without a JSON content type (fetch's default text/plain, curl
+  // -d's form type) are parsed as JSON too, with the same prototype-poisoning guard. Cross-site form
+  // posts are stopped by the Origin check (browsers send Origin on every cross-origin POST), not here.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['text/plain', 'application/x-www-form-urlencoded']);
+  app.addContentTypeParser(['text/plain', 'application/x-www-form-urlencoded', '*'], { parseAs: 'string' }, json);
   registerErrorHandling(app);
   registerSecurityHeaders(app);
   if (isLoopbackHost(o.config.host)) registerLoopbackHostGuard(app);
