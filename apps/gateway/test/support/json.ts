@@ -1,5 +1,4 @@
 /** A response body as loosely typed JSON: tests assert on its shape. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
 /** Reads a response's JSON body. */
