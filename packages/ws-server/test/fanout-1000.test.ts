@@ -1,4 +1,4 @@
-import { CLOSE_CODES, type PublishEvent } from '@ns/contracts';
+import { CLOSE_CODES, type PublishEvent, type PublishResult } from '@ns/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestClient, startEndpoint, type EndpointServer } from './harness.js';
 
@@ -45,7 +45,8 @@ function selects(channel: string, filter: Filter, data: Record<string, unknown>)
   }
   if (channel === 'alerts') {
     if (f.severities !== undefined && !f.severities.includes(data.severity)) return false;
-    if (f.tags !== undefined && !((data.tags as string[] | undefined) ?? []).some((t) => f.tags.includes(t))) return false;
+    const tags = f.tags;
+    if (tags !== undefined && !((data.tags as string[] | undefined) ?? []).some((t) => tags.includes(t))) return false;
     return true;
   }
   return f.components === undefined || f.components.includes(data.component);
@@ -106,7 +107,7 @@ describe('fan-out to 1,000 clients with mixed filters', () => {
       expect(server.manager.stats().subscriptions).toMatchObject({ threats: CLIENTS, alerts: CLIENTS / 2, status: Math.ceil(CLIENTS / 3) });
 
       const published = events();
-      const results = [];
+      const results: PublishResult[] = [];
       for (let k = 0; k < published.length; k += 25) results.push(...(await server.bus.publishBatch(published.slice(k, k + 25))));
       // A pong is queued behind every event already fanned out to that connection: a barrier, not a sleep.
       await Promise.all(clients.map((c) => c.request({ type: 'ping', id: 'barrier' })));
