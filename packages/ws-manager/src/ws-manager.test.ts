@@ -196,7 +196,7 @@ describe('WsManager subscriptions', () => {
     const c = await connect(s);
     const connection = s.accepted[0]!;
     // `as SubscribeMessage`: the contracts currently infer subscribe filters as Record<string, never>.
-    const first = s.manager.subscribe(connection, { type: 'subscribe', id: 'a', channel: 'threats', filter: { min_score: 9 } } as SubscribeMessage);
+    const first = s.manager.subscribe(connection, { type: 'subscribe', id: 'a', channel: 'threats', filter: { min_score: 9 } } as unknown as SubscribeMessage);
     const second = s.manager.subscribe(connection, { type: 'subscribe', id: 'b', channel: 'threats' });
     expect([await first, await second]).toEqual([false, true]);
     await s.bus.publish(threat(1));
