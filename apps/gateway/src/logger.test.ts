@@ -24,7 +24,7 @@ describe('createLogger', () => {
     expect(out).not.toContain('secret');
     expect(out).not.toContain('eyJ');
     expect(out).not.toContain('sid=1');
-    expect(out).toContain('token=[redacted]');
+    expect(out).toContain('token=[REDACTED]');
     expect(out).toContain('subscribe=threats');
   });
 });

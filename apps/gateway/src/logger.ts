@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
-import { redactUrl } from './redact.js';
+import { redactUrl } from '@ns/ws-server';
 
 /** Header paths never written to logs. */
 const REDACT = [
@@ -20,7 +20,8 @@ interface LoggedRequest {
 
 /**
  * The process logger: JSON lines on stdout (pino), shared by Fastify and the WebSocket layers.
- * Authorization headers, cookies and `?token=` are redacted wherever a request is logged.
+ * Authorization headers, cookies and credential query parameters (`?token=`, via @ns/ws-server's
+ * `redactUrl`) are redacted wherever a request is logged.
  */
 export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
   return pino(
