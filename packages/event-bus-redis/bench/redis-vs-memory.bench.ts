@@ -155,7 +155,12 @@ async function runWorker(url: string, prefix: string, index: number): Promise<vo
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, publisher));
+  const stuck = setInterval(() => {
+    console.error(`worker ${index}: ${received}/${expected} received, last seq ${lastSeq}, state ${engine.state}, ${JSON.stringify(engine.stats())}`);
+  }, 5000);
+  stuck.unref();
   await all;
+  clearInterval(stuck);
   const elapsed = (nowNs() - floodStart) / 1e9;
   paced.sort((a, b) => a - b);
   flooded.sort((a, b) => a - b);

@@ -45,7 +45,6 @@ end
  * keep key order. It is also slower: bench/envelope-assembly.bench.ts (batches of 100 ~260-byte
  * events, Redis-side time from INFO commandstats) measured 3.5 µs/event for this whole script
  * (splice, head, XADD, PUBLISH) versus 5.3 µs/event for a cjson decode+encode script doing less.
- * Splicing also lets the engine deliver its own events without re-parsing them.
  * Each channel's events of one batch go out as ONE pub/sub message, envelopes joined by "\\n"
  * (JSON.stringify never emits a raw newline).
  */
@@ -130,7 +129,7 @@ return { epochs, results }
 /**
  * Reads one channel's retained events atomically with its head.
  * KEYS: `head, hist, order`.
- * ARGV: kind, cap, new_epoch, since_epoch ('' = whatever is current), after_seq, until_seq (-1 = head),
+ * ARGV: kind, cap (ring: answer only the last `cap` seqs; 0 = whatever the Stream holds), new_epoch, since_epoch ('' = whatever is current), after_seq, until_seq (-1 = head),
  * limit (-1 = all), newest ('1' = the newest `limit` instead of the first `limit` after after_seq).
  * Returns `{ epoch, seq, matched, json… }`; `matched` is 0 when since_epoch is not the current epoch
  * or after_seq is beyond the head, and the events are then everything retained.
@@ -152,7 +151,8 @@ local newest = ARGV[8] == '1'
 local out = { epoch, seq, matched }
 if limit == 0 then return out end
 if kind == 'ring' then
-  local from = math.max(after + 1, seq - cap + 1, 1)
+  local from = after + 1
+  if cap > 0 then from = math.max(from, seq - cap + 1) end
   if limit > 0 and newest then from = math.max(from, upto - limit + 1) end
   if from <= upto then
     local entries

@@ -25,7 +25,7 @@ import {
 } from '@ns/event-bus';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ChannelFeed, type FeedEntry, type FeedLoss, type FeedRead } from './channel-feed.js';
-import { envelopePieces, peekPosition, spliceEnvelope, type EnvelopePieces } from './envelope-json.js';
+import { envelopePieces, peekPosition } from './envelope-json.js';
 import { APPEND_LUA, HEADS_LUA, READ_LUA } from './lua-scripts.js';
 import { DEFAULT_REDIS_PREFIX, RedisKeys, type ChannelKeys } from './redis-keys.js';
 
@@ -117,28 +117,6 @@ function wireEntry(json: string): WireEntry | undefined {
   return at === undefined ? undefined : new WireEntry(json, at.epoch, at.seq);
 }
 
-/** An event this instance appended: its envelope is built from the pending event, not parsed. */
-class LocalEntry implements FeedEntry {
-  readonly #event: BusEvent;
-
-  constructor(pending: PendingEvent, pieces: EnvelopePieces, readonly seq: number, readonly epoch: string) {
-    const envelope = {
-      type: pending.type,
-      channel: pending.channel,
-      id: pending.id,
-      seq,
-      epoch,
-      ts: pending.ts,
-      data: pending.data,
-    } as EventEnvelope;
-    this.#event = new BusEvent(envelope, spliceEnvelope(pieces, seq, epoch));
-  }
-
-  load(): StoredEvent {
-    return this.#event;
-  }
-}
-
 /**
  * An {@link Engine} on Redis, for several gateway processes and hosts sharing one Redis (DESIGN §10).
  *
@@ -147,6 +125,7 @@ class LocalEntry implements FeedEntry {
  *   nothing for ephemeral ones) and one PUBLISH per channel, all atomically.
  * - Every instance subscribes to every channel's topic on a dedicated connection; a
  *   {@link ChannelFeed} per channel delivers in seq order and fills gaps from the history first.
+ *   An instance's own events reach its listeners the same way, before its append resolves.
  * - The epoch lives in Redis per channel and is renewed when the head or written history vanished;
  *   readers of a renewed channel get `recovered: false`.
  * - `state` is `ready` when both connections are up and the feeds have resynced; while `down`, every
@@ -286,11 +265,9 @@ export class RedisEngine implements Engine {
       keys.push(rt.keys.head, rt.keys.hist, rt.keys.order);
       channelArgs.push(rt.kind, rt.cap, generateEpoch(), rt.keys.topic, rt.name);
     }
-    const pieces: EnvelopePieces[] = [];
     const eventArgs: (string | number)[] = [];
     for (const e of events) {
       const p = envelopePieces(e);
-      pieces.push(p);
       if (e.idempotent) keys.push(this.#keys.idempotency(e.id));
       eventArgs.push(index.get(e.channel) as number, e.idempotent ? '1' : '0', p.head, p.tail, latestKeyOf(e.channel, e.data) ?? '');
     }
@@ -304,7 +281,7 @@ export class RedisEngine implements Engine {
 
     const [epochs, seqs] = reply;
     const results: AppendResult[] = [];
-    const local = new Map<ChannelRuntime, LocalEntry[]>();
+    const last = new Map<ChannelRuntime, { epoch: string; seq: number }>();
     events.forEach((e, i) => {
       const r = seqs[i];
       if (typeof r === 'string') {
@@ -312,23 +289,13 @@ export class RedisEngine implements Engine {
         results.push({ id: e.id, channel: r.slice(0, colon) as ChannelName, seq: Number(r.slice(colon + 1)), duplicate: true });
         return;
       }
-      const rt = this.#channels[e.channel];
-      const epoch = epochs[(index.get(e.channel) as number) - 1] as string;
       const seq = Number(r);
       results.push({ id: e.id, channel: e.channel, seq, duplicate: false });
-      let list = local.get(rt);
-      if (list === undefined) local.set(rt, (list = []));
-      list.push(new LocalEntry(e, pieces[i] as EnvelopePieces, seq, epoch));
+      last.set(this.#channels[e.channel], { epoch: epochs[(index.get(e.channel) as number) - 1] as string, seq });
     });
-    // This instance delivers its own events from the reply (whichever of reply and pub/sub copy comes
-    // first wins; the other is a repeat) and resolves once its listeners saw them, as MemoryEngine does.
-    const waits: Promise<void>[] = [];
-    for (const [rt, entries] of local) {
-      rt.feed.offer(entries);
-      const last = entries[entries.length - 1] as LocalEntry;
-      waits.push(rt.feed.delivered(last.epoch, last.seq));
-    }
-    await Promise.all(waits);
+    // Own events come back over pub/sub like everyone else's (see ChannelFeed); resolving once they
+    // were delivered here gives the MemoryEngine guarantee: after append, local listeners saw them.
+    await Promise.all([...last].map(([rt, at]) => rt.feed.delivered(at.epoch, at.seq)));
     return results;
   }
 
@@ -455,7 +422,9 @@ export class RedisEngine implements Engine {
   }
 
   async #feedRead(rt: ChannelRuntime, epoch: string | undefined, afterSeq: number, untilSeq: number | undefined): Promise<FeedRead> {
-    const read = await this.#readRaw(rt, { sinceEpoch: epoch ?? '', afterSeq, untilSeq: untilSeq ?? -1 });
+    // cap 0: live delivery takes everything the Stream still holds (MAXLEN ~ keeps a little more than
+    // the ring), where readSince/history answer exactly the last N.
+    const read = await this.#readRaw(rt, { sinceEpoch: epoch ?? '', afterSeq, untilSeq: untilSeq ?? -1, cap: 0 });
     const entries: FeedEntry[] = [];
     for (const json of read.jsons) {
       const entry = wireEntry(json);
@@ -482,7 +451,7 @@ export class RedisEngine implements Engine {
 
   async #readRaw(
     rt: ChannelRuntime,
-    args: { sinceEpoch: string; afterSeq: number; untilSeq?: number; limit?: number; newest?: boolean },
+    args: { sinceEpoch: string; afterSeq: number; untilSeq?: number; limit?: number; newest?: boolean; cap?: number },
   ): Promise<{ epoch: string; seq: number; matched: boolean; jsons: string[] }> {
     let reply: (string | number)[];
     try {
@@ -491,7 +460,7 @@ export class RedisEngine implements Engine {
         rt.keys.hist,
         rt.keys.order,
         rt.kind,
-        rt.cap,
+        args.cap ?? rt.cap,
         generateEpoch(),
         args.sinceEpoch,
         args.afterSeq,
@@ -592,6 +561,8 @@ export class RedisEngine implements Engine {
     } else {
       this.#subGeneration++;
       this.#subUp = false;
+      // Appends waiting for their pub/sub copy get it with the resync; they must not hang till then.
+      for (const c of CHANNEL_NAMES) this.#channels[c].feed.interrupt();
     }
     this.#setState('down');
   }
