@@ -1,0 +1,121 @@
+"""Runs the real gateway (``node apps/gateway/dist/cli.js start``) for the integration tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Dict, List, Optional
+
+from . import REPO_ROOT
+
+CLI = REPO_ROOT / "apps" / "gateway" / "dist" / "cli.js"
+PUBLISH_KEY = "py-client-test-key-0123456789"
+
+
+def require_gateway_build() -> str:
+    """The node binary; raises (so the tests fail, not skip) when the built gateway is missing."""
+    node = shutil.which("node")
+    if node is None:
+        raise RuntimeError("node is not on PATH: the integration tests run the real gateway (apps/gateway)")
+    if not CLI.is_file():
+        raise RuntimeError(
+            "%s is missing: the integration tests run the built gateway. Run `npm run build` at the "
+            "repository root first (`npm test` and .ci/run do)." % CLI
+        )
+    return node
+
+
+class GatewayProcess:
+    """One ``ns-gateway start`` child process on a loopback port, with ``NS_PUBLISH_KEYS`` set.
+
+    ``port=0`` picks a free port (read from the banner); pass the same port again to restart a
+    gateway where its clients expect it."""
+
+    def __init__(self, port: int = 0, env: Optional[Dict[str, str]] = None) -> None:
+        self.port = port
+        self.env = env or {}
+        self.proc: Optional[subprocess.Popen] = None
+        self.output: List[str] = []
+
+    @property
+    def url(self) -> str:
+        return "http://127.0.0.1:%d" % self.port
+
+    @property
+    def ws_url(self) -> str:
+        return "ws://127.0.0.1:%d/ws" % self.port
+
+    def start(self, timeout: float = 20.0) -> "GatewayProcess":
+        node = require_gateway_build()
+        # The caller's NS_* variables must not leak into the gateway under test.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NS_")}
+        env.update({"NS_HOST": "127.0.0.1", "NS_PORT": str(self.port), "NS_PUBLISH_KEYS": PUBLISH_KEY,
+                    "NS_LOG_LEVEL": "warn", "NS_SHUTDOWN_GRACE_S": "1"})
+        env.update(self.env)
+        self.output = []
+        self.proc = subprocess.Popen([node, str(CLI), "start"], env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, cwd=str(REPO_ROOT))
+        listening = threading.Event()
+
+        def read(proc: subprocess.Popen) -> None:
+            for line in proc.stdout:  # type: ignore[union-attr]
+                self.output.append(line)
+                m = re.search(r"listening on http://[^\s:]+:(\d+)", line)
+                if m:
+                    self.port = int(m.group(1))
+                    listening.set()
+
+        threading.Thread(target=read, args=(self.proc,), daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while not listening.wait(0.05):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError("gateway did not start:\n" + "".join(self.output))
+        while not self.ready():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError("gateway never became ready on /readyz:\n" + "".join(self.output))
+            time.sleep(0.05)
+        return self
+
+    def ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/readyz", timeout=2) as r:
+                return r.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def channels(self) -> Dict[str, Dict[str, object]]:
+        """``GET /v1/channels`` by name (epoch, seq, subscribers...)."""
+        with urllib.request.urlopen(self.url + "/v1/channels", timeout=5) as r:
+            return {c["name"]: c for c in json.loads(r.read())["channels"]}
+
+    def stop(self) -> None:
+        """Graceful shutdown (SIGTERM), as a deploy does."""
+        self._end(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """A crash (SIGKILL): no drain, connections cut."""
+        self._end(signal.SIGKILL)
+
+    def _end(self, sig: int) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.proc = None
