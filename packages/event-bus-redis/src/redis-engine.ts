@@ -93,6 +93,8 @@ interface ChannelRuntime {
   kind: 'ring' | 'latest' | 'none';
   cap: number;
   feed: ChannelFeed;
+  /** Retry of a stalled feed while the connections stay up (a read timed out or Redis refused it). */
+  retry?: { timer: NodeJS.Timeout | undefined; delayMs: number };
 }
 
 /** A stored envelope as it comes off the wire, parsed on delivery only. */
@@ -388,6 +390,7 @@ export class RedisEngine implements Engine {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#resyncTimer);
+    for (const c of CHANNEL_NAMES) clearTimeout(this.#channels[c].retry?.timer);
     for (const c of CHANNEL_NAMES) this.#channels[c].feed.close();
     this.#setState('down');
     for (const w of [...this.#readyWaiters]) w.reject(new NsError('unavailable', 'redis engine closed'));
@@ -413,7 +416,7 @@ export class RedisEngine implements Engine {
         repairable: kind !== 'none',
         read: (epoch, afterSeq, untilSeq) => this.#feedRead(rt, epoch, afterSeq, untilSeq),
         deliver: (event) => this.#deliver(event),
-        onReadError: (err) => this.#logger?.warn({ err, channel: name }, 'redis engine: gap repair read failed; waiting for reconnect'),
+        onReadError: (err) => this.#feedStalled(rt, err),
         onBadEntry: (entry) => this.#logger?.warn({ channel: name, seq: entry.seq }, 'redis engine: unreadable stored envelope skipped'),
         ...(kind === 'ring' && { onLoss: (loss: FeedLoss) => this.#reportLoss({ channel: name, ...loss }) }),
       }),
@@ -490,6 +493,41 @@ export class RedisEngine implements Engine {
       else entries.push(entry);
     }
     rt.feed.offer(entries);
+  }
+
+  /**
+   * A feed read failed. If a connection dropped, the resync on reconnect catches the feed up; if not
+   * (a command timeout, an OOM refusal), nothing else would, so the feed is re-synced with backoff.
+   */
+  #feedStalled(rt: ChannelRuntime, err: unknown): void {
+    // Down or resyncing: the resync (retried until it succeeds) catches every feed up. A retry cycle
+    // already running owns this feed.
+    if (this.#closed || rt.retry !== undefined || this.#state !== 'ready') return;
+    this.#logger?.warn({ err, channel: rt.name }, 'redis engine: gap repair read failed; will resync the channel');
+    rt.retry = { timer: undefined, delayMs: 200 };
+    this.#scheduleFeedRetry(rt);
+  }
+
+  #scheduleFeedRetry(rt: ChannelRuntime): void {
+    const retry = rt.retry;
+    if (retry === undefined) return;
+    retry.timer = setTimeout(() => {
+      if (this.#closed) return;
+      if (this.#state !== 'ready') {
+        rt.retry = undefined; // the resync after reconnect syncs every feed
+        return;
+      }
+      rt.feed.sync().then(
+        () => {
+          rt.retry = undefined;
+        },
+        () => {
+          retry.delayMs = Math.min(retry.delayMs * 2, 5000);
+          if (!this.#closed) this.#scheduleFeedRetry(rt);
+        },
+      );
+    }, retry.delayMs);
+    retry.timer.unref();
   }
 
   #reportLoss(loss: EngineLoss): void {
