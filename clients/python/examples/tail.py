@@ -47,8 +47,9 @@ class TailError(Exception):
 class ChannelTail:
     """Subscribes to channels and yields their events in order, exactly once, across reconnects.
 
-    ``cursors`` holds the last ``{epoch, seq}`` seen per channel; on reconnect each channel is
-    re-subscribed with ``since`` set to it. The gateway then replays what was missed
+    ``cursors`` holds the position per channel (``{epoch, seq}`` of the last event, or of the
+    channel's head when subscribed); on reconnect each channel is re-subscribed with ``since`` set
+    to it. The gateway then replays what was missed
     (``recovered: true``) or, when its history no longer reaches back (a restart with the memory
     engine, or more missed events than it keeps), everything it still holds (``recovered: false``,
     reported through ``on_notice``). Events already seen are skipped by (epoch, seq).
@@ -78,6 +79,7 @@ class ChannelTail:
         self.on_subscribed = on_subscribed
         #: ``subscribed`` replies, newest last (tests and tools read ``recovered``/``replayed``).
         self.subscriptions: List[Dict[str, Any]] = []
+        self._last: Dict[str, Dict[str, Any]] = {}  # last event yielded per channel (duplicates check)
         self.connections = 0
         self._ws: Any = None
 
@@ -113,7 +115,10 @@ class ChannelTail:
         """Stops reconnecting and closes the current connection (ends :meth:`events`)."""
         self.reconnect = False
         if self._ws is not None:
-            await self._ws.close()
+            try:
+                await self._ws.close()
+            except websockets.exceptions.WebSocketException:
+                pass  # already gone
 
     def _connect(self) -> Any:
         headers = {"Authorization": "Bearer " + self.token} if self.token else {}
@@ -136,27 +141,35 @@ class ChannelTail:
     def _accept(self, message: Dict[str, Any]) -> bool:
         kind = message.get("type")
         if kind == "subscribed":
-            self.subscriptions.append(message)
-            self.on_subscribed(message)
-            cursor = self.cursors.get(message["channel"])
-            if cursor is not None and not message.get("recovered"):
-                self.on_notice(
-                    "%s: history no longer reaches %s:%s; now epoch %s seq %s (%d retained events replayed)"
-                    % (message["channel"], cursor["epoch"], cursor["seq"], message["epoch"], message["seq"], message.get("replayed", 0))
-                )
+            self._subscribed(message)
             return False
         if kind == "error":
-            if message.get("id", "").startswith("sub-"):
+            if str(message.get("id", "")).startswith("sub-"):
                 raise TailError("subscribe refused: %s: %s" % (message.get("code"), message.get("message")))
             self.on_notice("error from gateway: %s: %s" % (message.get("code"), message.get("message")))
             return False
         if not isinstance(kind, str) or "." not in kind or "channel" not in message:
             return False  # pong, auth_expiring, ...
-        cursor = self.cursors.get(message["channel"])
-        if cursor is not None and cursor["epoch"] == message["epoch"] and message["seq"] <= cursor["seq"]:
-            return False  # already seen (replay overlapping what this tail printed before)
-        self.cursors[message["channel"]] = {"epoch": message["epoch"], "seq": message["seq"]}
+        channel = message["channel"]
+        last = self._last.get(channel)
+        if last is not None and last["epoch"] == message["epoch"] and message["seq"] <= last["seq"]:
+            return False  # already printed (a replay overlapping what this tail saw before)
+        self._last[channel] = self.cursors[channel] = {"epoch": message["epoch"], "seq": message["seq"]}
         return True
+
+    def _subscribed(self, message: Dict[str, Any]) -> None:
+        self.subscriptions.append(message)
+        channel, cursor = message["channel"], self.cursors.get(message["channel"])
+        if cursor is not None and not message.get("recovered"):
+            self.on_notice(
+                "%s: history no longer reaches %s:%s; now epoch %s seq %s (%d retained events replayed)"
+                % (channel, cursor["epoch"], cursor["seq"], message["epoch"], message["seq"], message.get("replayed", 0))
+            )
+        if not message.get("replayed"):
+            # Nothing to replay: the position is the channel's head, so a reconnect resumes from
+            # here even if no event arrives before it.
+            self.cursors[channel] = {"epoch": message["epoch"], "seq": message["seq"]}
+        self.on_subscribed(message)
 
 
 def format_event(event: Dict[str, Any]) -> str:
