@@ -27,14 +27,15 @@ export interface TestRedisServer {
 /** The Debian package providing the binary, named in the skip message. */
 export const REDIS_SERVER_PACKAGE = 'redis-server';
 
+/** `NS_REDIS_SERVER_BIN` names the binary explicitly (and alone); else /usr/bin, then PATH. */
 function findRedisServer(): string | undefined {
-  const candidates = [
-    process.env['NS_REDIS_SERVER_BIN'],
-    '/usr/bin/redis-server',
-    ...(process.env['PATH'] ?? '').split(delimiter).map((d) => join(d, 'redis-server')),
-  ];
+  const explicit = process.env['NS_REDIS_SERVER_BIN'];
+  const candidates =
+    explicit !== undefined
+      ? [explicit]
+      : ['/usr/bin/redis-server', ...(process.env['PATH'] ?? '').split(delimiter).map((d) => join(d, 'redis-server'))];
   for (const c of candidates) {
-    if (c === undefined || c === '') continue;
+    if (c === '') continue;
     try {
       accessSync(c, constants.X_OK);
       return c;
