@@ -58,6 +58,57 @@ describe.skipIf(!hasRedisServer)('RedisEngine when Redis goes away', () => {
     ]);
   });
 
+  it('keeps every epoch gap-free on another instance when Redis is killed and restarted under a continuous publish', async () => {
+    const prefix = uniquePrefix();
+    const a = await pool.open(server.url, { prefix });
+    const b = await pool.open(server.url, { prefix });
+    const onA = new Collector(a);
+    const onB = new Collector(b);
+    const acknowledged: { seq: number; epoch: string }[] = [];
+    const rejections: string[] = [];
+    let stop = false;
+    const publishing = (async () => {
+      for (let i = 0; !stop; i++) {
+        try {
+          const [r] = await b.append(threats(1, i));
+          // B's append resolves after B delivered it, so B's last event is this one.
+          const last = onB.of('threats').at(-1);
+          expect(last?.seq).toBe(r?.seq);
+          acknowledged.push({ seq: r?.seq as number, epoch: last?.epoch as string });
+        } catch (err) {
+          rejections.push((err as { code: string }).code);
+          await stateIs(b, 'ready');
+        }
+      }
+    })();
+    await onA.count('threats', 50);
+    await server.kill();
+    await stateIs(a, 'down');
+    await server.start();
+    await stateIs(a, 'ready');
+    const restartedAt = onA.of('threats').length;
+    await onA.until(() => onA.of('threats').length >= restartedAt + 50);
+    stop = true;
+    await publishing;
+    const lastAck = acknowledged.at(-1) as { seq: number; epoch: string };
+    await onA.until(() => onA.of('threats').some((e) => e.epoch === lastAck.epoch && e.seq === lastAck.seq));
+
+    expect(new Set(rejections)).toEqual(new Set(['unavailable']));
+    const events = onA.of('threats');
+    const epochs = [...new Set(events.map((e) => e.epoch))];
+    expect(epochs).toHaveLength(2);
+    for (const epoch of epochs) {
+      const seqs = events.filter((e) => e.epoch === epoch).map((e) => e.seq);
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    }
+    // Epochs never interleave: the old one ends, then the new one starts at 1.
+    const switchAt = events.findIndex((e) => e.epoch === epochs[1]);
+    expect(events.slice(switchAt).every((e) => e.epoch === epochs[1])).toBe(true);
+    expect(events[switchAt]?.seq).toBe(1);
+    // Every append acknowledged after the restart reached A, in order.
+    expect(acknowledged.filter((x) => x.epoch === epochs[1]).map((x) => x.seq)).toEqual(events.slice(switchAt).map((e) => e.seq));
+  });
+
   it('resumes with continuous seqs when only the connections dropped (Redis kept its data)', async () => {
     const prefix = uniquePrefix();
     const a = await pool.open(server.url, { prefix, redis: { connectionName: `${prefix}A` } });
