@@ -43,7 +43,6 @@ class ThreatLevel(enum.Enum):
 @dataclass
 class Event:
     source_ip: str
-    event_type: str = "ssh_login"
 
 
 @dataclass
@@ -84,7 +83,6 @@ class RefactoredEventProcessor:
                         "source_ip": result.event.source_ip,
                         "threat_score": result.threat_score,
                         "threat_level": result.threat_level.value,
-                        "event_type": result.event.event_type,
                         "timestamp": time.time(),
                     })
                 if result.threat_level.value in ("high", "critical"):
@@ -108,7 +106,7 @@ async def demo(config: ProcessorConfig) -> List[ProcessingResult]:
     samples = [
         ProcessingResult(Event("192.168.1.100"), 8.5, ThreatLevel.HIGH),
         ProcessingResult(Event("192.168.1.101"), 3.0, ThreatLevel.LOW),
-        ProcessingResult(Event("2001:db8::7", "http_probe"), 6.0, ThreatLevel.MEDIUM),
+        ProcessingResult(Event("2001:db8::7"), 6.0, ThreatLevel.MEDIUM),
     ]
     try:
         return [await processor._process_event(r) for r in samples]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, TypeVar
+from typing import Any, Callable, Iterable, List, Mapping, Optional, Tuple, TypeVar
 
 from .errors import CLOSED, GatewayError
 from .events import PublishResult, build_event, encode_batch, encode_event, with_id

@@ -12,7 +12,7 @@ from typing import Any, Callable, Deque, List, Mapping, Optional, Sequence
 
 from .broadcaster import BroadcasterBase
 from .errors import CLOSED, BufferFullError, GatewayError
-from .events import MAX_BATCH_EVENTS, MAX_BODY_BYTES, PublishResult, encode_batch
+from .events import MAX_BATCH_EVENTS, MAX_BODY_BYTES, encode_batch
 
 log = logging.getLogger("netsentinel_gateway")
 
