@@ -82,6 +82,10 @@ function launch(bin: string, port: number, dir: string): Promise<ChildProcess> {
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'notice'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // A test run that dies (or a bench cut short) must not leave its server behind.
+  const reap = () => child.kill('SIGKILL');
+  process.once('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
   return new Promise((resolve, reject) => {
     let output = '';
     const onData = (chunk: Buffer) => {
