@@ -61,9 +61,9 @@ class GatewayRestartTest(unittest.IsolatedAsyncioTestCase):
         self.assertTrue(await self.in_thread(self.watcher.pending.wait, 30), "the client never retried")
         self.assertGreater(self.buffer.pending, 0)
 
-        second = GatewayProcess(port=port)
+        second = GatewayProcess(port=port).spawn()
         self.addCleanup(second.kill)
-        await self.in_thread(second.start)
+        await self.in_thread(second.wait_ready)
         self.assertTrue(await self.in_thread(self.buffer.flush, 30))
         await self.subscriber.wait_for_events(240)
 
@@ -87,9 +87,9 @@ class GatewayRestartTest(unittest.IsolatedAsyncioTestCase):
         during = [self.buffer.broadcast_threat(threat(n)) for n in range(100, 300)]
         await stopping
         after = [self.buffer.broadcast_threat(threat(n)) for n in range(300, 350)]
-        second = GatewayProcess(port=port)
+        second = GatewayProcess(port=port).spawn()
         self.addCleanup(second.kill)
-        await self.in_thread(second.start)
+        await self.in_thread(second.wait_ready)
         self.assertTrue(await self.in_thread(self.buffer.flush, 30))
         await self.subscriber.wait_for_events(350)
 

@@ -94,9 +94,9 @@ class RetryTest(PublisherTestCase):
     def test_a_timed_out_attempt_is_repeated_with_the_same_id_and_is_not_delivered_twice(self):
         # The first attempt is accepted but answered too late (a lost response); the repeat carries
         # the same id, so the gateway answers it with the first result.
-        self.gateway.slow_seconds = 0.5
+        self.gateway.slow_seconds = 2.0
         self.gateway.reply(SLOW)
-        result = self.client(timeout=0.1).broadcast_threat(THREAT)
+        result = self.client(timeout=0.2).broadcast_threat(THREAT)
         first, second = self.gateway.requests
         self.assertEqual(first.ids, second.ids)
         self.assertEqual(result["seq"], 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
@@ -33,6 +34,14 @@ def require_gateway_build() -> str:
     return node
 
 
+def _die_with_parent() -> None:
+    # Linux: the gateway gets SIGTERM if the test runner dies (a CI timeout), so none is left behind.
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class GatewayProcess:
     """One ``ns-gateway start`` child process on a loopback port, with ``NS_PUBLISH_KEYS`` set.
 
@@ -44,6 +53,7 @@ class GatewayProcess:
         self.env = env or {}
         self.proc: Optional[subprocess.Popen] = None
         self.output: List[str] = []
+        self._listening = threading.Event()
 
     @property
     def url(self) -> str:
@@ -54,6 +64,13 @@ class GatewayProcess:
         return "ws://127.0.0.1:%d/ws" % self.port
 
     def start(self, timeout: float = 20.0) -> "GatewayProcess":
+        """Spawns the gateway and waits until it is ready."""
+        self.spawn()
+        return self.wait_ready(timeout)
+
+    def spawn(self) -> "GatewayProcess":
+        """Spawns the gateway without waiting. Call it from the main thread: the child is tied to
+        the spawning thread's life (PR_SET_PDEATHSIG)."""
         node = require_gateway_build()
         # The caller's NS_* variables must not leak into the gateway under test.
         env = {k: v for k, v in os.environ.items() if not k.startswith("NS_")}
@@ -61,21 +78,26 @@ class GatewayProcess:
                     "NS_LOG_LEVEL": "warn", "NS_SHUTDOWN_GRACE_S": "1"})
         env.update(self.env)
         self.output = []
+        self._listening = threading.Event()
         self.proc = subprocess.Popen([node, str(CLI), "start"], env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True, cwd=str(REPO_ROOT))
-        listening = threading.Event()
+                                     stderr=subprocess.STDOUT, text=True, cwd=str(REPO_ROOT),
+                                     preexec_fn=_die_with_parent)
+        threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
+        return self
 
-        def read(proc: subprocess.Popen) -> None:
-            for line in proc.stdout:  # type: ignore[union-attr]
-                self.output.append(line)
-                m = re.search(r"listening on http://[^\s:]+:(\d+)", line)
-                if m:
-                    self.port = int(m.group(1))
-                    listening.set()
+    def _read(self, proc: subprocess.Popen) -> None:
+        for line in proc.stdout:  # type: ignore[union-attr]
+            self.output.append(line)
+            m = re.search(r"listening on http://[^\s:]+:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+                self._listening.set()
 
-        threading.Thread(target=read, args=(self.proc,), daemon=True).start()
+    def wait_ready(self, timeout: float = 20.0) -> "GatewayProcess":
+        """Waits for the banner (which names the port) and then for ``GET /readyz`` = 200."""
+        assert self.proc is not None, "spawn() first"
         deadline = time.monotonic() + timeout
-        while not listening.wait(0.05):
+        while not self._listening.wait(0.05):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.kill()
                 raise RuntimeError("gateway did not start:\n" + "".join(self.output))
