@@ -37,7 +37,8 @@ class BroadcasterBase:
         ``NS_PUBLISH_KEYS`` (or a JWT with ``write:events``); ``None`` for a loopback gateway without
         keys. ``timeout``: seconds per attempt. ``retries``/``backoff``/``max_backoff``: see
         :class:`~netsentinel_gateway.retry.RetryPolicy`. ``validate``: check each event against the
-        bundled schemas before sending (needs ``jsonschema``)."""
+        bundled schemas before sending (needs ``jsonschema``). ``publisher``: an existing
+        :class:`HttpPublisher` to share (the connection options are then its own)."""
         self.publisher = publisher or HttpPublisher(
             url, api_key, timeout=timeout, retries=retries, backoff=backoff,
             max_backoff=max_backoff, max_retry_after=max_retry_after,

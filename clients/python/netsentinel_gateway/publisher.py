@@ -57,6 +57,9 @@ class HttpPublisher:
         max_retry_after: float = 60.0,
         sleep: Optional[Callable[[float], None]] = None,
     ) -> None:
+        """``timeout``: seconds per attempt. ``retries``, ``backoff``, ``max_backoff``,
+        ``max_retry_after``: see :class:`RetryPolicy`. ``sleep``: replaces the wait between attempts
+        (tests record the delays instead of waiting)."""
         self.endpoint = publish_endpoint(url)
         self.timeout = timeout
         self.retry = RetryPolicy(retries=retries, backoff=backoff, max_backoff=max_backoff, max_retry_after=max_retry_after)
