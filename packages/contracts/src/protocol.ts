@@ -37,12 +37,15 @@ export const AuthMessage = z
   });
 export type AuthMessage = z.infer<typeof AuthMessage>;
 
-function subscribeTo<C extends ChannelName>(channel: C) {
+// The filter schema is passed as its own type parameter: reading CHANNELS[C].filter inside a generic
+// function widens it to the union of every channel's filter, and the inferred filter type collapses
+// to Record<string, never>.
+function subscribeTo<C extends ChannelName, F extends z.ZodType>(channel: C, filter: F) {
   return z.strictObject({
     type: z.literal('subscribe'),
     id: RequestId.optional(),
     channel: z.literal(channel),
-    filter: CHANNELS[channel].filter.optional(),
+    filter: z.optional(filter),
     since: SinceCursor.optional(),
   });
 }
@@ -50,13 +53,13 @@ function subscribeTo<C extends ChannelName>(channel: C) {
 /** `subscribe`: join a channel, optionally with a typed filter and a resume cursor. */
 export const SubscribeMessage = z
   .discriminatedUnion('channel', [
-    subscribeTo('threats'),
-    subscribeTo('alerts'),
-    subscribeTo('status'),
-    subscribeTo('metrics'),
-    subscribeTo('events'),
-    subscribeTo('correlations'),
-    subscribeTo('system'),
+    subscribeTo('threats', CHANNELS.threats.filter),
+    subscribeTo('alerts', CHANNELS.alerts.filter),
+    subscribeTo('status', CHANNELS.status.filter),
+    subscribeTo('metrics', CHANNELS.metrics.filter),
+    subscribeTo('events', CHANNELS.events.filter),
+    subscribeTo('correlations', CHANNELS.correlations.filter),
+    subscribeTo('system', CHANNELS.system.filter),
   ])
   .meta({
     id: 'SubscribeMessage',
