@@ -61,6 +61,17 @@ export type EngineListener = (event: StoredEvent) => void;
 export type EngineState = 'ready' | 'down';
 
 /**
+ * Seqs `fromSeq..toSeq` of a lossless channel that this engine instance will never deliver (e.g. a
+ * Redis instance cut off from pub/sub for longer than the channel's history lasts).
+ */
+export interface EngineLoss {
+  channel: ChannelName;
+  epoch: string;
+  fromSeq: number;
+  toSeq: number;
+}
+
+/**
  * The seam for scale-out: assigns `seq`, holds the `epoch`, stores history by each channel's delivery
  * class, and fans events out to every bus attached to it (in this process or, for Redis, every
  * process). `MemoryEngine` is the default.
@@ -81,5 +92,11 @@ export interface Engine {
   readonly state: EngineState;
   /** Observe readiness changes; returns its detach function. */
   onStateChange(listener: (state: EngineState) => void): () => void;
+  /**
+   * Observe losses, called before any later event of the channel is delivered, so a consumer can end
+   * the channel's lossless subscriptions instead of letting a seq jump pass silently. Optional: an
+   * engine that cannot lose (MemoryEngine) need not implement it. Returns its detach function.
+   */
+  onLoss?(listener: (loss: EngineLoss) => void): () => void;
   close(): Promise<void>;
 }

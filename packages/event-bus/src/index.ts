@@ -18,6 +18,7 @@ export type {
   ChannelHead,
   Engine,
   EngineListener,
+  EngineLoss,
   EngineState,
   HistoryPage,
   PendingEvent,
