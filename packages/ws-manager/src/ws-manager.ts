@@ -17,7 +17,7 @@ import {
   type SubscribeMessage,
   type UnsubscribeMessage,
 } from '@ns/contracts';
-import { compileFilter, type BusEvent, type EventBus } from '@ns/event-bus';
+import { compileFilter, type BusEvent, type EngineLoss, type EventBus } from '@ns/event-bus';
 import type { WebSocket } from 'ws';
 import { DEFAULT_MAX_BUFFERED_BYTES } from './backpressure.js';
 import { Connection, type ConnectionHost, type ConnectionInit } from './connection.js';
@@ -58,6 +58,8 @@ export interface WsManagerStats {
   slowConsumerCloses: number;
   /** Connections terminated for not answering a ping. */
   heartbeatTerminations: number;
+  /** Connections closed with 4008 because the engine lost events of a lossless channel they read. */
+  lossCloses: number;
 }
 
 /** Messages the manager answers itself (`auth` belongs to the endpoint). */
@@ -91,6 +93,7 @@ export class WsManager implements IWebSocketBroadcaster {
   readonly #unsubscribeBus: (() => void)[];
   #slowConsumerCloses = 0;
   #heartbeatTerminations = 0;
+  #lossCloses = 0;
   #closing: Promise<void> | undefined;
   #onEmpty: (() => void)[] = [];
 
@@ -124,6 +127,8 @@ export class WsManager implements IWebSocketBroadcaster {
     });
     // One bus subscription per channel; per-connection filtering happens in the fan-out loop.
     this.#unsubscribeBus = CHANNEL_NAMES.map((channel) => this.bus.subscribe(channel, (event) => this.#fanOut(event)));
+    const detachLoss = this.bus.engine.onLoss?.((loss) => this.#onEngineLoss(loss));
+    if (detachLoss !== undefined) this.#unsubscribeBus.push(detachLoss);
     const broadcaster = broadcasterFrom((event) => this.bus.publish(event));
     this.broadcastThreat = broadcaster.broadcastThreat;
     this.broadcastAlert = broadcaster.broadcastAlert;
@@ -315,6 +320,7 @@ export class WsManager implements IWebSocketBroadcaster {
       dropped: { ...this.#host.dropped },
       slowConsumerCloses: this.#slowConsumerCloses,
       heartbeatTerminations: this.#heartbeatTerminations,
+      lossCloses: this.#lossCloses,
     };
   }
 
@@ -365,6 +371,31 @@ export class WsManager implements IWebSocketBroadcaster {
       s.epoch = epoch;
       s.connection.enqueue(frame);
     }
+  }
+
+  /**
+   * The engine will never deliver `loss.fromSeq..toSeq` of a lossless channel (DESIGN §4: never
+   * dropped for a live connection). Every connection that would otherwise see a silent seq jump is
+   * closed with 4008 after what it already has queued (all before the gap) is flushed: clients resume
+   * with `since` and are told `recovered: false`, as after a slow-consumer close. Connections whose
+   * replay already went past the gap, or that read other channels only, are untouched.
+   */
+  #onEngineLoss(loss: EngineLoss): void {
+    if (CHANNELS[loss.channel].delivery !== 'lossless') return;
+    const affected = new Set<Connection>();
+    for (const s of [...this.#index.of(loss.channel)]) {
+      if (s.epoch === loss.epoch && s.lastSeq >= loss.toSeq) continue;
+      this.#index.remove(s);
+      affected.add(s.connection);
+    }
+    // A subscription being handed over (history read in flight) could bridge the gap unnoticed.
+    for (const c of this.#registry.values()) if (c.handovers.has(loss.channel)) affected.add(c);
+    for (const c of affected) {
+      if (c.state === 'closing' || c.state === 'closed') continue;
+      this.#lossCloses++;
+      c.close(CLOSE_CODES.SLOW_CONSUMER, 'events lost: resume with since');
+    }
+    this.#logger.warn({ ...loss, closed: affected.size }, 'engine lost events of a lossless channel; subscribers closed (4008)');
   }
 
   #denial(connection: Connection, channel: ChannelName): { code: ErrorCode; message: string } | undefined {
