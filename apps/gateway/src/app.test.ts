@@ -212,7 +212,7 @@ describe('GET /v1/channels', () => {
 
 describe('GET /v1/channels/:channel/history', () => {
   it('serves retained events after since_seq, oldest first, up to limit', async () => {
-    const { app } = await harness();
+    const { app } = await harness({ NS_AUTH: 'none' });
     await app.inject({ method: 'POST', url: '/v1/publish', headers: json, payload: { events: [threat, threat, threat] } });
     const res = await app.inject({ url: '/v1/channels/threats/history?since_seq=1&limit=1' });
     expect(res.statusCode).toBe(200);
@@ -223,11 +223,19 @@ describe('GET /v1/channels/:channel/history', () => {
   });
 
   it('answers 404 for an unknown channel and 400 for a bad query', async () => {
-    const { app } = await harness();
+    const { app } = await harness({ NS_AUTH: 'none' });
     expect((await app.inject({ url: '/v1/channels/nope/history' })).json().error.code).toBe('unknown_channel');
     const bad = await app.inject({ url: '/v1/channels/threats/history?limit=5000' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.issues[0].path).toBe('limit');
+  });
+
+  it('keeps protected channels closed by default when no JWT key is configured', async () => {
+    const { app } = await harness();
+    const denied = await app.inject({ url: '/v1/channels/threats/history' });
+    expect(denied.statusCode).toBe(401);
+    expect(denied.json().error.code).toBe('unauthorized');
+    expect((await app.inject({ url: '/v1/channels/system/history' })).statusCode).toBe(200);
   });
 
   it('authorizes like a subscription when tokens are required', async () => {

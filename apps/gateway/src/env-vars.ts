@@ -16,7 +16,7 @@ export const ENV_VARS = [
   { name: 'NS_REDIS_URL', default: 'redis://127.0.0.1:6379', description: 'Redis URL for NS_ENGINE=redis (redis:// or rediss://). Never logged with its password.' },
   { name: 'NS_REDIS_PREFIX', default: 'ns:', description: 'Key prefix for NS_ENGINE=redis.' },
   { name: 'NS_WORKERS', default: '1', description: 'Gateway processes sharing the port (node:cluster). More than 1 requires NS_ENGINE=redis.' },
-  { name: 'NS_AUTH', default: undefined, description: 'jwt or none. Unset = jwt when a key is configured; on a loopback address without a key, a local development mode where local clients may read every channel. none = everything permitted (trusted networks only).' },
+  { name: 'NS_AUTH', default: undefined, description: 'jwt or none. Unset = jwt when a key is configured; without a key (loopback only) anonymous clients read status and system and every protected channel stays closed. none = everything permitted (trusted networks only).' },
   { name: 'NS_JWT_SECRET', default: undefined, description: 'HS256 shared secret (NetSentinel JWT_SECRET); shorter than 32 bytes is accepted with a warning. Never logged.' },
   { name: 'NS_JWT_PUBLIC_KEY_FILE', default: undefined, description: 'PEM public key / certificate (RS256, ES256, EdDSA) or a JWKS JSON file for verifying tokens.' },
   { name: 'NS_PUBLISH_KEYS', default: undefined, description: 'Comma list of API keys for POST /v1/publish (Authorization: Bearer <key>), shorter than 16 characters gets a warning. Unset = publishing from loopback only (or a JWT with write:events).' },

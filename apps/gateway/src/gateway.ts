@@ -13,7 +13,7 @@ import { Lifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { findSchemasDir, PUBLIC_DIR } from './paths.js';
-import { createTokenVerifier } from './token-verifier.js';
+import { createTokenVerifier, NO_TOKEN_AUTHENTICATOR } from './token-verifier.js';
 import { httpUrl, wsUrlOf } from './urls.js';
 
 /** Options of {@link createGateway} that are not environment configuration. */
@@ -94,7 +94,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const endpoint: WsEndpoint = attach(app.server, {
     manager,
     path: '/ws',
-    authenticator: config.auth.mode === 'jwt' ? verifier : null,
+    // Local mode has no key to verify tokens with: anonymous clients get the permission-free channels
+    // and every token is refused, so protected channels stay closed until NS_JWT_* or NS_AUTH=none.
+    authenticator: config.auth.mode === 'none' ? null : (verifier ?? NO_TOKEN_AUTHENTICATOR),
     allowAnonymous: config.allowAnonymous,
     allowedOrigins: origins,
     maxConnections: config.maxConnections,
@@ -158,7 +160,7 @@ function describeGateway(config: GatewayConfig, url: string, publishing: string,
     jwt: `JWT required for protected channels (${config.auth.mode === 'jwt' && config.auth.secret !== undefined ? 'HS256 secret' : 'public key'}); anonymous ${config.allowAnonymous ? 'may read status and system' : 'refused'}`,
     none: 'OFF (NS_AUTH=none): every client may read and publish everything — trusted networks only',
     local:
-      'local development mode: loopback only, every local client may read every channel (set NS_JWT_SECRET or NS_JWT_PUBLIC_KEY_FILE to require tokens)',
+      'no JWT key configured: anonymous clients may read status and system only; threats, alerts, metrics, events and correlations stay closed (set NS_JWT_SECRET or NS_JWT_PUBLIC_KEY_FILE, or NS_AUTH=none for local development)',
   }[config.auth.mode];
   const engine = config.engine === 'memory' ? 'memory (one process; history is lost on restart)' : `redis (prefix ${config.redisPrefix})`;
   return [

@@ -86,7 +86,7 @@ export class HttpAuth {
   async authorizeRead(req: FastifyRequest, channel: ChannelName): Promise<void> {
     this.#checkOrigin(req);
     const { mode, verifier, allowAnonymous } = this.#o;
-    if (mode === 'none' || mode === 'local') return;
+    if (mode === 'none') return;
     const permission = CHANNELS[channel].readPermission;
     const token = bearer(req);
     let principal: Principal | null = null;

@@ -1,4 +1,5 @@
-import { jwtAuthenticator } from '@ns/ws-server';
+import { NsError } from '@ns/contracts';
+import { jwtAuthenticator, type Authenticator } from '@ns/ws-server';
 import type { AuthConfig } from './config.js';
 import type { TokenVerifier } from './ports.js';
 
@@ -12,3 +13,9 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier | null {
   const key = auth.publicKey;
   return key.kind === 'pem' ? jwtAuthenticator({ publicKeyPem: key.pem, algorithms: key.algorithms }) : jwtAuthenticator({ jwks: key.jwks });
 }
+
+/** Refuses every token: used when no key material is configured (local mode), so no token can unlock a protected channel. */
+export const NO_TOKEN_AUTHENTICATOR: Authenticator = {
+  verify: () =>
+    Promise.reject(new NsError('unauthorized', 'this gateway has no JWT key configured (NS_JWT_SECRET / NS_JWT_PUBLIC_KEY_FILE)')),
+};

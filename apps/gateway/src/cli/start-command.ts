@@ -27,6 +27,9 @@ export async function startCommand(o: StartCommandOptions): Promise<number | 'ru
     if (err instanceof ConfigError) throw new CliError(EXIT.USAGE, `config error: ${err.message}`);
     throw err;
   }
+  // `--demo` is a local development choice: on loopback with no key configured, the console should
+  // show every channel, so the demo turns auth off (the banner says so). With a key, auth stays on.
+  if (o.demo && config.auth.mode === 'local') config = { ...config, auth: { mode: 'none' } };
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, o.stderr);
 
   const logger = createLogger(config.logLevel);

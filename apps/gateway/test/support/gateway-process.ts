@@ -46,11 +46,13 @@ const running = new Set<GatewayProcess>();
 
 /**
  * Starts `node dist/cli.js start` (port 0 unless given) and resolves once the banner names its URL.
- * Rejects with the process's output if it exits first.
+ * Rejects with the process's output if it exits first. Auth is off (`NS_AUTH=none`, loopback) unless
+ * the caller configures it: these tests are about delivery; auth has tests of its own.
  */
 export function startGateway(env: Record<string, string> = {}, args: string[] = ['start']): Promise<GatewayProcess> {
   requireBuild();
-  const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const authEnv = env.NS_JWT_SECRET !== undefined || env.NS_JWT_PUBLIC_KEY_FILE !== undefined || env.NS_AUTH !== undefined ? {} : { NS_AUTH: 'none' };
+  const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv({ ...authEnv, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
