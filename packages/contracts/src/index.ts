@@ -8,6 +8,7 @@ export * from './envelope.js';
 export * from './errors.js';
 export * from './publish.js';
 export * from './protocol.js';
+export * from './json-guard.js';
 export * from './parse.js';
 export * from './broadcaster.js';
 export * from './json-schema.js';

@@ -16,3 +16,5 @@ export const DEFAULT_HEARTBEAT_S = 25;
 export const IDEMPOTENCY_WINDOW_MS = 5 * 60 * 1000;
 /** Most values any list inside a subscription filter may hold (bounds per-subscription memory). */
 export const MAX_FILTER_VALUES = 256;
+/** Deepest nesting of objects and arrays accepted in an inbound message or event `data`. */
+export const MAX_JSON_DEPTH = 64;

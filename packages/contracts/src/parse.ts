@@ -3,6 +3,7 @@ import { isChannelName } from './channels.js';
 import { EventEnvelope } from './envelope.js';
 import { NsError, type ErrorCode, type ErrorIssue } from './errors.js';
 import { isEventType } from './events.js';
+import { inspectJson } from './json-guard.js';
 import { MAX_BATCH_EVENTS, MAX_EVENT_DATA_BYTES } from './limits.js';
 import { CLIENT_MESSAGE_TYPES, ClientMessage } from './protocol.js';
 import { PublishEvent } from './publish.js';
@@ -59,26 +60,27 @@ const fail = <T>(code: ErrorCode, issues: ErrorIssue[], id?: string): ParseResul
   return id === undefined ? { success: false, error } : { success: false, error, id };
 };
 
-// `__proto__` (and `constructor.prototype`) keys are how JSON input pollutes prototypes once merged
-// into other objects; refuse them at the edge, as Fastify's secure-json-parse does for HTTP bodies.
-function rejectPollution(key: string, value: unknown): unknown {
-  if (key === '__proto__') throw new SyntaxError('forbidden key "__proto__"');
-  if (key === 'constructor' && typeof value === 'object' && value !== null && Object.hasOwn(value, 'prototype')) {
-    throw new SyntaxError('forbidden key "constructor.prototype"');
-  }
-  return value;
-}
-
-/** Parses JSON text, refusing prototype-pollution keys. */
+/**
+ * Parses JSON text. Refuses prototype-pollution keys (`__proto__`, `constructor.prototype`: they pollute
+ * prototypes once the value is merged into other objects) as `invalid_json`, and nesting deeper than
+ * `MAX_JSON_DEPTH` as `invalid_message` (later `JSON.stringify` calls recurse and would overflow).
+ */
 export function parseJson(text: string): ParseResult<unknown> {
+  let value: unknown;
   try {
-    // The reviver costs ~3x; only pay it when a dangerous key could be present.
-    const risky = text.includes('__proto__') || text.includes('constructor');
-    return ok(risky ? JSON.parse(text, rejectPollution) : JSON.parse(text));
+    // JSON.parse itself does not recurse, and without a reviver it stores `__proto__` as a plain own
+    // key, which the walk below then refuses.
+    value = JSON.parse(text);
   } catch (err) {
     const message = err instanceof Error ? err.message : 'invalid JSON';
     return fail('invalid_json', [{ path: '(root)', code: 'invalid_json', message }]);
   }
+  const problem = inspectJson(value);
+  if (problem !== undefined) {
+    const code = problem.code === 'forbidden_key' ? 'invalid_json' : 'invalid_message';
+    return fail(code, [{ path: formatPath(problem.path), code: problem.code, message: problem.message }]);
+  }
+  return ok(value);
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
@@ -153,12 +155,26 @@ function checkEvent(value: unknown, prefix: PropertyKey[], index: number | undef
     push(['type'], 'unknown_type', typeof value.type === 'string' ? `unknown event type "${value.type.slice(0, 64)}"` : 'type must be a string');
     return undefined;
   }
+  // Before Zod and JSON.stringify see it: `data` passes unknown fields through, so its nesting is the
+  // publisher's to choose, and an in-process caller's object was not checked by any JSON parser.
+  const problem = inspectJson(value.data);
+  if (problem !== undefined) {
+    push(['data', ...problem.path], problem.code, problem.message);
+    return undefined;
+  }
   const parsed = PublishEvent.safeParse(value);
   if (!parsed.success) {
     issues.push(...issuesFromZod(parsed.error, prefix, index));
     return undefined;
   }
-  const size = JSON.stringify(parsed.data.data);
+  let size: string;
+  try {
+    size = JSON.stringify(parsed.data.data);
+  } catch {
+    // Only an in-process caller can get here (a cycle, a BigInt): JSON input always serializes.
+    push(['data'], 'invalid_type', 'data must be serializable as JSON');
+    return undefined;
+  }
   if (size.length > MAX_EVENT_DATA_BYTES / 3 && utf8Length(size) > MAX_EVENT_DATA_BYTES) {
     push(['data'], 'too_big', `data is larger than ${MAX_EVENT_DATA_BYTES} bytes`);
     return undefined;
