@@ -43,7 +43,7 @@ if (!existsSync(CLI)) {
 function startGateway(): Promise<{ url: string; stop: () => Promise<number | null> }> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NS_')));
   const child = spawn(process.execPath, [CLI, 'start'], {
-    env: { ...env, NS_PORT: '0', NS_LOG_LEVEL: 'warn', NS_IP_CONNECT_RATE: '10000', NS_PUBLISH_RATE: '100000', NS_WRITE_DELAY_MS: values['write-delay-ms'] },
+    env: { ...env, NS_AUTH: 'none', NS_PORT: '0', NS_LOG_LEVEL: 'warn', NS_IP_CONNECT_RATE: '10000', NS_PUBLISH_RATE: '100000', NS_WRITE_DELAY_MS: values['write-delay-ms'] },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));

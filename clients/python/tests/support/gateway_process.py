@@ -76,6 +76,10 @@ class GatewayProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NS_")}
         env.update({"NS_HOST": "127.0.0.1", "NS_PORT": str(self.port), "NS_PUBLISH_KEYS": PUBLISH_KEY,
                     "NS_LOG_LEVEL": "warn", "NS_SHUTDOWN_GRACE_S": "1"})
+        # Without JWT key material the gateway keeps protected channels closed; these tests
+        # subscribe to them, so auth is off (loopback) unless a test configures a key.
+        if "NS_JWT_SECRET" not in self.env and "NS_JWT_PUBLIC_KEY_FILE" not in self.env:
+            env["NS_AUTH"] = "none"
         env.update(self.env)
         self.output = []
         self._listening = threading.Event()

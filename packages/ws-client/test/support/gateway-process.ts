@@ -20,10 +20,15 @@ export class GatewayProcess {
     this.#exited = exited;
   }
 
-  /** Starts the gateway with `env` on top of a minimal environment; resolves once it listens. */
+  /**
+   * Starts the gateway with `env` on top of a minimal environment; resolves once it listens. Without
+   * JWT key material the gateway keeps protected channels closed, so auth is off (loopback) unless
+   * the caller configures a key.
+   */
   static async start(env: Record<string, string> = {}): Promise<GatewayProcess> {
+    const auth = env.NS_JWT_SECRET === undefined && env.NS_JWT_PUBLIC_KEY_FILE === undefined ? { NS_AUTH: 'none' } : {};
     const child = spawn(process.execPath, [GATEWAY_CLI, 'start'], {
-      env: { PATH: process.env.PATH ?? '', NS_HOST: '127.0.0.1', NS_PORT: '0', NS_LOG_LEVEL: 'info', ...env },
+      env: { PATH: process.env.PATH ?? '', NS_HOST: '127.0.0.1', NS_PORT: '0', NS_LOG_LEVEL: 'info', ...auth, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
