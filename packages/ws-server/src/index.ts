@@ -3,7 +3,7 @@ export { upgradeCredential, type Authentication, type Authenticator } from './au
 export { jwtAuthenticator, type JwtAuthenticatorOptions } from './jwt-authenticator.js';
 export { ClientSession, AUTH_EXPIRING_NOTICE_S, type SessionContext } from './client-session.js';
 export { clientIp, compileTrust, normalizeIp, type TrustProxy } from './client-ip.js';
-export { compileOriginPolicy, type AllowedOrigins } from './origin-policy.js';
+export { compileOriginPolicy, isUnrebindableHost, type AllowedOrigins } from './origin-policy.js';
 export {
   BurstLimiter,
   IpConnectionCounter,

@@ -231,6 +231,13 @@ describe('the /ws endpoint: upgrade checks', () => {
     expect(s.endpoint.stats().rejectedUpgrades.origin).toBe(2);
   });
 
+  it('refuses a page on a rebinding DNS name whose Origin matches its own Host', async () => {
+    const s = await start();
+    const host = `rebind.attacker.example:${s.port}`;
+    expect((await upgradeStatus(s.port, '/ws', { Host: host, Origin: `http://${host}` })).status).toBe(403);
+    expect((await upgradeStatus(s.port, '/ws', { Host: `localhost:${s.port}`, Origin: `http://localhost:${s.port}` })).status).toBe(101);
+  });
+
   it('allows any origin only when told "*"', async () => {
     const s = await start({ allowedOrigins: '*' });
     expect((await upgradeStatus(s.port, '/ws', { Origin: 'https://anything.example' })).status).toBe(101);
