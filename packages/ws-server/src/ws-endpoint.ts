@@ -70,6 +70,12 @@ export interface WsEndpoint {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
+// Unread TCP chunks one connection may hold while a frame is incomplete (scaled up for large
+// NS_MAX_MESSAGE_BYTES, so a legitimate message in ≥ 1 KiB segments always fits).
+const MIN_BUFFERED_CHUNKS = 1024;
+// Frames one fragmented message may span.
+const MAX_FRAGMENTS = 256;
+
 /** Why an upgrade was refused, with its HTTP status and error code. */
 const REJECTIONS = {
   path: { status: 404, code: null },
@@ -138,6 +144,12 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
   const wssOptions: ServerOptions & { closeTimeout: number } = {
     noServer: true,
     maxPayload: maxMessageBytes,
+    // ws's defaults (256 Ki buffered chunks, 16 Ki fragments per message) let one connection pin far
+    // more memory than its message limit: a 60 KB frame trickled one byte per TCP segment held ~8.7 MB
+    // of chunk buffers (measured). Real clients send a message in one frame, in segments of ~1.4 KB;
+    // beyond these caps ws closes the connection with 1008.
+    maxBufferedChunks: Math.max(MIN_BUFFERED_CHUNKS, Math.ceil(maxMessageBytes / 1024)),
+    maxFragments: MAX_FRAGMENTS,
     // Frames are built once and shared between sockets, which per-message compression would defeat.
     perMessageDeflate: false,
     clientTracking: false,
