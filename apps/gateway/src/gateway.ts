@@ -55,7 +55,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const engine = await createEngine(config, logger);
   const bus = new EventBus({ engine, logger: logger.child({ component: 'event-bus' }) });
   const lifecycle = new Lifecycle(() => bus.engine.state === 'ready');
-  engine.onStateChange((state) => logger[state === 'ready' ? 'info' : 'error']({ engine: engine.name, state }, `engine ${state}`));
+  const stopLoggingState = engine.onStateChange((state) =>
+    logger[state === 'ready' ? 'info' : 'error']({ engine: engine.name, state }, `engine ${state}`),
+  );
   const manager = new WsManager({
     bus,
     writeDelayMs: config.writeDelayMs,
@@ -88,7 +90,16 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     schemasDir: options.schemasDir === undefined ? findSchemasDir() : options.schemasDir,
   });
 
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    // The engine's connections (Redis) would keep the process alive behind a start-up error.
+    await app.close().catch(() => {});
+    await bus.close();
+    stopLoggingState();
+    await engine.close();
+    throw err;
+  }
   const port = (app.server.address() as AddressInfo).port;
   // Attached in the same tick as `listen` resolved: no upgrade can arrive before the handler exists.
   const endpoint: WsEndpoint = attach(app.server, {
@@ -147,6 +158,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     await manager.close({ graceMs: wsGraceMs, notice: 'server shutting down' });
     await app.close();
     await bus.close();
+    // The bus does not own an engine it was given; closing it is not an outage worth an error line.
+    stopLoggingState();
+    await engine.close();
     logger.info({ ms: Date.now() - started }, 'gateway closed');
   }
 

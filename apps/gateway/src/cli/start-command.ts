@@ -37,6 +37,8 @@ export async function startCommand(o: StartCommandOptions): Promise<number | 'ru
   try {
     gateway = await createGateway(config, { logger });
   } catch (err) {
+    // A cluster worker lives as long as its IPC channel: let it go, so it ends with its exit code.
+    cluster.worker?.disconnect();
     if (err instanceof ConfigError) throw new CliError(EXIT.USAGE, `config error: ${err.message}`);
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {

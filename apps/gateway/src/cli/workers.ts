@@ -1,50 +1,93 @@
 import cluster, { type Worker } from 'node:cluster';
+import { constants } from 'node:os';
 import type { GatewayConfig } from '../config.js';
+import { DRAIN_MESSAGE } from '../shutdown.js';
+
+/** Exit code of a primary ended by a second signal (shell convention: 128 + signal number). */
+const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
 
 /**
- * NS_WORKERS > 1: the primary forks that many gateway processes sharing the port (node:cluster) and a
- * shared engine (NS_ENGINE=redis, enforced by the config). A worker that dies unexpectedly is
- * replaced after a short backoff; SIGTERM/SIGINT is passed to every worker, which drains on its own.
+ * NS_WORKERS > 1: the primary forks that many gateway processes sharing the port (node:cluster hands
+ * connections to them round-robin) and a shared engine (NS_ENGINE=redis, enforced by the config).
+ *
+ * - Start-up: if a worker exits before every worker listened once (port taken, Redis URL refused…),
+ *   the same error would repeat, so the cluster stops and the primary exits with that worker's code.
+ * - Later, a worker that dies is replaced after a backoff (250 ms doubling to 10 s, reset when one
+ *   listens).
+ * - SIGTERM/SIGINT: every worker is asked over IPC to drain (readiness false, notice, 1001, flush) and
+ *   exits by itself; the primary exits with the worst worker code, 0 when all drained in time. IPC
+ *   rather than a forwarded signal: a Ctrl-C in a terminal already signals the whole process group,
+ *   and a second signal would make the workers skip their drain. A second signal to the primary is
+ *   answered with SIGKILL to the workers: the operator wants out now.
  */
 export function runPrimary(config: GatewayConfig, stderr: NodeJS.WritableStream): Promise<number> {
   let stopping = false;
   let failures = 0;
-  const fork = (): Worker => cluster.fork();
-  for (let i = 0; i < config.workers; i++) fork();
-  stderr.write(`ns-gateway primary ${process.pid}: ${config.workers} workers on ${config.host}:${config.port}\n`);
-
-  cluster.on('exit', (worker, code, signal) => {
-    if (stopping) return;
-    failures++;
-    const delay = Math.min(10_000, 250 * 2 ** Math.min(failures, 6));
-    stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); replacing it in ${delay} ms\n`);
-    setTimeout(() => {
-      if (!stopping) fork();
-    }, delay).unref();
-  });
-  cluster.on('listening', () => {
-    failures = 0;
-  });
+  const listened = new Set<number>();
+  let started = false;
 
   return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) return;
+    const alive = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    let worst = 0;
+    let finish = (code: number) => {
+      finish = () => {};
+      resolve(code);
+    };
+
+    const stop = (reason: string) => {
       stopping = true;
-      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-      let alive = workers.length;
-      let worst = 0;
-      if (alive === 0) resolve(0);
+      const workers = alive();
+      stderr.write(`ns-gateway primary ${process.pid}: ${reason}; draining ${workers.length} workers\n`);
+      if (workers.length === 0) finish(worst);
       for (const w of workers) {
-        w.once('exit', (code) => {
-          worst = Math.max(worst, code ?? 1);
-          if (--alive === 0) resolve(worst);
-        });
-        w.process.kill(signal);
+        if (w.isConnected()) w.send(DRAIN_MESSAGE);
+        else w.process.kill('SIGTERM');
       }
       // Workers exit within their own grace period; this only guards against a stuck one.
-      setTimeout(() => resolve(1), config.shutdownGraceS * 1000 + 2000).unref();
+      setTimeout(() => {
+        for (const w of alive()) w.process.kill('SIGKILL');
+        finish(1);
+      }, config.shutdownGraceS * 1000 + 2000).unref();
     };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+
+    cluster.on('listening', (worker) => {
+      failures = 0;
+      listened.add(worker.id);
+      if (listened.size >= config.workers) started = true;
+    });
+    cluster.on('exit', (worker, code, signal) => {
+      const status = code ?? 128 + (constants.signals[signal as NodeJS.Signals] ?? 0);
+      if (stopping) {
+        worst = Math.max(worst, status);
+        if (alive().length === 0) finish(worst);
+        return;
+      }
+      if (!started) {
+        worst = Math.max(worst, status === 0 ? 1 : status);
+        stop(`worker ${worker.process.pid} exited during start-up (${signal ?? code})`);
+        return;
+      }
+      failures++;
+      const delay = Math.min(10_000, 250 * 2 ** Math.min(failures, 6));
+      stderr.write(`ns-gateway primary ${process.pid}: worker ${worker.process.pid} exited (${signal ?? code}); replacing it in ${delay} ms\n`);
+      setTimeout(() => {
+        if (!stopping) cluster.fork();
+      }, delay).unref();
+    });
+
+    const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+      if (!stopping) {
+        stop(signal);
+        return;
+      }
+      stderr.write(`ns-gateway primary ${process.pid}: second ${signal}; ending workers without finishing the drain\n`);
+      for (const w of alive()) w.process.kill('SIGKILL');
+      finish(SIGNAL_EXIT[signal]);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+
+    for (let i = 0; i < config.workers; i++) cluster.fork();
+    stderr.write(`ns-gateway primary ${process.pid}: ${config.workers} workers on ${config.host}:${config.port}\n`);
   });
 }
