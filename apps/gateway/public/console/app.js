@@ -1,5 +1,8 @@
-// NetSentinel gateway console: a dependency-free client of the WebSocket protocol (DESIGN §5).
-// Every value from the network is rendered with textContent, never as HTML.
+// NetSentinel gateway console, on @ns/ws-client (served beside this file from the package's browser
+// build): the client owns the protocol — auth frame, resubscribe with `since`, dedup by seq, backoff,
+// app-level ping — and the page only renders. Every value from the network is rendered with
+// textContent, never as HTML.
+import { createClient } from './ws-client.js';
 
 const ALL_CHANNELS = ['threats', 'alerts', 'status', 'metrics', 'events', 'correlations', 'system'];
 const DEFAULT_CHANNELS = new Set(['threats', 'alerts', 'status', 'system']);
@@ -13,7 +16,12 @@ const FILTER_HINTS = {
   system: '(no filter fields)',
 };
 const MAX_ROWS = 500;
-const STOP_CODES = new Set([1008, 4001, 4003]); // retrying cannot help: bad origin or credentials
+/** Why the client stopped for good, by close code (the client retries everything else itself). */
+const STOP_REASONS = {
+  1008: 'this origin is not allowed (NS_ALLOWED_ORIGINS)',
+  4001: 'the gateway refused the token (missing, invalid or expired)',
+  4003: 'the token lacks the permission for a channel',
+};
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, cls, text) => {
@@ -24,30 +32,30 @@ const el = (tag, cls, text) => {
 };
 
 const state = {
-  ws: null,
+  client: null,
   phase: 'closed',
-  wanted: false, // the user wants a connection (reconnect after drops)
-  token: '',
-  attempt: 0,
-  retryTimer: 0,
-  pingTimer: 0,
-  nextId: 1,
-  channels: new Map(), // name -> { selected, filter, ui }
-  cursors: new Map(), // name -> { epoch, seq }
+  channels: new Map(), // name -> { selected, filter, live, error, off, ui }
+  /** Cursors of the last client, so pressing Connect again resumes instead of starting over. */
+  cursors: {},
   paused: false,
   pending: [],
   received: 0,
   search: '',
-  heads: new Map(), // name -> { epoch, seq, t }
+  heads: new Map(), // name -> { epoch, seq, subscribers, rate, t }
   components: new Map(),
 };
 
 // ---------------------------------------------------------------------------------------------
-// Connection
+// Connection: one @ns/ws-client per Connect press
 
 function wsUrl() {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${scheme}//${location.host}/ws`;
+}
+
+/** The token field, read each time the client asks: a token pasted later is used at the next refresh or retry. */
+function currentToken() {
+  return $('token').value.trim() || undefined;
 }
 
 function setPhase(phase, detail) {
@@ -59,129 +67,117 @@ function setPhase(phase, detail) {
 }
 
 function connect() {
-  clearTimeout(state.retryTimer);
-  state.wanted = true;
-  if (state.ws) state.ws.close(1000);
-  setPhase(state.attempt === 0 ? 'connecting' : 'reconnecting');
-  const ws = new WebSocket(wsUrl(), 'ns.v1');
-  state.ws = ws;
-  ws.onmessage = (m) => onFrame(ws, m.data);
-  ws.onclose = (ev) => onClose(ws, ev);
+  closeClient();
+  hideNotice();
+  const client = createClient({ url: wsUrl(), getToken: currentToken });
+  state.client = client;
+  client.on('state', (change) => {
+    if (client === state.client) onState(change);
+  });
+  client.on('welcome', (w) => showPrincipal(w.principal));
+  client.on('authenticated', (a) => showPrincipal(a.principal));
+  client.on('subscribed', (m) => {
+    const c = state.channels.get(m.channel);
+    if (!c) return;
+    c.live = true;
+    c.error = '';
+    renderChannels();
+  });
+  client.on('gap', onGap);
+  client.on('error', onClientError);
+  setPhase(client.state);
+  for (const [name, c] of state.channels) if (c.selected) subscribe(name, state.cursors[name]);
 }
 
 function disconnect() {
-  state.wanted = false;
-  clearTimeout(state.retryTimer);
-  clearInterval(state.pingTimer);
-  if (state.ws) state.ws.close(1000, 'bye');
-  state.ws = null;
+  closeClient();
   setPhase('closed');
 }
 
-function send(msg) {
-  if (state.ws && state.ws.readyState === WebSocket.OPEN) state.ws.send(JSON.stringify(msg));
-}
-
-function onClose(ws, ev) {
-  if (ws !== state.ws) return;
-  clearInterval(state.pingTimer);
-  state.ws = null;
-  for (const c of state.channels.values()) c.live = false;
-  renderChannels();
-  if (!state.wanted) return setPhase('closed');
-  if (STOP_CODES.has(ev.code)) {
-    state.wanted = false;
-    setPhase('closed', `${ev.code}`);
-    const why = ev.code === 1008 ? 'this origin is not allowed (NS_ALLOWED_ORIGINS)' : ev.reason || 'credentials refused';
-    return notice(`Disconnected: ${why}. Paste a token and press Connect.`, true);
+function closeClient() {
+  const client = state.client;
+  if (!client) return;
+  state.cursors = client.cursors();
+  state.client = null;
+  client.close();
+  for (const c of state.channels.values()) {
+    c.off = null;
+    c.live = false;
   }
-  // 1001 (gateway restarting) and 4008 (slow consumer) resume at once; everything else backs off.
-  const quick = ev.code === 1001 || ev.code === 4008;
-  const base = quick ? 250 : Math.min(30000, 500 * 2 ** state.attempt);
-  const delay = Math.round(base / 2 + Math.random() * (base / 2));
-  state.attempt++;
-  setPhase('reconnecting', `${ev.code} · retry in ${(delay / 1000).toFixed(1)} s`);
-  state.retryTimer = setTimeout(connect, delay);
-}
-
-function onFrame(ws, text) {
-  let msg;
-  try {
-    msg = JSON.parse(text);
-  } catch {
-    return;
-  }
-  switch (msg.type) {
-    case 'welcome':
-      state.attempt = 0;
-      showPrincipal(msg.principal);
-      clearInterval(state.pingTimer);
-      // Browsers cannot send protocol pings; the app-level ping keeps proxies from idling us out.
-      state.pingTimer = setInterval(() => send({ type: 'ping' }), 20000);
-      if (state.token) send({ type: 'auth', id: 'auth', token: state.token });
-      else ready();
-      return;
-    case 'authenticated':
-      showPrincipal(msg.principal);
-      if (state.phase !== 'open') ready();
-      return;
-    case 'auth_expiring':
-      return notice(`Token expires at ${new Date(msg.expires_at * 1000).toLocaleTimeString()}: paste a new one and press Connect.`);
-    case 'subscribed':
-      return onSubscribed(msg);
-    case 'unsubscribed':
-    case 'pong':
-      return;
-    case 'error':
-      return onError(msg);
-    default:
-      if (typeof msg.channel === 'string' && typeof msg.seq === 'number') onEvent(msg);
-  }
-}
-
-function ready() {
-  setPhase('open');
-  hideNotice();
-  for (const [name, c] of state.channels) if (c.selected) subscribe(name);
-}
-
-function subscribe(name) {
-  const c = state.channels.get(name);
-  const msg = { type: 'subscribe', id: `sub:${name}:${state.nextId++}`, channel: name };
-  if (c.filter) msg.filter = c.filter;
-  const cursor = state.cursors.get(name);
-  if (cursor) msg.since = cursor; // resume: the gateway replays what we missed
-  c.error = '';
-  send(msg);
-}
-
-function unsubscribe(name) {
-  send({ type: 'unsubscribe', id: `unsub:${name}:${state.nextId++}`, channel: name });
-  state.channels.get(name).live = false;
   renderChannels();
 }
 
-function onSubscribed(msg) {
-  const c = state.channels.get(msg.channel);
-  if (!c) return;
-  c.live = true;
-  const cursor = state.cursors.get(msg.channel);
-  if (cursor && !msg.recovered) notice(`${msg.channel}: some events could not be replayed (history moved on); showing live events from seq ${msg.seq}.`);
-  // A new epoch voids our seqs: accept whatever follows (replay first, then live).
-  if (cursor && cursor.epoch !== msg.epoch) state.cursors.delete(msg.channel);
-  renderChannels();
+function onState({ state: phase, closeCode, delayMs }) {
+  let detail = '';
+  if (phase === 'reconnecting') {
+    const retry = delayMs === undefined ? '' : delayMs === 0 ? 'retrying now' : `retry in ${(delayMs / 1000).toFixed(1)} s`;
+    detail = [closeCode, retry].filter((part) => part !== undefined && part !== '').join(' · ');
+  } else if (phase === 'closed' && closeCode !== undefined) {
+    detail = String(closeCode);
+  }
+  setPhase(phase, detail);
+  if (phase === 'open') clearNotice('main'); // gap notices stay until dismissed
+  else {
+    for (const c of state.channels.values()) c.live = false;
+    renderChannels();
+  }
 }
 
-function onError(msg) {
-  const m = /^sub:([a-z]+):/.exec(msg.id || '');
-  if (m && state.channels.has(m[1])) {
-    const c = state.channels.get(m[1]);
-    c.error = `${msg.code}: ${msg.message}`;
-    if (msg.code === 'forbidden' || msg.code === 'unauthorized') c.selected = false;
+function onGap(gap) {
+  const what =
+    gap.reason === 'epoch_changed'
+      ? 'the history restarted (new epoch), earlier events may be missing'
+      : `events after #${gap.since ? gap.since.seq : '?'} could not be replayed (the gateway's history moved on or restarted)`;
+  // Keyed by channel: a restart loses every channel's history at once, and each one should stay visible.
+  notice(`${gap.channel}: ${what}; live again from #${gap.seq}.`, false, `gap:${gap.channel}`);
+}
+
+function onClientError(err) {
+  const c = err.channel ? state.channels.get(err.channel) : undefined;
+  if (c && err.source === 'server') {
+    // The gateway refused this subscription (permission, filter): stop asking on every reconnect.
+    c.error = `${err.code}: ${err.message}`;
+    if (c.off) c.off();
+    c.off = null;
+    c.live = false;
+    if (err.code === 'forbidden' || err.code === 'unauthorized') c.selected = false;
     renderChannels();
     return;
   }
-  notice(`${msg.code}: ${msg.message}`, true);
+  switch (err.code) {
+    case 'closed': {
+      const why = STOP_REASONS[err.closeCode] || err.message;
+      return notice(`Disconnected: ${why}. Paste a token and press Connect.`, true);
+    }
+    case 'get_token_failed':
+      return notice('The token expires soon: paste a new one in the Token field (it is used at the next refresh).');
+    case 'handler_failed':
+    case 'listener_failed':
+      return console.error(err); // a bug in this page, not the gateway
+    default:
+      if (err.source === 'server') notice(`${err.code}: ${err.message}`, true);
+      // Client-side noise (pong_timeout, connect_timeout …) already shows as the reconnecting state.
+      return undefined;
+  }
+}
+
+function subscribe(name, since) {
+  const c = state.channels.get(name);
+  if (!state.client || !c) return;
+  if (c.off) c.off();
+  c.error = '';
+  const options = {};
+  if (c.filter) options.filter = c.filter;
+  if (since) options.since = since; // resume: the gateway replays what we missed
+  c.off = state.client.subscribe(name, options, onEvent);
+}
+
+function unsubscribe(name) {
+  const c = state.channels.get(name);
+  if (c.off) c.off();
+  c.off = null;
+  c.live = false;
+  renderChannels();
 }
 
 function showPrincipal(p) {
@@ -189,12 +185,9 @@ function showPrincipal(p) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Events
+// Events (the client delivers each once, in order, per channel)
 
 function onEvent(e) {
-  const cursor = state.cursors.get(e.channel);
-  if (cursor && cursor.epoch === e.epoch && e.seq <= cursor.seq) return; // replay overlap: already shown
-  state.cursors.set(e.channel, { epoch: e.epoch, seq: e.seq });
   state.received++;
   if (e.type === 'status.update') trackComponent(e.data);
   if (state.paused) {
@@ -285,7 +278,7 @@ function buildChannels(list) {
   ul.replaceChildren();
   for (const info of list) {
     const name = info.name;
-    const c = state.channels.get(name) || { selected: DEFAULT_CHANNELS.has(name), filter: undefined, live: false, error: '' };
+    const c = state.channels.get(name) || { selected: DEFAULT_CHANNELS.has(name), filter: undefined, live: false, error: '', off: null };
     state.channels.set(name, c);
     const li = el('li');
     li.dataset.channel = name;
@@ -296,7 +289,6 @@ function buildChannels(list) {
     box.id = `ch-${name}`;
     box.addEventListener('change', () => {
       c.selected = box.checked;
-      if (state.phase !== 'open') return;
       if (c.selected) subscribe(name);
       else unsubscribe(name);
     });
@@ -310,6 +302,7 @@ function buildChannels(list) {
     filter.placeholder = FILTER_HINTS[name] || '{}';
     filter.spellcheck = false;
     filter.disabled = name === 'system';
+    filter.setAttribute('aria-label', `${name} filter`);
     filter.addEventListener('change', () => {
       const text = filter.value.trim();
       try {
@@ -319,7 +312,8 @@ function buildChannels(list) {
         filter.classList.add('invalid');
         return;
       }
-      if (c.selected && state.phase === 'open') {
+      // The gateway keeps one subscription per channel: a new filter is a new subscription.
+      if (c.selected) {
         unsubscribe(name);
         subscribe(name);
       }
@@ -345,7 +339,8 @@ function renderChannels() {
 
 async function pollChannels() {
   try {
-    const res = await fetch('/v1/channels', { headers: state.token ? { authorization: `Bearer ${state.token}` } : {} });
+    const token = currentToken();
+    const res = await fetch('/v1/channels', { headers: token ? { authorization: `Bearer ${token}` } : {} });
     if (!res.ok) throw new Error(String(res.status));
     const { channels } = await res.json();
     if (state.channels.size === 0 || ![...state.channels.keys()].every((n) => channels.some((c) => c.name === n))) buildChannels(channels);
@@ -367,32 +362,45 @@ async function pollChannels() {
 // ---------------------------------------------------------------------------------------------
 // Notices and controls
 
-function notice(text, isError) {
+/** Shown messages by key (one per channel gap, one for everything else), newest first. */
+const notices = new Map();
+
+function notice(text, isError, key = 'main') {
+  notices.delete(key);
+  notices.set(key, { text, isError });
+  renderNotices();
+}
+
+function renderNotices() {
   const n = $('notice');
-  n.textContent = text;
-  n.className = isError ? 'notice error' : 'notice';
-  n.hidden = false;
+  const shown = [...notices.values()].reverse();
+  n.replaceChildren(...shown.map((m) => el('div', m.isError ? 'error' : '', m.text)));
+  n.className = shown.some((m) => m.isError) ? 'notice error' : 'notice';
+  n.hidden = shown.length === 0;
+}
+
+function clearNotice(key) {
+  if (notices.delete(key)) renderNotices();
 }
 
 function hideNotice() {
-  $('notice').hidden = true;
+  notices.clear();
+  renderNotices();
 }
 
 function init() {
   // A token may arrive in the fragment (never sent to the server); drop it from the address bar.
   const m = /(?:^|[#&])token=([^&]+)/.exec(location.hash);
   if (m) {
-    state.token = decodeURIComponent(m[1]);
-    $('token').value = state.token;
+    $('token').value = decodeURIComponent(m[1]);
     history.replaceState(null, '', location.pathname + location.search);
   }
   $('auth').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    state.token = $('token').value.trim();
-    state.attempt = 0;
     connect();
   });
   $('disconnect').addEventListener('click', disconnect);
+  $('notice').addEventListener('click', hideNotice);
   $('pause').addEventListener('click', () => {
     state.paused = !state.paused;
     $('pause').setAttribute('aria-pressed', String(state.paused));
