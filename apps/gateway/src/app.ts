@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.js';
 import type { HttpAuth } from './http-auth.js';
+import { enforceHandshakeDeadline, headerCheckIntervalMs } from './handshake-deadline.js';
 import { registerErrorHandling } from './http-errors.js';
 import { registerLoopbackHostGuard } from './host-guard.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -44,8 +45,10 @@ export interface AppOptions {
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   // Typed with pino's Logger, the instance differs from the default FastifyInstance the route modules
   // take only in its logger type parameter; one cast here instead of a generic on every route module.
+  const handshakeTimeoutMs = o.config.handshakeTimeoutS * 1000;
   const app = Fastify({
     loggerInstance: o.logger,
+    http: { connectionsCheckingInterval: headerCheckIntervalMs(handshakeTimeoutMs) },
     bodyLimit: MAX_PUBLISH_BODY_BYTES,
     trustProxy: o.config.trustProxy,
     // Per-request info logs would dominate at publish rates; completions are logged at debug below.
@@ -61,6 +64,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['text/plain', 'application/x-www-form-urlencoded']);
   app.addContentTypeParser(['text/plain', 'application/x-www-form-urlencoded', '*'], { parseAs: 'string' }, json);
+  enforceHandshakeDeadline(app.server, handshakeTimeoutMs);
   registerErrorHandling(app);
   registerSecurityHeaders(app);
   if (isLoopbackHost(o.config.host)) registerLoopbackHostGuard(app);

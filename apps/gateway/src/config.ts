@@ -49,6 +49,8 @@ export interface GatewayConfig {
   maxSubscriptions: number;
   heartbeatS: number;
   shutdownGraceS: number;
+  /** Seconds to complete the request headers / WebSocket upgrade (`NS_HANDSHAKE_TIMEOUT_S`). */
+  handshakeTimeoutS: number;
   publishRate: number;
   /**
    * Weak but usable settings, shown in the start banner. A short NS_JWT_SECRET is only warned about:
@@ -203,6 +205,7 @@ const PARSERS = {
   NS_MAX_SUBSCRIPTIONS: int(1, 10_000),
   NS_HEARTBEAT_S: decimal(1, 3600),
   NS_SHUTDOWN_GRACE_S: decimal(0, 3600),
+  NS_HANDSHAKE_TIMEOUT_S: decimal(0.1, 600),
   NS_PUBLISH_RATE: int(1, 1_000_000),
 } satisfies Record<EnvVarName, z.ZodType<unknown, string | undefined>>;
 
@@ -337,6 +340,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     maxSubscriptions: v.NS_MAX_SUBSCRIPTIONS,
     heartbeatS: v.NS_HEARTBEAT_S,
     shutdownGraceS: v.NS_SHUTDOWN_GRACE_S,
+    handshakeTimeoutS: v.NS_HANDSHAKE_TIMEOUT_S,
     publishRate: v.NS_PUBLISH_RATE,
     warnings,
   };

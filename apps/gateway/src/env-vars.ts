@@ -33,6 +33,11 @@ export const ENV_VARS = [
   { name: 'NS_MAX_SUBSCRIPTIONS', default: '64', description: 'Subscriptions per connection.' },
   { name: 'NS_HEARTBEAT_S', default: '25', description: 'Protocol ping interval in seconds; no pong within 10 s terminates the connection.' },
   { name: 'NS_SHUTDOWN_GRACE_S', default: '10', description: 'On SIGTERM/SIGINT: seconds to drain (notice, close 1001, flush) before the process exits.' },
+  {
+    name: 'NS_HANDSHAKE_TIMEOUT_S',
+    default: '10',
+    description: 'Seconds a new connection has to send its request headers (HTTP or the WebSocket upgrade) and finish the upgrade checks; slower ones are closed (slowloris).',
+  },
   { name: 'NS_PUBLISH_RATE', default: '1000', description: 'POST /v1/publish requests per client per second (a batch counts once); over it: 429.' },
 ] as const satisfies readonly EnvVarDoc[];
 

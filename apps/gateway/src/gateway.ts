@@ -116,6 +116,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     trustProxy: config.trustProxy,
     clientMessageRate: config.clientMessageRate,
     maxMessageBytes: config.maxMessageBytes,
+    handshakeTimeoutMs: config.handshakeTimeoutS * 1000,
     heartbeatS: config.heartbeatS,
     logger: logger.child({ component: 'ws-server' }),
     isAccepting: () => !lifecycle.draining,
