@@ -127,6 +127,16 @@ describe('POST /v1/publish', () => {
     expect(form.json().error.code).toBe('invalid_json');
   });
 
+  it('refuses a body that is not valid UTF-8 with 400 invalid_json instead of decoding it lossily', async () => {
+    const { app, bus } = await harness();
+    const [before, after] = JSON.stringify({ ...threat, data: { ...threat.data, note: 'XX' } }).split('XX') as [string, string];
+    const payload = Buffer.concat([Buffer.from(before), Buffer.from([0xff, 0xfe]), Buffer.from(after)]);
+    const res = await app.inject({ method: 'POST', url: '/v1/publish', headers: json, payload });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('invalid_json');
+    expect((await bus.heads()).threats?.seq ?? 0).toBe(0);
+  });
+
   it('requires a configured API key, compared exactly', async () => {
     const { app } = await harness({ NS_PUBLISH_KEYS: KEY });
     const none = await app.inject({ method: 'POST', url: '/v1/publish', headers: json, payload: threat });

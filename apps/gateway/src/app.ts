@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import rateLimit from '@fastify/rate-limit';
 import { NsError } from '@ns/contracts';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
@@ -61,9 +62,17 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   // The API speaks only JSON: bodies sent without a JSON content type (fetch's default text/plain, curl
   // -d's form type) are parsed as JSON too, with the same prototype-poisoning guard. Cross-site form
   // posts are stopped by the Origin check (browsers send Origin on every cross-origin POST), not here.
+  // Bodies are read as bytes so that invalid UTF-8 is refused (JSON text is UTF-8, RFC 8259 §8.1)
+  // instead of being decoded lossily into U+FFFD and published as something the sender never sent.
   const json = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser(['text/plain', 'application/x-www-form-urlencoded']);
-  app.addContentTypeParser(['text/plain', 'application/x-www-form-urlencoded', '*'], { parseAs: 'string' }, json);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body: Buffer, done) => {
+    if (!isUtf8(body)) {
+      done(new NsError('invalid_json', 'body is not valid UTF-8 (JSON text must be UTF-8)'), undefined);
+      return;
+    }
+    json(req, body.toString('utf8'), done);
+  });
   enforceHandshakeDeadline(app.server, handshakeTimeoutMs);
   registerErrorHandling(app);
   registerSecurityHeaders(app);
