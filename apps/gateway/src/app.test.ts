@@ -175,6 +175,14 @@ describe('POST /v1/publish', () => {
     expect(res.statusCode).toBe(202);
   });
 
+  it('does not take a named Host for the gateway itself when listening on all interfaces (DNS rebinding)', async () => {
+    const { app } = await harness({ NS_HOST: '0.0.0.0', NS_AUTH: 'none' });
+    const host = 'rebind.evil.example:8080';
+    const res = await app.inject({ method: 'POST', url: '/v1/publish', headers: { ...json, host, origin: `http://${host}` }, payload: threat });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error.code).toBe('forbidden');
+  });
+
   it('refuses requests addressed to a non-loopback name while listening on loopback (DNS rebinding)', async () => {
     const { app } = await harness();
     const res = await app.inject({ url: '/v1/channels', headers: { host: 'rebind.evil.example:8080' } });

@@ -185,7 +185,7 @@ function describeGateway(config: GatewayConfig, url: string, publishing: string,
     `  engine      ${engine}`,
     `  auth        ${auth}`,
     `  publishing  ${publishing}`,
-    `  origins     ${origins === '*' ? '* (every origin)' : ['same host', ...origins].join(', ')}`,
+    `  origins     ${origins === '*' ? '* (every origin)' : ['same host (by IP or localhost)', ...origins].join(', ')}`,
     `  metrics     ${url}/metrics`,
     ...config.warnings.map((w) => `  WARNING     ${w}`),
   ];

@@ -1,4 +1,5 @@
 import { CHANNELS, hasPermission, NsError, type ChannelName, type Principal } from '@ns/contracts';
+import { isUnrebindableHost } from '@ns/ws-server';
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyRing } from './api-keys.js';
 import type { AuthConfig } from './config.js';
@@ -20,9 +21,12 @@ export interface HttpAuthOptions {
   onFailure?: (reason: 'missing' | 'invalid' | 'forbidden' | 'origin') => void;
 }
 
+// Only an IP or localhost Host counts as "our own": a named one may be a DNS-rebinding page whose
+// name now resolves to this gateway (on 0.0.0.0 with loopback-only publishing, a browser on this
+// machine would otherwise publish for it). Named deployments list their console's origin.
 const sameHost = (origin: string, host: string | undefined): boolean => {
   try {
-    return host !== undefined && new URL(origin).host === host.toLowerCase();
+    return host !== undefined && new URL(origin).host === host.toLowerCase() && isUnrebindableHost(host);
   } catch {
     return false;
   }
