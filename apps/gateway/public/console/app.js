@@ -181,7 +181,9 @@ function unsubscribe(name) {
 }
 
 function showPrincipal(p) {
-  $('principal').textContent = p ? `as ${p.username || p.id} (${p.permissions.join(', ') || 'no permissions'})` : 'anonymous';
+  const text = p ? `as ${p.username || p.id} (${p.permissions.join(', ') || 'no permissions'})` : 'anonymous';
+  $('principal').textContent = text;
+  $('principal').title = text; // the header may cut it short
 }
 
 // ---------------------------------------------------------------------------------------------
