@@ -51,7 +51,7 @@ const running = new Set<GatewayProcess>();
  */
 export function startGateway(env: Record<string, string> = {}, args: string[] = ['start']): Promise<GatewayProcess> {
   requireBuild();
-  const authEnv = env.NS_JWT_SECRET !== undefined || env.NS_JWT_PUBLIC_KEY_FILE !== undefined || env.NS_AUTH !== undefined ? {} : { NS_AUTH: 'none' };
+  const authEnv: Record<string, string> = env.NS_JWT_SECRET !== undefined || env.NS_JWT_PUBLIC_KEY_FILE !== undefined || env.NS_AUTH !== undefined ? {} : { NS_AUTH: 'none' };
   const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv({ ...authEnv, ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
