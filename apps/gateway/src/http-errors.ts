@@ -1,5 +1,5 @@
 import { NsError, toNsError } from '@ns/contracts';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 interface Mapped {
   error: NsError;
@@ -28,9 +28,37 @@ function fromFastify(err: FastifyError): Mapped | undefined {
   return undefined;
 }
 
+/** How long the rest of an oversized body is read and discarded after its 413, at most. */
+export const OVERSIZED_BODY_LINGER_MS = 5_000;
+
+// Fastify answers an oversized body at once and closes the connection while the client is still
+// sending, so the client's next write meets a reset and most clients (fetch, Python's urllib) report a
+// broken pipe instead of the 413 (measured). Like a server's "lingering close" (RFC 9112 §9.6): keep
+// reading and discarding the rest of the body for a bounded time so the client reads its 413.
+function lingerOverOversizedBody(req: FastifyRequest, reply: FastifyReply): void {
+  const socket = req.raw.socket;
+  const destroyLater = () => {
+    const timer = setTimeout(() => socket.destroy(), OVERSIZED_BODY_LINGER_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    return timer;
+  };
+  // A keep-alive client: Node discards the rest of the body (`req._dump`) and reuses the connection.
+  reply.removeHeader('connection');
+  const keepAlive = destroyLater();
+  req.raw.once('end', () => clearTimeout(keepAlive));
+  // A client that asked for `Connection: close`: Node would destroy the socket right after the
+  // response (`destroySoon`); half-close instead, and let the client's close or the timer end it.
+  socket.destroySoon = () => {
+    socket.end();
+    destroyLater();
+  };
+}
+
 /** Every error and unknown route answers with the contracts' ErrorBody (`{error: {code, message}}`). */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') lingerOverOversizedBody(req, reply);
     const mapped: Mapped = err instanceof NsError ? { error: err } : (fromFastify(err) ?? { error: toNsError(err) });
     const status = mapped.status ?? mapped.error.httpStatus;
     if (status >= 500) req.log.error({ err }, 'request failed');
