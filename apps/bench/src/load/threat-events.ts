@@ -1,0 +1,42 @@
+import type { PublishEvent } from '@ns/contracts';
+import { clockMs } from '../measure/clock.js';
+
+/**
+ * The ten `event_type` values published round-robin. A subscriber filtering on one of them selects
+ * exactly 10 % of the events (scenario b).
+ */
+export const EVENT_TYPES = [
+  'ssh_bruteforce',
+  'http_scan',
+  'ftp_login',
+  'smb_probe',
+  'telnet_login',
+  'mysql_login',
+  'rdp_probe',
+  'vnc_login',
+  'sip_invite',
+  'port_scan',
+] as const;
+
+/**
+ * Event number `n` as a publisher sends it. `data.timestamp` is the publish time on the shared clock
+ * (`clockMs`, in seconds like Python's `time.time()`), so a sampling client in any process computes
+ * publish → receive latency from the event alone. Sized so that the delivered envelope is ~250 bytes.
+ */
+export function threatEvent(n: number, sentMs: number = clockMs()): PublishEvent {
+  return {
+    type: 'threat.new',
+    data: {
+      source_ip: `198.51.${(n >> 8) & 255}.${n & 255}`,
+      threat_score: 8.5,
+      threat_level: 'high',
+      timestamp: sentMs / 1000,
+      event_type: EVENT_TYPES[n % EVENT_TYPES.length] as string,
+    },
+  };
+}
+
+/** The filter that selects events of `EVENT_TYPES[k]` (gateway threats filter shape, DESIGN §5). */
+export function eventTypeFilter(k: number): { event_types: string[] } {
+  return { event_types: [EVENT_TYPES[k % EVENT_TYPES.length] as string] };
+}

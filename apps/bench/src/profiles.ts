@@ -1,0 +1,72 @@
+import type { CapacitySpec } from './scenarios/capacity.js';
+import type { FanoutSpec } from './scenarios/fanout.js';
+import type { IngestSpec } from './scenarios/ingest.js';
+import type { StormSpec } from './scenarios/reconnect-storm.js';
+import type { ServerKind } from './servers/server-kinds.js';
+
+/** One step of a profile: a scenario and the servers it runs on, in order. */
+export type Step =
+  | { kind: 'fanout'; spec: FanoutSpec; servers: ServerKind[] }
+  | { kind: 'capacity'; spec: CapacitySpec; servers: ServerKind[] }
+  | { kind: 'ingest'; spec: IngestSpec; servers: ServerKind[] }
+  | { kind: 'storm'; spec: StormSpec; servers: ServerKind[] };
+
+const ALL: ServerKind[] = ['gateway', 'gateway-redis', 'ws', 'socketio'];
+const ONE_PROCESS: ServerKind[] = ['gateway', 'ws', 'socketio'];
+// Each has ~28k ephemeral ports; 8 leave room for 20k connections plus TIME_WAIT from earlier runs.
+const SOURCE_ADDRESSES = 8;
+
+function fanout(subscribers: number, rate: number, seconds: number, o: { filtered?: boolean; servers?: ServerKind[]; drainDeadlineMs?: number } = {}): Step {
+  const k = subscribers >= 1000 ? `${subscribers / 1000}k` : String(subscribers);
+  const filtered = o.filtered ?? false;
+  return {
+    kind: 'fanout',
+    servers: o.servers ?? ALL,
+    spec: {
+      scenario: `${filtered ? 'filtered' : 'fanout'}-${k}-${rate}`,
+      title: `${filtered ? 'filtered fan-out (10 % each)' : 'fan-out'} ${k} subs × ${rate} ev/s`,
+      subscribers,
+      rate,
+      events: Math.round(rate * seconds),
+      filtered,
+      samplers: 10,
+      warmupEvents: Math.min(200, rate),
+      drainDeadlineMs: o.drainDeadlineMs ?? 60_000,
+      sourceAddresses: SOURCE_ADDRESSES,
+    },
+  };
+}
+
+function capacity(connections: number, servers: ServerKind[] = ONE_PROCESS): Step {
+  return { kind: 'capacity', servers, spec: { scenario: `capacity-${connections}`, title: `idle subscribed connections (${connections} attempted)`, connections, sourceAddresses: SOURCE_ADDRESSES } };
+}
+
+function ingestStep(seconds: number, servers: ServerKind[]): Step {
+  return { kind: 'ingest', servers, spec: { scenario: 'ingest-batch-1000', title: 'publish ingest, batches of 1000', durationMs: seconds * 1000, warmupMs: 1000, batchSize: 1000, concurrency: 4 } };
+}
+
+function storm(clients: number, servers: ServerKind[]): Step {
+  const k = clients >= 1000 ? `${clients / 1000}k` : String(clients);
+  return { kind: 'storm', servers, spec: { scenario: `storm-${k}`, title: `reconnect storm, ${k} clients resuming at once`, clients, before: 20, missed: 50, after: 20, rate: 100, sourceAddresses: SOURCE_ADDRESSES } };
+}
+
+/** `npm run bench`: under 3 minutes. The headline comparisons at 1k subscribers and small versions of the rest. */
+export const QUICK: Step[] = [
+  fanout(1000, 100, 3),
+  fanout(1000, 1000, 1, { servers: ONE_PROCESS }),
+  capacity(2000),
+  ingestStep(2, ONE_PROCESS),
+  storm(1000, ONE_PROCESS),
+];
+
+/** `npm run bench -- --full`: every scenario of the issue at full size. */
+export const FULL: Step[] = [
+  fanout(1000, 100, 5),
+  fanout(1000, 1000, 3),
+  fanout(10_000, 100, 3),
+  fanout(10_000, 1000, 1, { drainDeadlineMs: 150_000 }),
+  fanout(10_000, 1000, 2, { filtered: true, drainDeadlineMs: 150_000 }),
+  capacity(19_900),
+  ingestStep(5, ALL),
+  storm(5000, ALL),
+];

@@ -1,0 +1,140 @@
+import { SERVER_LABELS } from '../servers/server-kinds.js';
+import { ratios } from './ratios.js';
+import type { BenchResults, RunFigures } from './results.js';
+import { checkTargets } from './targets.js';
+
+const num = (x: number | null | undefined, digits = 2): string => {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString('en-US');
+  return x.toFixed(digits);
+};
+const count = (x: number) => x.toLocaleString('en-US');
+const row = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+const table = (head: readonly string[], rows: readonly (readonly string[])[]) =>
+  [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
+const deliveredCell = (r: RunFigures) => `${count(r.delivered)}/${count(r.expected)}${r.lossPct > 0 ? ` (**${num(r.lossPct, 2)} % lost**)` : ''}`;
+
+/** The Markdown report: targets, then one table per scenario kind, then the machine and notes. */
+export function renderMarkdown(results: BenchResults, chartFile: string): string {
+  const { runs, machine } = results;
+  const out: string[] = [];
+  out.push(`# Benchmark results — ${results.profile} profile`);
+  out.push('');
+  out.push(
+    `${results.startedAt} → ${results.finishedAt} · ${machine.cpus} × ${machine.cpuModel} · Node ${machine.node} · fd limit ${machine.fdLimit} · ` +
+      `load average at start ${machine.loadAvgStart.map((x) => x.toFixed(2)).join(' / ')}, at end ${machine.loadAvgEnd.map((x) => x.toFixed(2)).join(' / ')} (1/5/15 min; the machine is shared, so absolute figures are noisy — compare servers within this run)`,
+  );
+  out.push('');
+  out.push(`![CPU per delivery and p99 latency per server](${chartFile})`);
+  out.push('');
+  out.push('## Targets (issue 8)');
+  out.push('');
+  out.push(table(['target', 'measured', 'met'], checkTargets(results).map((t) => [t.target, t.measured, t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'])));
+
+  const fan = runs.filter((r) => r.kind === 'fanout' || r.kind === 'filtered');
+  if (fan.length > 0) {
+    out.push('', '## Fan-out (a) and filtered fan-out (b)', '');
+    out.push(
+      table(
+        ['scenario', 'server', 'delivered/expected', 'deliveries/s', 'server CPU µs/delivery', 'server cores', 'p50 ms', 'p99 ms', 'p99.9 ms', 'RSS/conn KB', 'loadgen CPU µs/delivery'],
+        fan.map((r) => [
+          r.title,
+          SERVER_LABELS[r.server],
+          deliveredCell(r),
+          num(r.deliveriesPerS, 0),
+          num(r.cpuUsPerDelivery),
+          num(r.cpuCores),
+          num(r.latencyMs?.p50),
+          num(r.latencyMs?.p99),
+          num(r.latencyMs?.p999),
+          num(r.rssPerConnKB, 1),
+          num(r.loadgenCpuUsPerDelivery),
+        ]),
+      ),
+    );
+    const rs = ratios(fan);
+    if (rs.length > 0) {
+      out.push('', 'Ratios gateway (memory) ÷ baseline, same run (lower is better for the gateway):', '');
+      out.push(table(['scenario', 'baseline', 'CPU per delivery', 'p99 latency', 'RSS per connection'], rs.map((x) => [x.title, SERVER_LABELS[x.baseline], num(x.cpuPerDelivery, 3), num(x.p99, 3), num(x.rssPerConn, 3)])));
+    }
+  }
+
+  const cap = runs.filter((r) => r.kind === 'capacity');
+  if (cap.length > 0) {
+    out.push('', '## Connection capacity (c)', '');
+    out.push(
+      table(
+        ['server', 'attempted', 'held', 'RSS/conn KB', 'server RSS MB', 'connects/s', 'setup CPU µs/conn', 'one event to all, ms', 'delivered/expected'],
+        cap.map((r) => [
+          SERVER_LABELS[r.server],
+          count(Number(r.extra['attempted'])),
+          count(r.subscribers),
+          num(r.rssPerConnKB, 1),
+          num(r.rssMB, 0),
+          num(r.extra['connects_per_s'] as number, 0),
+          num(r.extra['setup_cpu_us_per_connection'] as number, 0),
+          num(r.extra['one_event_to_all_ms'] as number, 1),
+          deliveredCell(r),
+        ]),
+      ),
+    );
+    const io = cap.find((r) => r.server === 'socketio');
+    const gw = cap.find((r) => r.server === 'gateway');
+    const ws = cap.find((r) => r.server === 'ws');
+    if (gw?.rssPerConnKB != null && io?.rssPerConnKB != null && ws?.rssPerConnKB != null) {
+      out.push('', `RSS per connection, gateway ÷ plain ws ${num(gw.rssPerConnKB / ws.rssPerConnKB, 3)}, gateway ÷ Socket.IO ${num(gw.rssPerConnKB / io.rssPerConnKB, 3)}.`);
+    }
+  }
+
+  const ing = runs.filter((r) => r.kind === 'ingest');
+  if (ing.length > 0) {
+    out.push('', '## Publish ingest (d)', '');
+    out.push('Batches of 1000 events, 4 requests in flight, no subscribers. Every server validates with the same `@ns/contracts` parser; the gateway also assigns seq, keeps history and checks idempotency (Redis: stores in Redis).', '');
+    out.push(
+      table(
+        ['server', 'events/s', 'server CPU µs/event', 'events per CPU second', 'server cores', 'errors'],
+        ing.map((r) => [SERVER_LABELS[r.server], num(r.extra['events_per_s'] as number, 0), num(r.extra['cpu_us_per_event'] as number), num(r.extra['events_per_cpu_s'] as number, 0), num(r.cpuCores), r.errors.length === 0 ? '0' : r.errors[0] ?? '']),
+      ),
+    );
+  }
+
+  const storm = runs.filter((r) => r.kind === 'storm');
+  if (storm.length > 0) {
+    out.push('', '## Reconnect storm (e)', '');
+    out.push('Every client drops its socket at once; 50 events are published meanwhile; all reconnect at the same moment resuming from their cursor (gateway `since`, Socket.IO connection state recovery; plain ws cannot resume); then 20 live events. "caught up" = the missed events have arrived.', '');
+    out.push(
+      table(
+        ['server', 'clients back', 'recovered', 'storm s', 'subscribed p50/p99 ms', 'caught up p50/p99 ms', 'server CPU ms/reconnect', 'missed+live delivered/expected', 'seq gaps', 'duplicates'],
+        storm.map((r) => [
+          SERVER_LABELS[r.server],
+          count(Number(r.extra['reconnected'])),
+          count(Number(r.extra['recovered'])),
+          num(r.extra['storm_s'] as number),
+          `${num(r.extra['subscribed_p50_ms'] as number, 0)} / ${num(r.extra['subscribed_p99_ms'] as number, 0)}`,
+          `${num(r.latencyMs?.p50, 0)} / ${num(r.latencyMs?.p99, 0)}`,
+          num(r.extra['server_cpu_ms_per_reconnect'] as number, 3),
+          deliveredCell(r),
+          count(Number(r.extra['gaps'])),
+          count(Number(r.extra['duplicates'])),
+        ]),
+      ),
+    );
+  }
+
+  const errors = runs.filter((r) => r.errors.length > 0);
+  if (errors.length > 0) {
+    out.push('', '## Errors reported', '');
+    for (const r of errors) out.push(`- ${r.scenario} / ${SERVER_LABELS[r.server]}: ${r.errors.slice(0, 3).join('; ')}`);
+  }
+  out.push('', '## How it was measured', '');
+  out.push(
+    [
+      '- Each server runs in its own process(es); server CPU is user+system time from `/proc/<pid>/stat` of all of them (the gateway with Redis: primary, 2 workers and redis-server), over the window from the first publish to the last byte received.',
+      '- Subscribers are raw TCP sockets that do the WebSocket / Engine.IO+Socket.IO handshake, subscribe, then only parse frame headers to count deliveries (5,000 per load-generator process, over 8 loopback source addresses); 10 of them are real clients (`ws`, `socket.io-client`) that parse every event and record publish → receive latency from the publish time carried in the event.',
+      '- Events (~260 bytes delivered) are published through `POST /v1/publish` at the offered rate, paced by schedule; every server validates them with `@ns/contracts`.',
+      '- RSS per connection = (server RSS after the subscribers connected − before) / subscribers.',
+    ].join('\n'),
+  );
+  out.push('');
+  return out.join('\n');
+}

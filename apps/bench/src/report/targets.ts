@@ -1,0 +1,41 @@
+import type { BenchResults } from './results.js';
+import { ratios } from './ratios.js';
+
+/** One target of the issue next to what this run measured. */
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+
+const fmt = (x: number | null | undefined, digits = 2) => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
+
+/** The issue's targets, each with the measured figure (null `met` = not measured in this profile). */
+export function checkTargets(results: BenchResults): TargetCheck[] {
+  const runs = results.runs;
+  const find = (scenario: string, server = 'gateway') => runs.find((r) => r.scenario === scenario && r.server === server);
+  const r = ratios(runs);
+  const out: TargetCheck[] = [];
+
+  const vsWs = r.find((x) => x.scenario === 'fanout-1k-1000' && x.baseline === 'ws');
+  const vsIo = r.find((x) => x.scenario === 'fanout-1k-1000' && x.baseline === 'socketio');
+  out.push({ target: 'CPU per delivery ≤ 0.25× plain ws (1k subs, 1,000 ev/s)', measured: `${fmt(vsWs?.cpuPerDelivery)}× (${fmt(find('fanout-1k-1000')?.cpuUsPerDelivery)} vs ${fmt(find('fanout-1k-1000', 'ws')?.cpuUsPerDelivery)} µs)`, met: vsWs?.cpuPerDelivery == null ? null : vsWs.cpuPerDelivery <= 0.25 });
+  out.push({ target: 'CPU per delivery ≤ 0.2× Socket.IO (1k subs, 1,000 ev/s)', measured: `${fmt(vsIo?.cpuPerDelivery)}× (${fmt(find('fanout-1k-1000')?.cpuUsPerDelivery)} vs ${fmt(find('fanout-1k-1000', 'socketio')?.cpuUsPerDelivery)} µs)`, met: vsIo?.cpuPerDelivery == null ? null : vsIo.cpuPerDelivery <= 0.2 });
+
+  const lat = find('fanout-1k-100');
+  out.push({ target: 'p99 publish→receive ≤ 10 ms (1k subs × 100 ev/s)', measured: lat?.latencyMs == null ? 'n/a' : `${fmt(lat.latencyMs.p99, 1)} ms (p50 ${fmt(lat.latencyMs.p50, 1)}, p99.9 ${fmt(lat.latencyMs.p999, 1)})`, met: lat?.latencyMs == null ? null : lat.latencyMs.p99 <= 10 });
+
+  const gwRuns = runs.filter((x) => x.server === 'gateway' || x.server === 'gateway-redis');
+  const lossy = gwRuns.filter((x) => x.lossPct > 0 || (typeof x.extra['gaps'] === 'number' && x.extra['gaps'] > 0));
+  out.push({ target: 'no loss in any scenario (gateway)', measured: lossy.length === 0 ? `0 of ${gwRuns.length} gateway runs lost events` : lossy.map((x) => `${x.scenario}/${x.server}: ${fmt(x.lossPct, 3)} %`).join('; '), met: gwRuns.length === 0 ? null : lossy.length === 0 });
+
+  const cap = runs.filter((x) => x.kind === 'capacity' && x.server === 'gateway').sort((a, b) => b.subscribers - a.subscribers)[0];
+  const capIo = runs.filter((x) => x.kind === 'capacity' && x.server === 'socketio').sort((a, b) => b.subscribers - a.subscribers)[0];
+  out.push({ target: '≤ 10 KB server memory per idle subscribed connection', measured: `${fmt(cap?.rssPerConnKB, 1)} KB (Socket.IO ${fmt(capIo?.rssPerConnKB, 1)} KB)`, met: cap?.rssPerConnKB == null ? null : cap.rssPerConnKB <= 10 });
+  out.push({ target: '19k+ concurrent connections on one process', measured: cap === undefined ? 'n/a' : `${cap.subscribers} held of ${String(cap.extra['attempted'])} attempted`, met: cap === undefined ? null : cap.subscribers >= 19_000 });
+
+  const ing = find('ingest-batch-1000');
+  const eps = ing?.extra['events_per_s'];
+  out.push({ target: 'ingest ≥ 50,000 validated events/s (batch publish, one core)', measured: typeof eps === 'number' ? `${Math.round(eps)} events/s (${fmt(ing?.cpuCores)} cores busy)` : 'n/a', met: typeof eps === 'number' ? eps >= 50_000 : null });
+  return out;
+}

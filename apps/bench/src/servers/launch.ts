@@ -1,0 +1,164 @@
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { startRedisServer, type TestRedisServer } from '../../../../packages/event-bus-redis/test/redis-server.js';
+import { childPids } from '../measure/proc-stat.js';
+import { spawnTracked, stopChild, trackPid } from '../measure/processes.js';
+import { BENCH_DIR, GATEWAY_CLI } from '../paths.js';
+import type { ServerKind } from './server-kinds.js';
+
+/** A server under test, running in its own process(es). */
+export interface RunningServer {
+  kind: ServerKind;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  port: number;
+  /** Every process whose CPU and memory count for this server: node process(es), plus redis-server. */
+  pids(): number[];
+  stop(): Promise<void>;
+}
+
+/** Options of {@link launchServer}. */
+export interface LaunchOptions {
+  /** Socket.IO connection state recovery (reconnect storm). */
+  recovery?: boolean;
+  /** Gateway coalescing window (`NS_WRITE_DELAY_MS`); default the gateway's own (2 ms). */
+  writeDelayMs?: number;
+}
+
+/** Gateway settings for a load test: connection limits out of the way, quiet logs. */
+function gatewayEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NS_')));
+  return {
+    ...env,
+    NS_HOST: '127.0.0.1',
+    NS_PORT: '0',
+    NS_LOG_LEVEL: 'warn',
+    // Loopback only, and the bench measures delivery, not authentication.
+    NS_AUTH: 'none',
+    NS_MAX_CONNECTIONS: '1000000',
+    NS_IP_MAX_CONNECTIONS: '1000000',
+    NS_IP_CONNECT_RATE: '1000000',
+    NS_PUBLISH_RATE: '1000000',
+    NS_SHUTDOWN_GRACE_S: '3',
+    ...extra,
+  };
+}
+
+/** Waits for the `listening on http://…` line every server under test prints on stderr. */
+function listening(child: ChildProcess, name: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    const onData = (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (http:\/\/[\d.:]+)/.exec(err);
+      if (m !== null) {
+        child.off('exit', onExit);
+        child.stderr?.off('data', onData);
+        resolve(m[1] as string);
+      }
+    };
+    const onExit = (code: number | null) => reject(new Error(`${name} exited (${code}) before listening:\n${err.slice(-2000)}`));
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+    setTimeout(() => reject(new Error(`${name}: not listening after 30 s:\n${err.slice(-2000)}`)), 30_000).unref();
+  });
+}
+
+/** One GET on a fresh connection (cluster round-robin hands each new connection to the next worker). */
+function getFresh(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
+}
+
+/**
+ * Until both cluster workers serve. Requests on fresh connections go round-robin to the workers that
+ * listen; `ns_ws_connections` is per process, so with one WebSocket held open, seeing both 1 and 0
+ * means a second worker answers.
+ */
+async function bothWorkersServing(url: string): Promise<void> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`, 'ns.v1');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      ws.once('message', () => resolve());
+      ws.once('error', reject);
+    });
+    const seen = new Set<string>();
+    for (let i = 0; i < 200 && seen.size < 2; i++) {
+      const m = /^ns_ws_connections (\S+)$/m.exec(await getFresh(`${url}/metrics`));
+      if (m !== null) seen.add(m[1] as string);
+      if (seen.size < 2) await new Promise((r) => setTimeout(r, 50));
+    }
+    if (seen.size < 2) throw new Error('the second gateway worker never answered');
+  } finally {
+    ws.terminate();
+  }
+}
+
+/** Starts a server under test on a free loopback port. */
+export async function launchServer(kind: ServerKind, o: LaunchOptions = {}): Promise<RunningServer> {
+  if (kind === 'gateway' || kind === 'gateway-redis') {
+    if (!existsSync(GATEWAY_CLI)) throw new Error(`${GATEWAY_CLI} is missing: run \`npm run build\` first`);
+    let redis: TestRedisServer | undefined;
+    const extra: Record<string, string> = o.writeDelayMs === undefined ? {} : { NS_WRITE_DELAY_MS: String(o.writeDelayMs) };
+    if (kind === 'gateway-redis') {
+      redis = await startRedisServer();
+      if (redis.pid !== undefined) trackPid(redis.pid);
+      Object.assign(extra, { NS_ENGINE: 'redis', NS_REDIS_URL: redis.url, NS_WORKERS: '2' });
+    }
+    const child = spawnTracked(process.execPath, [GATEWAY_CLI, 'start'], { env: gatewayEnv(extra), stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      const url = await listening(child, kind);
+      child.stderr?.resume();
+      const workers = kind === 'gateway-redis' ? 2 : 1;
+      if (workers > 1) await bothWorkersServing(url);
+      const primary = child.pid as number;
+      const workerPids = workers > 1 ? childPids(primary) : [];
+      for (const pid of workerPids) trackPid(pid);
+      return {
+        kind,
+        url,
+        port: Number(new URL(url).port),
+        pids: () => [primary, ...workerPids, ...(redis?.pid === undefined ? [] : [redis.pid])],
+        stop: async () => {
+          await stopChild(child, 8000);
+          for (const pid of workerPids) {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              // exited with the primary
+            }
+          }
+          await redis?.close();
+        },
+      };
+    } catch (err) {
+      child.kill('SIGKILL');
+      await redis?.close();
+      throw err;
+    }
+  }
+  const script = join(BENCH_DIR, 'src', 'servers', kind === 'ws' ? 'plain-ws-server.ts' : 'socketio-server.ts');
+  const child = spawnTracked(process.execPath, ['--import', 'tsx', script, ...(o.recovery === true ? ['--recovery'] : [])], {
+    cwd: BENCH_DIR,
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  try {
+    const url = await listening(child, kind);
+    child.stderr?.resume();
+    return { kind, url, port: Number(new URL(url).port), pids: () => [child.pid as number], stop: () => stopChild(child, 3000) };
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+}

@@ -1,0 +1,21 @@
+import type { WireProtocol } from '../load/raw-subscriber.js';
+
+/** The servers under test. */
+export const SERVER_KINDS = ['gateway', 'gateway-redis', 'ws', 'socketio'] as const;
+export type ServerKind = (typeof SERVER_KINDS)[number];
+
+/** Column headings. */
+export const SERVER_LABELS: Record<ServerKind, string> = {
+  gateway: 'gateway (memory)',
+  'gateway-redis': 'gateway (redis, 2 procs)',
+  ws: 'plain ws loop',
+  socketio: 'Socket.IO',
+};
+
+/** What the load generator speaks to each. */
+export const PROTOCOL_OF: Record<ServerKind, WireProtocol> = {
+  gateway: 'ns',
+  'gateway-redis': 'ns',
+  ws: 'plain',
+  socketio: 'socketio',
+};
