@@ -13,6 +13,11 @@ import { TcpProxy } from './support/tcp-proxy.js';
 // memory engine, local auth on loopback), with events published over HTTP while connections die.
 // The gateway is reached through a loopback TCP relay so the test can cut live connections (no close
 // frame: the client sees 1006, the gateway a vanished peer) and follow a restart to a new port.
+// How the connection dies, each while events are published:
+// - cut on the network (relay reset), and by the gateway itself: heartbeat terminate, 4008 slow consumer;
+// - a real restart of the gateway process: memory engine (history lost → gap), Redis engine after a
+//   drain (SIGTERM) and a crash (SIGKILL) (exactly once, in order), and Redis with more published
+//   during the restart than the history keeps (gap, then exactly once, in order).
 
 const gateways: GatewayProcess[] = [];
 let proxy: TcpProxy | undefined;
@@ -42,6 +47,22 @@ class PongSwitchWebSocket extends WebSocket {
       if (this.answerPings) this.pong(data);
     });
   }
+}
+
+/** A Node `ws` WebSocket that can stop reading from its TCP socket, like a browser tab that stalls. */
+class PausableWebSocket extends WebSocket {
+  static readonly created: PausableWebSocket[] = [];
+
+  constructor(url: string, protocols?: string | string[]) {
+    super(url, protocols);
+    PausableWebSocket.created.push(this);
+  }
+}
+
+/** The gateway's Prometheus counter of connections it closed with 4008. */
+async function slowConsumerCloses(gateway: GatewayProcess): Promise<number> {
+  const text = await (await fetch(`${gateway.url}/metrics`)).text();
+  return Number(/^ns_slow_consumer_closes_total (\d+)/m.exec(text)?.[1] ?? Number.NaN);
 }
 
 const batchOf = (run: string, from: number, count: number) => range(from, from + count - 1).map((i) => threatEvent(`acc-${run}-${i}`));
@@ -183,20 +204,17 @@ describe.skipIf(!gatewayBuilt())('ws-client against the real gateway', () => {
     },
     40_000,
   );
-});
 
-describe.skipIf(!gatewayBuilt() || !redisAvailable())('ws-client against real gateways sharing a Redis engine', () => {
   it(
-    'ends with every event exactly once, in order, across a real restart of its gateway process while events are published',
+    'ends with every event exactly once, in order, when the gateway closes it as a slow consumer (4008) mid-stream',
     async () => {
-      redis = await RedisProcess.start();
-      const env = { NS_ENGINE: 'redis', NS_REDIS_URL: redis.url, NS_REDIS_PREFIX: `acc${randomUUID().slice(0, 8)}:` };
-      // The client's gateway gets restarted; a second instance on the same Redis takes the publishes
-      // throughout, so events keep coming while the client's gateway is down.
-      let served = await startGateway(env);
-      const publisher = await startGateway(env);
-      proxy = await TcpProxy.start(served.port);
-      const c = connect(proxy.port);
+      // The client stops reading while large events are published: the gateway's buffer for it passes
+      // 1 MiB, it discards what is queued and closes with 4008. The client then reads what had reached
+      // it, sees 4008, reconnects at once and resumes from history (threats keeps the last 1000).
+      const gateway = await startGateway();
+      PausableWebSocket.created.length = 0;
+      client = createClient({ url: `${gateway.url.replace('http', 'ws')}/ws`, WebSocket: PausableWebSocket, backoff: { minMs: 10, maxMs: 200, factor: 2 } });
+      const c = client;
       const gaps: GapEvent[] = [];
       c.on('gap', (g) => gaps.push(g));
       const subscribed = nextClientEvent(c, 'subscribed');
@@ -204,30 +222,102 @@ describe.skipIf(!gatewayBuilt() || !redisAvailable())('ws-client against real ga
       await subscribed;
 
       const run = randomUUID().slice(0, 8);
+      // ~40 KB per event (extra data fields pass through): 50 of them make a 2 MB publish request.
+      const padding = 'x'.repeat(40_000);
       const published: string[] = [];
       let next = 1;
-      const publishBatch = async (): Promise<void> => {
-        const events = batchOf(run, next, 10);
-        next += 10;
-        await publisher.publish(events);
-        published.push(...events.map((e) => (e as { id: string }).id));
+      const publishBatch = async (count: number): Promise<void> => {
+        const events = batchOf(run, next, count).map((e) => {
+          const event = e as { id: string; data: object };
+          return { ...event, data: { ...event.data, padding } };
+        });
+        next += count;
+        await gateway.publish(events);
+        published.push(...events.map((e) => e.id));
       };
-      for (let i = 0; i < 5; i += 1) await publishBatch();
+      await publishBatch(5);
+      await threats.count(5);
+
+      const closed = nextClientEvent(c, 'state', (s) => s.state === 'reconnecting');
+      const resubscribed = nextClientEvent(c, 'subscribed');
+      const stalled = PausableWebSocket.created[0];
+      stalled?.pause();
+      // Publish until the gateway gives up on the stalled connection; kernel buffers on loopback take a
+      // few MB first. 16 batches (32 MB) is far past any of them and stays within threats' history.
+      for (let batch = 0; batch < 16 && (await slowConsumerCloses(gateway)) === 0; batch += 1) await publishBatch(50);
+      expect(await slowConsumerCloses(gateway)).toBe(1);
+      await publishBatch(5); // published after the close: only the resume can bring these
+      stalled?.resume();
+
+      expect(await closed).toMatchObject({ closeCode: 4008, delayMs: 0 });
+      expect(await resubscribed).toMatchObject({ recovered: true });
+      await publishBatch(5);
+
+      await threats.count(published.length);
+      expect(threats.events.map((e) => e.id)).toEqual(published);
+      const seqs = threats.seqs();
+      expect(seqs).toEqual(range(seqs[0] ?? 1, (seqs[0] ?? 1) + published.length - 1));
+      expect(gaps).toEqual([]);
+      expect(c.stats().reconnects).toBe(1);
+    },
+    40_000,
+  );
+});
+
+describe.skipIf(!gatewayBuilt() || !redisAvailable())('ws-client against real gateways sharing a Redis engine', () => {
+  /**
+   * Redis, the gateway the client is served by (through the relay, so a restart can come back on
+   * another port), and a second instance on the same Redis that takes the publishes throughout, so
+   * events keep coming while the client's gateway is down.
+   */
+  async function sharedRedisSetup() {
+    redis = await RedisProcess.start();
+    const env = { NS_ENGINE: 'redis', NS_REDIS_URL: redis.url, NS_REDIS_PREFIX: `acc${randomUUID().slice(0, 8)}:` };
+    const served = await startGateway(env);
+    const publisher = await startGateway(env);
+    proxy = await TcpProxy.start(served.port);
+    const c = connect(proxy.port);
+    const gaps: GapEvent[] = [];
+    c.on('gap', (g) => gaps.push(g));
+    const subscribed = nextClientEvent(c, 'subscribed');
+    const threats = collect(c, 'threats');
+    await subscribed;
+
+    const run = randomUUID().slice(0, 8);
+    const published: string[] = [];
+    let next = 1;
+    const publish = async (count = 10): Promise<void> => {
+      const events = batchOf(run, next, count);
+      next += count;
+      await publisher.publish(events);
+      published.push(...events.map((e) => (e as { id: string }).id));
+    };
+    return { env, served, proxy, c, gaps, threats, published, publish };
+  }
+
+  it.each([
+    { signal: 'SIGTERM' as const, what: 'a deploy: drain, 1001 to clients, exit', closeCode: 1001 },
+    { signal: 'SIGKILL' as const, what: 'a crash: no close frame, the socket just dies', closeCode: 1006 },
+  ])(
+    'ends with every event exactly once, in order, across a real restart of its gateway process ($signal) while events are published',
+    async ({ signal, closeCode }) => {
+      const { env, served, proxy: relay, c, gaps, threats, published, publish } = await sharedRedisSetup();
+      for (let i = 0; i < 5; i += 1) await publish();
       await threats.count(50); // fanned out across instances through Redis
 
       const closed = nextClientEvent(c, 'state', (s) => s.state === 'reconnecting');
       const resubscribed = nextClientEvent(c, 'subscribed');
-      const stopping = served.stop('SIGTERM'); // a deploy: drain, 1001 to clients, exit
-      for (let i = 0; i < 3; i += 1) await publishBatch();
-      expect(await closed).toMatchObject({ closeCode: 1001 });
+      const stopping = served.stop(signal);
+      for (let i = 0; i < 3; i += 1) await publish();
+      expect(await closed).toMatchObject({ closeCode });
       await stopping;
-      for (let i = 0; i < 3; i += 1) await publishBatch(); // the client's gateway is gone now
-      served = await startGateway(env);
-      proxy.targetPort = served.port;
+      for (let i = 0; i < 3; i += 1) await publish(); // the client's gateway is gone now
+      const restarted = await startGateway(env);
+      relay.targetPort = restarted.port;
       const resumed = await resubscribed;
       expect(resumed).toMatchObject({ recovered: true });
       expect(resumed.replayed).toBeGreaterThanOrEqual(30); // at least what was published while it was down
-      for (let i = 0; i < 4; i += 1) await publishBatch();
+      for (let i = 0; i < 4; i += 1) await publish();
 
       await threats.count(published.length);
       expect(threats.events.map((e) => e.id)).toEqual(published);
@@ -235,6 +325,41 @@ describe.skipIf(!gatewayBuilt() || !redisAvailable())('ws-client against real ga
       expect(seqs).toEqual(range(seqs[0] ?? 1, (seqs[0] ?? 1) + published.length - 1));
       expect(new Set(threats.events.map((e) => e.epoch)).size).toBe(1);
       expect(gaps).toEqual([]);
+    },
+    40_000,
+  );
+
+  it(
+    'reports a gap when more was published during a restart of its gateway process than the history keeps, then carries on exactly once, in order',
+    async () => {
+      const { env, served, proxy: relay, c, gaps, threats, published, publish } = await sharedRedisSetup();
+      for (let i = 0; i < 5; i += 1) await publish();
+      await threats.count(50);
+      const before = threats.events.at(-1);
+
+      const gap = nextClientEvent(c, 'gap');
+      const resubscribed = nextClientEvent(c, 'subscribed');
+      await served.stop('SIGKILL');
+      // threats keeps its last 1000 events: 1200 more push the client's cursor out of the history.
+      for (let i = 0; i < 3; i += 1) await publish(400);
+      const restarted = await startGateway(env);
+      relay.targetPort = restarted.port;
+
+      const report = await gap;
+      expect(report).toMatchObject({ channel: 'threats', reason: 'not_recovered', since: { epoch: before?.epoch, seq: before?.seq }, epoch: before?.epoch });
+      expect(report.seq).toBe((before?.seq ?? 0) + 1200);
+      const resumed = await resubscribed;
+      expect(resumed).toMatchObject({ recovered: false, replayed: 1000 });
+      for (let i = 0; i < 2; i += 1) await publish();
+
+      // What the history still had (the last 1000 of the 1200) comes as the replay, then live events;
+      // the 200 in between are the gap. Each event at most once, in order.
+      const expected = [...published.slice(0, 50), ...published.slice(250)];
+      await threats.count(expected.length);
+      expect(threats.events.map((e) => e.id)).toEqual(expected);
+      const seqs = threats.seqs();
+      expect(seqs.every((seq, i) => i === 0 || seq > (seqs[i - 1] ?? 0))).toBe(true);
+      expect(gaps).toEqual([report]);
     },
     40_000,
   );
