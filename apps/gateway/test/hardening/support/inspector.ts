@@ -36,14 +36,30 @@ export class Inspector {
 
   /** Evaluates `expression` in the gateway and returns its value (JSON-serializable results only). */
   async evaluate(expression: string): Promise<unknown> {
+    const reply = await this.#call('Runtime.evaluate', { expression, returnByValue: true });
+    if (reply.result?.exceptionDetails !== undefined) throw new Error(`inspector: ${reply.result.exceptionDetails.text}`);
+    return reply.result?.result?.value;
+  }
+
+  async #call(method: string, params: object): Promise<Reply> {
     const id = this.#nextId++;
     const reply = await new Promise<Reply>((resolve) => {
       this.#pending.set(id, resolve);
-      this.#ws.send(JSON.stringify({ id, method: 'Runtime.evaluate', params: { expression, returnByValue: true } }));
+      this.#ws.send(JSON.stringify({ id, method, params }));
     });
-    if (reply.error !== undefined) throw new Error(`inspector: ${reply.error.message}`);
-    if (reply.result?.exceptionDetails !== undefined) throw new Error(`inspector: ${reply.result.exceptionDetails.text}`);
-    return reply.result?.result?.value;
+    if (reply.error !== undefined) throw new Error(`inspector: ${method}: ${reply.error.message}`);
+    return reply;
+  }
+
+  /** Forces a full garbage collection in the gateway (HeapProfiler.collectGarbage). */
+  async collectGarbage(): Promise<void> {
+    await this.#call('HeapProfiler.collectGarbage', {});
+  }
+
+  /** Heap in use after a full GC, in MiB: a steadier leak signal than RSS. */
+  async heapUsedMiB(): Promise<number> {
+    await this.collectGarbage();
+    return ((await this.evaluate('process.memoryUsage().heapUsed')) as number) / 1024 / 1024;
   }
 
   /** Blocks the gateway's event loop for `ms` (a synchronous busy loop), resolving when it is over. */
