@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { Browser, type BrowserPage } from 'happy-dom';
+import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, stopAllGateways } from './support/gateway-process.js';
 
@@ -134,6 +136,33 @@ describe('live console (GET /)', () => {
     await waitFor(page, () => doc.querySelector('tr[data-type="system.notice"]') !== null);
     const types = [...doc.querySelectorAll('tr[data-type]')].map((tr) => `${tr.getAttribute('data-type')} ${tr.querySelector('.summary')?.textContent}`);
     expect(types).toEqual(['system.notice marker', 'threat.new 198.51.100.2 score 9.9']);
+  });
+
+  it('reads protected channels only once a token is pasted and Connect pressed', async () => {
+    const secret = randomBytes(32).toString('hex');
+    const gw = await startGateway({ NS_JWT_SECRET: secret });
+    const page = await openConsole(gw.url);
+    const doc = page.mainFrame.document;
+    // Anonymous: status and system open; threats is refused (unauthorized), reported on the channel and unticked.
+    await waitFor(page, () => isLive(page, 'status'));
+    await waitFor(page, () => (doc.querySelector('li[data-channel="threats"] .err')?.textContent ?? '').startsWith('unauthorized: channel threats requires read:events'));
+    expect((doc.getElementById('ch-threats') as unknown as { checked: boolean }).checked).toBe(false);
+    expect(doc.getElementById('principal')?.textContent).toBe('anonymous');
+
+    const token = await new SignJWT({ username: 'alice', roles: ['analyst'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('u_alice')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(secret));
+    (doc.getElementById('token') as unknown as { value: string }).value = token;
+    (doc.getElementById('ch-threats') as unknown as { click(): void }).click();
+    (doc.querySelector('#auth button[type="submit"]') as unknown as { click(): void }).click();
+    await waitFor(page, () => isLive(page, 'threats'));
+    expect(doc.getElementById('principal')?.textContent).toContain('as alice (read:events, read:alerts)');
+    expect(doc.querySelector('li[data-channel="threats"] .err')?.textContent).toBe('');
+
+    await publish(gw.url, [threat('198.51.100.7', 8.1, 'high')]);
+    await waitFor(page, () => doc.querySelector('tr[data-type="threat.new"]') !== null);
   });
 
   it('shows the connection state from the client: reconnecting with 1001 when the gateway shuts down', async () => {

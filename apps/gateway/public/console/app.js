@@ -147,7 +147,8 @@ function onClientError(err) {
   switch (err.code) {
     case 'closed': {
       const why = STOP_REASONS[err.closeCode] || err.message;
-      return notice(`Disconnected: ${why}. Paste a token and press Connect.`, true);
+      const hint = err.closeCode === 1008 ? '' : ' Paste a token and press Connect.';
+      return notice(`Disconnected: ${why}.${hint}`, true);
     }
     case 'get_token_failed':
       return notice('The token expires soon: paste a new one in the Token field (it is used at the next refresh).');
