@@ -1,12 +1,12 @@
 /**
- * `npm run bench -w @ns/bench [-- --full] [--servers=gateway,ws] [--only=fanout-1k] [--no-write]`
+ * `npm run bench -w @ns/bench [-- --full] [--servers=gateway,ws] [--only=fanout-1k] [--no-write] [--render]`
  *
  * Runs the quick profile (under 3 minutes) or, with `--full`, every scenario of issue 8, on the gateway
  * (memory engine; Redis engine with 2 processes), a plain `ws` broadcast loop and Socket.IO, and writes
  * `results/<profile>.json`, `.md` and `.svg`. Loopback only; every child process is killed by PID at
  * the end, also on failure or Ctrl-C.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,8 +32,17 @@ const { values } = parseArgs({
     servers: { type: 'string' },
     only: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
+    /** Re-render results/<profile>.md and .svg from the JSON, without running anything. */
+    render: { type: 'boolean', default: false },
   },
 });
+
+function writeReport(results: BenchResults): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, `${results.profile}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(RESULTS_DIR, `${results.profile}.svg`), renderChart(results));
+  writeFileSync(join(RESULTS_DIR, `${results.profile}.md`), renderMarkdown(results, `${results.profile}.svg`));
+}
 
 function fdLimit(): string {
   try {
@@ -69,6 +78,11 @@ function summary(r: RunFigures): string {
 async function main(): Promise<number> {
   installCleanup();
   const profile = values.full ? 'full' : 'quick';
+  if (values.render) {
+    writeReport(JSON.parse(readFileSync(join(RESULTS_DIR, `${profile}.json`), 'utf8')) as BenchResults);
+    console.log(`re-rendered ${join(RESULTS_DIR, profile)}.{md,svg}`);
+    return 0;
+  }
   const wanted = values.servers === undefined ? [...SERVER_KINDS] : (values.servers.split(',') as ServerKind[]);
   for (const s of wanted) if (!SERVER_KINDS.includes(s)) throw new Error(`unknown server "${s}" (one of ${SERVER_KINDS.join(', ')})`);
   const steps = (values.full ? FULL : QUICK).filter((s) => values.only === undefined || s.spec.scenario.startsWith(values.only));
@@ -104,10 +118,7 @@ async function main(): Promise<number> {
   console.log('\ntargets:');
   for (const t of checkTargets(results)) console.log(`  ${t.met === null ? '  -  ' : t.met ? ' met ' : 'MISSED'}  ${t.target}: ${t.measured}`);
   if (!values['no-write']) {
-    mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(join(RESULTS_DIR, `${profile}.json`), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(join(RESULTS_DIR, `${profile}.svg`), renderChart(results));
-    writeFileSync(join(RESULTS_DIR, `${profile}.md`), renderMarkdown(results, `${profile}.svg`));
+    writeReport(results);
     console.log(`\nwrote ${join(RESULTS_DIR, profile)}.{json,md,svg} in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`);
   }
   return 0;

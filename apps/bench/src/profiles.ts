@@ -38,7 +38,8 @@ function fanout(subscribers: number, rate: number, seconds: number, o: { filtere
 }
 
 function capacity(connections: number, servers: ServerKind[] = ONE_PROCESS): Step {
-  return { kind: 'capacity', servers, spec: { scenario: `capacity-${connections}`, title: `idle subscribed connections (${connections} attempted)`, connections, sourceAddresses: SOURCE_ADDRESSES } };
+  const k = connections >= 1000 ? `${connections / 1000}k` : String(connections);
+  return { kind: 'capacity', servers, spec: { scenario: `capacity-${k}`, title: `idle subscribed connections (${k} attempted)`, connections, release: 100, sourceAddresses: SOURCE_ADDRESSES } };
 }
 
 function ingestStep(seconds: number, servers: ServerKind[]): Step {
@@ -54,7 +55,7 @@ function storm(clients: number, servers: ServerKind[]): Step {
 export const QUICK: Step[] = [
   fanout(1000, 100, 3),
   fanout(1000, 1000, 1, { servers: ONE_PROCESS }),
-  capacity(2000),
+  capacity(5000),
   ingestStep(2, ONE_PROCESS),
   storm(1000, ONE_PROCESS),
 ];
@@ -66,7 +67,8 @@ export const FULL: Step[] = [
   fanout(10_000, 100, 3),
   fanout(10_000, 1000, 1, { drainDeadlineMs: 150_000 }),
   fanout(10_000, 1000, 2, { filtered: true, drainDeadlineMs: 150_000 }),
-  capacity(19_900),
+  // The servers' fd limit is 20,000: attempting that many finds what one process can hold.
+  capacity(20_000),
   ingestStep(5, ALL),
   storm(5000, ALL),
 ];

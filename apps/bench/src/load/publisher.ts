@@ -30,6 +30,8 @@ export interface PublishOutcome {
   lastAt: number;
   /** Highest `seq` acknowledged (threats channel). */
   lastSeq: number;
+  /** POST → 202, ms, per request. */
+  ackMs: number[];
 }
 
 /**
@@ -40,7 +42,7 @@ export interface PublishOutcome {
  */
 export async function publishPaced(url: string, o: { rate: number; count: number; first: number }): Promise<PublishOutcome> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  const out: PublishOutcome = { sent: 0, accepted: 0, errors: [], firstAt: 0, lastAt: 0, lastSeq: 0 };
+  const out: PublishOutcome = { sent: 0, accepted: 0, errors: [], firstAt: 0, lastAt: 0, lastSeq: 0, ackMs: [] };
   const pending: Promise<void>[] = [];
   const start = clockMs();
   out.firstAt = start;
@@ -56,6 +58,7 @@ export async function publishPaced(url: string, o: { rate: number; count: number
       pending.push(
         post(agent, url, body).then(
           (res) => {
+            out.ackMs.push(clockMs() - now);
             if (res.status !== 202) {
               if (out.errors.length < 5) out.errors.push(`${res.status} ${res.body.slice(0, 200)}`);
               return;

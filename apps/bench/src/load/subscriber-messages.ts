@@ -20,7 +20,8 @@ export type WorkerCommand =
     }
   | { cmd: 'mark' }
   | { cmd: 'stats' }
-  | { cmd: 'drop' }
+  /** Abruptly close every subscriber, or only `count` of them. */
+  | { cmd: 'drop'; count?: number }
   | { cmd: 'reconnect'; targetSeq: number; offset: string }
   | { cmd: 'exit' };
 

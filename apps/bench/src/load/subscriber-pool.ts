@@ -78,9 +78,20 @@ export class SubscriberPool {
     };
   }
 
-  /** Abruptly closes every subscriber's socket (client side, no close frame). */
-  async drop(): Promise<void> {
-    await this.#all({ cmd: 'drop' }, 'dropped');
+  /** Abruptly closes every subscriber's socket (client side, no close frame), or `count` of them. */
+  async drop(count?: number): Promise<void> {
+    if (count === undefined) {
+      await this.#all({ cmd: 'drop' }, 'dropped');
+      return;
+    }
+    const n = this.workers.length;
+    await Promise.all(
+      this.workers.map((w, i) => {
+        const reply = nextMessage(w, 'dropped');
+        w.send({ cmd: 'drop', count: Math.floor(count / n) + (i < count % n ? 1 : 0) } satisfies WorkerCommand);
+        return reply;
+      }),
+    );
   }
 
   /** Every subscriber reconnects at once, resuming from its own cursor. */

@@ -126,10 +126,12 @@ process.on('message', (c: WorkerCommand) => {
     case 'stats':
       send(stats());
       break;
-    case 'drop':
-      for (const s of subscribers) s.destroy();
+    case 'drop': {
+      const victims = c.count === undefined ? subscribers : subscribers.filter((s) => s.state === 'ready').slice(0, c.count);
+      for (const s of victims) s.destroy();
       send({ type: 'dropped' });
       break;
+    }
     case 'reconnect':
       void reconnect(c.targetSeq, c.offset);
       break;

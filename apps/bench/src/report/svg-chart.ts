@@ -13,6 +13,8 @@ interface Panel {
   value: (r: RunFigures) => number | null | undefined;
   log: boolean;
   unit: string;
+  /** A dashed reference line (a target). */
+  reference?: { value: number; label: string };
 }
 
 function niceMax(x: number): number {
@@ -26,12 +28,14 @@ function panel(top: number, p: Panel, groups: string[], runs: RunFigures[], titl
   const plotH = PANEL_H - 80;
   const plotW = W - LEFT - RIGHT;
   const values = runs.map(p.value).filter((v): v is number => v !== null && v !== undefined && Number.isFinite(v) && v > 0);
+  if (p.reference !== undefined && values.length > 0) values.push(p.reference.value);
   const parts: string[] = [`<text x="${LEFT}" y="${top + 18}" font-size="15" font-weight="bold">${esc(p.title)}</text>`];
   if (values.length === 0) return parts.join('\n');
   let y: (v: number) => number;
   const ticks: number[] = [];
   if (p.log) {
-    const lo = 10 ** Math.floor(Math.log10(Math.min(...values)));
+    // Slightly below the smallest value, so that a bar (or the reference) never sits on the axis.
+    const lo = 10 ** Math.floor(Math.log10(Math.min(...values) * 0.99));
     const hi = 10 ** Math.ceil(Math.log10(Math.max(...values)));
     const span = Math.log10(hi) - Math.log10(lo) || 1;
     y = (v) => plotTop + plotH - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / span) * plotH;
@@ -63,6 +67,12 @@ function panel(top: number, p: Panel, groups: string[], runs: RunFigures[], titl
     parts.push(`<text x="${(LEFT + gi * groupW + groupW / 2).toFixed(1)}" y="${plotTop + plotH + 16}" font-size="11" text-anchor="middle">${esc(titles.get(g) ?? g)}</text>`);
   });
   parts.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${plotTop + plotH}" y2="${plotTop + plotH}" stroke="#333"/>`);
+  if (p.reference !== undefined) {
+    const ry = y(p.reference.value).toFixed(1);
+    parts.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${ry}" y2="${ry}" stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="6 4"/>`);
+    parts.push(`<line x1="${W - RIGHT - 330}" x2="${W - RIGHT - 300}" y1="${top + 14}" y2="${top + 14}" stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="6 4"/>`);
+    parts.push(`<text x="${W - RIGHT - 294}" y="${top + 18}" font-size="11" fill="#2ca02c">${esc(p.reference.label)}</text>`);
+  }
   return parts.join('\n');
 }
 
@@ -81,7 +91,7 @@ export function renderChart(results: BenchResults): string {
     `<rect width="100%" height="100%" fill="white"/>`,
     legend,
     panel(40, { title: `Server CPU per delivered event (µs, lower is better) — ${results.profile} profile`, value: (r) => r.cpuUsPerDelivery, log: false, unit: 'µs per delivery' }, groups, runs, titles),
-    panel(40 + PANEL_H, { title: 'p99 publish → receive latency (ms, lower is better)', value: (r) => r.latencyMs?.p99, log: true, unit: 'ms' }, groups, runs, titles),
+    panel(40 + PANEL_H, { title: 'p99 publish → receive latency (ms, lower is better)', value: (r) => r.latencyMs?.p99, log: true, unit: 'ms', reference: { value: 10, label: 'target: p99 ≤ 10 ms at 1k subs × 100 ev/s' } }, groups, runs, titles),
     '</svg>',
     '',
   ].join('\n');

@@ -96,6 +96,8 @@ export async function runFanout(kind: ServerKind, spec: FanoutSpec, log: (line: 
       published: pub.accepted,
       publish_span_s: round((pub.lastAt - pub.firstAt) / 1000),
       drain_s: round((end - pub.lastAt) / 1000),
+      publish_ack_p50_ms: round(percentiles(pub.ackMs).p50),
+      publish_ack_p99_ms: round(percentiles(pub.ackMs).p99),
       samplers_out_of_order: report.outOfOrder,
       bytes_per_delivery: stats.delivered === 0 ? null : round(stats.bytes / stats.delivered),
     };
