@@ -1,7 +1,7 @@
 import { CHANNEL_NAMES, channelForType, isEventType, type ChannelName } from '@ns/contracts';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import type { Lifecycle } from './lifecycle.js';
-import type { EndpointStatsView, ManagerStatsView, PublishingBus } from './ports.js';
+import type { EndpointStatsView, EngineStatsView, EngineView, ManagerStatsView, PublishingBus } from './ports.js';
 import { histogramSamples, registerSnapshotMetric, type Sample } from './snapshot-metric.js';
 
 /** What the metrics read at scrape time. */
@@ -121,6 +121,12 @@ export class GatewayMetrics {
       read: () => [{ value: manager()?.slowConsumerCloses ?? 0 }],
     });
     registerSnapshotMetric(r, {
+      name: 'ns_loss_closes_total',
+      help: 'Connections closed with 4008 because the engine lost events of a lossless channel they read (they resume told recovered:false).',
+      type: 'counter',
+      read: () => [{ value: manager()?.lossCloses ?? 0 }],
+    });
+    registerSnapshotMetric(r, {
       name: 'ns_heartbeat_terminations_total',
       help: 'Connections terminated for not answering heartbeat pings.',
       type: 'counter',
@@ -169,6 +175,8 @@ export class GatewayMetrics {
       type: 'gauge',
       read: () => [{ value: sources.lifecycle.ready ? 1 : 0 }],
     });
+    const engine = sources.bus.engine;
+    if (engine.stats !== undefined) registerEngineMetrics(r, engine as Required<EngineView>);
   }
 
   /** Reads the /ws endpoint's counters from now on (it is attached after the HTTP app exists). */
@@ -189,4 +197,25 @@ export class GatewayMetrics {
   render(): Promise<string> {
     return this.registry.metrics();
   }
+}
+
+const ENGINE_COUNTERS: readonly { key: keyof EngineStatsView; name: string; help: string }[] = [
+  { key: 'pubsubMessages', name: 'ns_redis_pubsub_messages_total', help: 'Pub/sub messages received from Redis (one per channel per append batch, from every instance).' },
+  { key: 'gapReads', name: 'ns_redis_gap_reads_total', help: 'Reads of a Redis Stream to fill a seq gap in the pub/sub feed.' },
+  { key: 'gapEventsRecovered', name: 'ns_redis_gap_events_recovered_total', help: 'Events recovered from history by gap reads.' },
+  { key: 'lostEvents', name: 'ns_redis_lost_events_total', help: 'Seqs of lossless channels trimmed from history before this instance could deliver them.' },
+  { key: 'resyncs', name: 'ns_redis_resyncs_total', help: 'Times both Redis connections came back and every channel feed resynced.' },
+];
+
+/** `ns_redis_*`: the Redis engine's own counters and connection state, read at scrape time. */
+function registerEngineMetrics(r: Registry, engine: Required<EngineView>): void {
+  for (const c of ENGINE_COUNTERS) {
+    registerSnapshotMetric(r, { name: c.name, help: c.help, type: 'counter', read: () => [{ value: engine.stats()[c.key] }] });
+  }
+  registerSnapshotMetric(r, {
+    name: 'ns_redis_up',
+    help: '1 while both Redis connections are up and the feeds are in sync (engine ready), else 0.',
+    type: 'gauge',
+    read: () => [{ value: engine.state === 'ready' ? 1 : 0 }],
+  });
 }

@@ -29,9 +29,25 @@ export interface BusMetricsView {
   publishLatency: LatencySnapshot;
 }
 
+/** Counters of the Redis engine (`RedisEngine.stats()`), exported as `ns_redis_*`. */
+export interface EngineStatsView {
+  pubsubMessages: number;
+  gapReads: number;
+  gapEventsRecovered: number;
+  lostEvents: number;
+  resyncs: number;
+}
+
+/** The engine as the HTTP API and metrics see it; `stats` only where the engine keeps counters (Redis). */
+export interface EngineView {
+  readonly state: 'ready' | 'down';
+  readonly name: string;
+  stats?(): EngineStatsView;
+}
+
 /** The part of the event bus the HTTP API uses. */
 export interface PublishingBus {
-  readonly engine: { readonly state: 'ready' | 'down'; readonly name: string };
+  readonly engine: EngineView;
   publishBatch(events: readonly PublishEvent[]): Promise<PublishResult[]>;
   history(channel: ChannelName, options?: { sinceSeq?: number; limit?: number }): Promise<{ epoch: string; seq: number; events: readonly BusEventView[] }>;
   heads(): Promise<Partial<Record<ChannelName, { epoch: string; seq: number }>>>;
@@ -46,6 +62,8 @@ export interface ManagerStatsView {
   dropped: Partial<Record<ChannelName, number>>;
   slowConsumerCloses: number;
   heartbeatTerminations: number;
+  /** Connections closed with 4008 because the engine lost events they would have read. */
+  lossCloses?: number;
 }
 
 /** Upgrade-level counters of the /ws endpoint. */
