@@ -2,16 +2,25 @@ import { MemoryEngine, type Engine } from '@ns/event-bus';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.js';
 
-/** How long start-up waits for Redis before going on not-ready (readiness then follows the connection). */
-const REDIS_STARTUP_WAIT_MS = 10_000;
+/**
+ * How long start-up waits for Redis before listening anyway, not ready. A reachable Redis answers in
+ * milliseconds, so a normal start is ready at once; waiting longer would only keep /healthz silent
+ * (a liveness probe could kill a process that is merely waiting for Redis) while readiness would
+ * follow the connection anyway.
+ */
+export const REDIS_STARTUP_WAIT_MS = 2_000;
 
 const redactPassword = (url: string): string => url.replace(/\/\/([^@/]*)@/, '//[redacted]@');
 
 /**
  * The engine named by `NS_ENGINE`: the in-process memory engine, or the shared Redis engine (loaded
- * only when asked for, so a memory deployment never opens a Redis client). A Redis that is down at
- * start does not stop the process: it starts not-ready (/readyz 503, publishes 503) and recovers
- * when Redis comes back, as it would after a later outage (DESIGN §10).
+ * only when asked for, so a memory deployment never opens a Redis client).
+ *
+ * Redis at start: the factory waits up to {@link REDIS_STARTUP_WAIT_MS} for the engine to be ready
+ * (both connections up, feeds positioned). A Redis that is still down does not stop the process: it
+ * listens not ready (/readyz 503, publishes 503 `unavailable`, subscriptions answered `unavailable`,
+ * WebSocket connections accepted) and becomes ready by itself when Redis answers, exactly as after a
+ * later outage (DESIGN §10). Readiness is read live from `engine.state` (see `Lifecycle`).
  */
 export async function createEngine(config: GatewayConfig, logger: Logger): Promise<Engine> {
   if (config.engine === 'memory') return new MemoryEngine();
