@@ -119,4 +119,17 @@ describe.skipIf(!hasRedisServer)('two gateway processes sharing one Redis (NS_EN
     expect(heads[0]).toMatchObject({ seq: 12, epoch: fromA.epoch });
     expect(heads[1]).toMatchObject({ seq: 12, epoch: fromA.epoch });
   });
+
+  it('exports the Redis engine counters as ns_redis_* on /metrics', async () => {
+    await publishThreats(b, ids('m', 3));
+    const text = await (await fetch(`${a.url}/metrics`)).text();
+    const value = (name: string) => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1]);
+    // A heard B's two append batches (1 event, then 2) on pub/sub.
+    expect(value('ns_redis_pubsub_messages_total')).toBe(2);
+    expect(value('ns_redis_up')).toBe(1);
+    expect(value('ns_redis_resyncs_total')).toBe(1);
+    for (const name of ['ns_redis_gap_reads_total', 'ns_redis_gap_events_recovered_total', 'ns_redis_lost_events_total', 'ns_loss_closes_total']) {
+      expect(value(name)).toBe(0);
+    }
+  });
 });
