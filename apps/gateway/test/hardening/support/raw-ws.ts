@@ -96,8 +96,18 @@ export class RawWs {
     if (rest.length > 0) this.#onData(rest);
   }
 
-  /** Opens a WebSocket (101) or rejects with the HTTP status it was refused with. */
+  /** Opens a WebSocket and waits for `welcome`; rejects with the refusal status, or the close code if it closes first. */
   static async connect(port: number, o: UpgradeOptions = {}): Promise<RawWs> {
+    const ws = await RawWs.upgrade(port, o);
+    const welcome = await Promise.race([ws.next((m) => m.type === 'welcome'), ws.closed.then(() => undefined)]);
+    if (welcome === undefined) {
+      throw Object.assign(new Error(`closed (${ws.closeCode}) before welcome: ${JSON.stringify(ws.messages)}`), { closeCode: ws.closeCode, messages: ws.messages });
+    }
+    return ws;
+  }
+
+  /** Completes the upgrade (101) and returns at once, before `welcome`; rejects with the refusal status. */
+  static async upgrade(port: number, o: UpgradeOptions = {}): Promise<RawWs> {
     const socket = connect({ port, host: '127.0.0.1', ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }) });
     socket.setNoDelay(true);
     socket.on('error', () => {});
@@ -120,9 +130,7 @@ export class RawWs {
       socket.on('data', onData);
       socket.once('close', onClose);
     });
-    const ws = new RawWs(socket, rest);
-    await ws.next((m) => m.type === 'welcome');
-    return ws;
+    return new RawWs(socket, rest);
   }
 
   /** Writes raw bytes (one or more frames, or parts of one). */
