@@ -64,7 +64,7 @@ export const QUICK: Step[] = [
 export const FULL: Step[] = [
   fanout(1000, 100, 5),
   fanout(1000, 1000, 3),
-  fanout(10_000, 100, 3),
+  fanout(10_000, 100, 3, { drainDeadlineMs: 150_000 }),
   fanout(10_000, 1000, 1, { drainDeadlineMs: 150_000 }),
   fanout(10_000, 1000, 2, { filtered: true, drainDeadlineMs: 150_000 }),
   // The servers' fd limit is 20,000: attempting that many finds what one process can hold.

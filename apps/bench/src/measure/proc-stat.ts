@@ -70,6 +70,22 @@ export function readTotals(pids: readonly number[]): ProcTotals {
   return { cpuMicros, rssBytes, processes };
 }
 
+/**
+ * Nanoseconds the main threads of `pids` have spent runnable but waiting for a CPU
+ * (/proc/<pid>/schedstat, field 2): how much other work on the machine delayed the server.
+ */
+export function runQueueWaitNs(pids: readonly number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/schedstat`, 'latin1').split(' ')[1]);
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}
+
 /** 1-minute load average of the machine (the bench shares it with other work). */
 export function loadAverage(): [number, number, number] {
   const [a, b, c] = readFileSync('/proc/loadavg', 'latin1').split(' ').map(Number);

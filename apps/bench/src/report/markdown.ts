@@ -36,7 +36,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
     out.push('', '## Fan-out (a) and filtered fan-out (b)', '');
     out.push(
       table(
-        ['scenario', 'server', 'delivered/expected', 'deliveries/s', 'server CPU µs/delivery', 'server cores', 'p50 ms', 'p99 ms', 'p99.9 ms', 'RSS/conn KB', 'loadgen CPU µs/delivery'],
+        ['scenario', 'server', 'delivered/expected', 'deliveries/s', 'server CPU µs/delivery', 'server cores', 'p50 ms', 'p99 ms', 'p99.9 ms', 'RSS/conn KB', 'loadgen CPU µs/delivery', 'server waited for a CPU, ms/s'],
         fan.map((r) => [
           r.title,
           SERVER_LABELS[r.server],
@@ -49,9 +49,11 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
           num(r.latencyMs?.p999),
           num(r.rssPerConnKB, 1),
           num(r.loadgenCpuUsPerDelivery),
+          num(r.extra['server_runqueue_wait_ms_per_s'] as number | undefined, 0),
         ]),
       ),
     );
+    out.push('', 'The last column is from `/proc/<pid>/schedstat`: how long per second the server was runnable but waiting for a core (other work on the shared machine, the load generator, the samplers). Latency tails track it.');
     const rs = ratios(fan);
     if (rs.length > 0) {
       out.push('', 'Ratios gateway (memory) ÷ baseline, same run (lower is better for the gateway):', '');

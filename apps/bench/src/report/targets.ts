@@ -31,8 +31,20 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
 
   const cap = runs.filter((x) => x.kind === 'capacity' && x.server === 'gateway').sort((a, b) => b.subscribers - a.subscribers)[0];
   const capIo = runs.filter((x) => x.kind === 'capacity' && x.server === 'socketio').sort((a, b) => b.subscribers - a.subscribers)[0];
-  out.push({ target: '≤ 10 KB server memory per idle subscribed connection', measured: `${fmt(cap?.rssPerConnKB, 1)} KB (Socket.IO ${fmt(capIo?.rssPerConnKB, 1)} KB)`, met: cap?.rssPerConnKB == null ? null : cap.rssPerConnKB <= 10 });
-  out.push({ target: '19k+ concurrent connections on one process', measured: cap === undefined ? 'n/a' : `${cap.subscribers} held of ${String(cap.extra['attempted'])} attempted`, met: cap === undefined ? null : cap.subscribers >= 19_000 });
+  const capWs = runs.filter((x) => x.kind === 'capacity' && x.server === 'ws').sort((a, b) => b.subscribers - a.subscribers)[0];
+  const attempted = Number(cap?.extra['attempted'] ?? 0);
+  // Below ~19k attempted (the quick profile) the fixed heap overhead still inflates the per-connection figure.
+  const atScale = attempted >= 19_000;
+  out.push({
+    target: '≤ 10 KB server memory per idle subscribed connection',
+    measured: `${fmt(cap?.rssPerConnKB, 1)} KB at ${cap?.subscribers ?? 0} connections (plain ws ${fmt(capWs?.rssPerConnKB, 1)} KB, Socket.IO ${fmt(capIo?.rssPerConnKB, 1)} KB)${atScale ? '' : '; quick profile, see --full for 20k'}`,
+    met: cap?.rssPerConnKB == null ? null : cap.rssPerConnKB <= 10,
+  });
+  out.push({
+    target: '19k+ concurrent connections on one process',
+    measured: cap === undefined ? 'n/a' : `${cap.subscribers} held of ${attempted} attempted${atScale ? ' (fd limit 20,000)' : ' (quick profile does not try; see --full)'}`,
+    met: cap === undefined || !atScale ? null : cap.subscribers >= 19_000,
+  });
 
   const ing = find('ingest-batch-1000');
   const eps = ing?.extra['events_per_s'];

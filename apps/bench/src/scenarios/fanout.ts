@@ -3,7 +3,7 @@ import { publishPaced } from '../load/publisher.js';
 import { SubscriberPool } from '../load/subscriber-pool.js';
 import { clockMs } from '../measure/clock.js';
 import { percentiles } from '../measure/percentiles.js';
-import { readTotals } from '../measure/proc-stat.js';
+import { readTotals, runQueueWaitNs } from '../measure/proc-stat.js';
 import { launchServer } from '../servers/launch.js';
 import { PROTOCOL_OF, type ServerKind } from '../servers/server-kinds.js';
 import type { RunFigures } from '../report/results.js';
@@ -66,6 +66,7 @@ export async function runFanout(kind: ServerKind, spec: FanoutSpec, log: (line: 
 
     await Promise.all([pool.mark(), samplers.mark()]);
     const cpu0 = readTotals(server.pids()).cpuMicros;
+    const wait0 = runQueueWaitNs(server.pids());
     const load0 = pool.cpuMicros();
     const t0 = clockMs();
     const pub = await publishPaced(server.url, { rate: spec.rate, count: spec.events, first: spec.warmupEvents });
@@ -77,6 +78,7 @@ export async function runFanout(kind: ServerKind, spec: FanoutSpec, log: (line: 
     const stats = await pool.stats();
     const cpu1 = readTotals(server.pids());
     const load1 = pool.cpuMicros();
+    const wait1 = runQueueWaitNs(server.pids());
     const report = await samplers.report();
 
     const delivered = stats.delivered + report.received;
@@ -98,6 +100,8 @@ export async function runFanout(kind: ServerKind, spec: FanoutSpec, log: (line: 
       drain_s: round((end - pub.lastAt) / 1000),
       publish_ack_p50_ms: round(percentiles(pub.ackMs).p50),
       publish_ack_p99_ms: round(percentiles(pub.ackMs).p99),
+      // Time the server's main thread(s) were runnable but waited for a CPU, per second of the window.
+      server_runqueue_wait_ms_per_s: round((wait1 - wait0) / 1e6 / ((end - t0) / 1000)),
       samplers_out_of_order: report.outOfOrder,
       bytes_per_delivery: stats.delivered === 0 ? null : round(stats.bytes / stats.delivered),
     };
