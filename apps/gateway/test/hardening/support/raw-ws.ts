@@ -84,6 +84,8 @@ export class RawWs {
   closeCode: number | undefined;
   /** Pings received from the server. */
   pings = 0;
+  /** Answer protocol pings (a healthy client); false plays a client that stopped responding. */
+  autoPong = true;
   /** Resolves when the TCP connection has closed, with the server's close code (undefined if none came). */
   readonly closed: Promise<number | undefined>;
   #buffer = Buffer.alloc(0);
@@ -194,7 +196,7 @@ export class RawWs {
   #onFrame(opcode: number, payload: Buffer): void {
     if (opcode === OPCODE.PING) {
       this.pings++;
-      if (!this.socket.destroyed) this.write(clientFrame(OPCODE.PONG, payload));
+      if (this.autoPong && !this.socket.destroyed) this.write(clientFrame(OPCODE.PONG, payload));
       return;
     }
     if (opcode === OPCODE.CLOSE) {
