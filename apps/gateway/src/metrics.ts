@@ -1,5 +1,7 @@
+import cluster from 'node:cluster';
 import { CHANNEL_NAMES, channelForType, isEventType, type ChannelName } from '@ns/contracts';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { ClusterMetricsClient } from './cluster-metrics.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { EndpointStatsView, EngineStatsView, EngineView, ManagerStatsView, PublishingBus } from './ports.js';
 import { histogramSamples, registerSnapshotMetric, type Sample } from './snapshot-metric.js';
@@ -29,6 +31,7 @@ export class GatewayMetrics {
   /** End-to-end `POST /v1/publish` handling time, by HTTP status. */
   readonly httpPublishDuration: Histogram<'status'>;
   readonly #sources: MetricsSources;
+  readonly #cluster: ClusterMetricsClient | undefined;
   readonly #httpAuthFailures: Record<HttpAuthFailure, number> = { missing: 0, invalid: 0, forbidden: 0, origin: 0 };
 
   constructor(sources: MetricsSources) {
@@ -163,6 +166,7 @@ export class GatewayMetrics {
       name: 'ns_channel_seq',
       help: 'Last assigned sequence number per channel.',
       type: 'gauge',
+      aggregator: 'max',
       read: async () => {
         if (!sources.lifecycle.engineReady) return [];
         const heads = await sources.bus.heads();
@@ -171,12 +175,14 @@ export class GatewayMetrics {
     });
     registerSnapshotMetric(r, {
       name: 'ns_ready',
-      help: '1 when the gateway is ready (engine connected, not draining).',
+      help: '1 when the gateway is ready (engine connected, not draining); under NS_WORKERS, when every worker is.',
       type: 'gauge',
+      aggregator: 'min',
       read: () => [{ value: sources.lifecycle.ready ? 1 : 0 }],
     });
     const engine = sources.bus.engine;
     if (engine.stats !== undefined) registerEngineMetrics(r, engine as Required<EngineView>);
+    this.#cluster = cluster.isWorker ? new ClusterMetricsClient(r) : undefined;
   }
 
   /** Reads the /ws endpoint's counters from now on (it is attached after the HTTP app exists). */
@@ -193,9 +199,9 @@ export class GatewayMetrics {
     return this.registry.contentType;
   }
 
-  /** The Prometheus text exposition. */
+  /** The Prometheus text exposition: this process's, or under NS_WORKERS the whole cluster's. */
   render(): Promise<string> {
-    return this.registry.metrics();
+    return this.#cluster?.fetch() ?? this.registry.metrics();
   }
 }
 
@@ -214,8 +220,9 @@ function registerEngineMetrics(r: Registry, engine: Required<EngineView>): void 
   }
   registerSnapshotMetric(r, {
     name: 'ns_redis_up',
-    help: '1 while both Redis connections are up and the feeds are in sync (engine ready), else 0.',
+    help: '1 while both Redis connections are up and the feeds are in sync (engine ready), else 0; under NS_WORKERS, the lowest worker.',
     type: 'gauge',
+    aggregator: 'min',
     read: () => [{ value: engine.state === 'ready' ? 1 : 0 }],
   });
 }

@@ -13,6 +13,8 @@ export interface SnapshotMetricOptions {
   name: string;
   help: string;
   type: 'counter' | 'gauge' | 'histogram';
+  /** How NS_WORKERS' per-worker values combine on /metrics (prom-client's aggregators); default `sum`. */
+  aggregator?: 'sum' | 'min' | 'max';
   /** Reads the current values at scrape time. */
   read: () => Sample[] | Promise<Sample[]>;
 }
@@ -23,14 +25,16 @@ export interface SnapshotMetricOptions {
  * cannot be set to an external cumulative value, so this speaks the registry's metric interface.
  */
 export function registerSnapshotMetric(registry: Registry, options: SnapshotMetricOptions): void {
-  const { name, help, type, read } = options;
+  const { name, help, type, read, aggregator = 'sum' } = options;
   const metric = {
     name,
     help,
     type,
-    aggregator: 'sum',
+    aggregator,
     async get() {
-      return { name, help, type, aggregator: 'sum', values: await read() };
+      // prom-client's cluster aggregation hashes every sample's labels: never leave them undefined.
+      const values = (await read()).map((v) => (v.labels === undefined ? { ...v, labels: {} } : v));
+      return { name, help, type, aggregator, values };
     },
     reset() {},
   };

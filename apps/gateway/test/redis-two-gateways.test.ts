@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
 import { hasRedisServer, publish, startRedisGateway, startRedisServer, threat, uniquePrefix, type TestRedisServer } from './support/redis-gateways.js';
+import { getJson } from './support/json.js';
 import { TestSocket } from './support/test-socket.js';
 
 let redis: TestRedisServer;
@@ -106,7 +107,7 @@ describe.skipIf(!hasRedisServer)('two gateway processes sharing one Redis (NS_EN
   it('serves the shared history and channel heads from either instance', async () => {
     await publishThreats(a, ids('h', 12));
     const [fromA, fromB] = await Promise.all(
-      [a, b].map(async (gw) => (await fetch(`${gw.url}/v1/channels/threats/history?since_seq=4&limit=5`)).json()),
+      [a, b].map(async (gw) => getJson(`${gw.url}/v1/channels/threats/history?since_seq=4&limit=5`)),
     );
     expect(fromB).toEqual(fromA);
     expect(fromA.events.map((e: { seq: number }) => e.seq)).toEqual([5, 6, 7, 8, 9]);

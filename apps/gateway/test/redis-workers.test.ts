@@ -6,6 +6,15 @@ import { TestSocket } from './support/test-socket.js';
 let redis: TestRedisServer;
 const sockets: TestSocket[] = [];
 
+/** Pids of the workers that logged they are listening. */
+function listeningPids(gw: GatewayProcess): Set<number> {
+  const pids = new Set<number>();
+  for (const line of gw.stdout().split('\n')) {
+    if (line.includes('"msg":"ns-gateway listening on')) pids.add((JSON.parse(line) as { pid: number }).pid);
+  }
+  return pids;
+}
+
 /** `connection_id` → pid of the worker that logged "connection opened" for it (pino's JSON lines). */
 function servingPids(gw: GatewayProcess): Map<string, number> {
   const pids = new Map<string, number>();
@@ -33,6 +42,8 @@ describe.skipIf(!hasRedisServer)('NS_WORKERS=2 with the Redis engine (node:clust
     expect(gw.stderr()).toMatch(/primary \d+: 2 workers/);
     // The banner is printed once, by the first worker.
     expect(gw.stderr().match(/listening on/g)).toHaveLength(1);
+    // The banner comes from the first worker; the second may still be connecting to Redis.
+    await until('both workers listening', () => listeningPids(gw).size === 2);
     expect(await readyStatus(gw.url)).toBe(200);
 
     const clients: TestSocket[] = [];
@@ -47,8 +58,16 @@ describe.skipIf(!hasRedisServer)('NS_WORKERS=2 with the Redis engine (node:clust
     const pids = servingPids(gw);
     const perWorker = new Map<number, number>();
     for (const id of connectionIds) perWorker.set(pids.get(id) as number, (perWorker.get(pids.get(id) as number) ?? 0) + 1);
-    expect(perWorker.size).toBe(2);
+    expect(new Set(perWorker.keys())).toEqual(listeningPids(gw));
     expect(perWorker.has(gw.child.pid as number)).toBe(false); // served by workers, not by the primary
+    // Whichever worker takes the scrape, /metrics answers for the whole cluster.
+    for (let i = 0; i < 4; i++) {
+      const text = await (await fetch(`${gw.url}/metrics`, { headers: { connection: 'close' } })).text();
+      expect(text).toMatch(/^ns_ws_connections 16$/m);
+      expect(text).toMatch(/^ns_ws_subscriptions\{channel="threats"\} 16$/m);
+      expect(text).toMatch(/^ns_ready 1$/m);
+      expect(text).toMatch(/^ns_redis_up 1$/m);
+    }
 
     const sent = Array.from({ length: 40 }, (_, i) => `w-${i}`);
     for (const id of sent) expect((await publish(gw.url, threat(id))).status).toBe(202);

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { constants } from 'node:os';
+import { serveClusterMetrics } from '../cluster-metrics.js';
 import type { GatewayConfig } from '../config.js';
 import { DRAIN_MESSAGE } from '../shutdown.js';
 
@@ -19,6 +20,7 @@ const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM
  *   rather than a forwarded signal: a Ctrl-C in a terminal already signals the whole process group,
  *   and a second signal would make the workers skip their drain. A second signal to the primary is
  *   answered with SIGKILL to the workers: the operator wants out now.
+ * - /metrics, whichever worker takes the scrape, answers for the whole cluster (see cluster-metrics.ts).
  */
 export function runPrimary(config: GatewayConfig, stderr: NodeJS.WritableStream): Promise<number> {
   let stopping = false;
@@ -28,19 +30,23 @@ export function runPrimary(config: GatewayConfig, stderr: NodeJS.WritableStream)
 
   return new Promise((resolve) => {
     const alive = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    /** Worst exit code of the workers that drained; a start-up failure's code wins over it. */
     let worst = 0;
+    let startupFailure: number | undefined;
     let finish = (code: number) => {
       finish = () => {};
       resolve(code);
     };
+    const finished = () => finish(startupFailure ?? worst);
 
     const stop = (reason: string) => {
       stopping = true;
       const workers = alive();
       stderr.write(`ns-gateway primary ${process.pid}: ${reason}; draining ${workers.length} workers\n`);
-      if (workers.length === 0) finish(worst);
+      if (workers.length === 0) finished();
       for (const w of workers) {
-        if (w.isConnected()) w.send(DRAIN_MESSAGE);
+        // One that never listened serves nobody and may not handle the request yet: end it.
+        if (w.isConnected() && listened.has(w.id)) w.send(DRAIN_MESSAGE);
         else w.process.kill('SIGTERM');
       }
       // Workers exit within their own grace period; this only guards against a stuck one.
@@ -58,12 +64,12 @@ export function runPrimary(config: GatewayConfig, stderr: NodeJS.WritableStream)
     cluster.on('exit', (worker, code, signal) => {
       const status = code ?? 128 + (constants.signals[signal as NodeJS.Signals] ?? 0);
       if (stopping) {
-        worst = Math.max(worst, status);
-        if (alive().length === 0) finish(worst);
+        if (listened.has(worker.id)) worst = Math.max(worst, status);
+        if (alive().length === 0) finished();
         return;
       }
       if (!started) {
-        worst = Math.max(worst, status === 0 ? 1 : status);
+        startupFailure = status === 0 ? 1 : status;
         stop(`worker ${worker.process.pid} exited during start-up (${signal ?? code})`);
         return;
       }
@@ -87,6 +93,7 @@ export function runPrimary(config: GatewayConfig, stderr: NodeJS.WritableStream)
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
 
+    serveClusterMetrics();
     for (let i = 0; i < config.workers; i++) cluster.fork();
     stderr.write(`ns-gateway primary ${process.pid}: ${config.workers} workers on ${config.host}:${config.port}\n`);
   });
