@@ -63,8 +63,8 @@ describe('slowloris (NS_HANDSHAKE_TIMEOUT_S=1)', () => {
     const socket = connect(gw.port, '127.0.0.1');
     sockets.push(socket);
     socket.on('error', () => {});
-    await once(socket, 'connect');
     const closed = closeOf(socket);
+    // Queued before the connection is up, so a busy test process cannot delay the first byte.
     if (bytes !== '') socket.write(bytes);
     let received = '';
     socket.on('data', (d: Buffer) => (received += d.toString()));
@@ -82,7 +82,11 @@ describe('slowloris (NS_HANDSHAKE_TIMEOUT_S=1)', () => {
     clients.push(ok);
     expect(await ok.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
     expect(await Promise.all(silent)).toEqual(Array<string>(40).fill(''));
-    for (const reply of await Promise.all([...partialHttp, ...partialUpgrade])) expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+    // Closed by the deadline: with a 408 from Node's header timeout, or — should the first byte reach a
+    // loaded server only after the deadline — silently, like a connection that sent nothing.
+    const partial = await Promise.all([...partialHttp, ...partialUpgrade]);
+    for (const reply of partial) expect(reply).toMatch(/^(HTTP\/1\.1 408 |$)/);
+    expect(partial.filter((r) => r.startsWith('HTTP/1.1 408')).length).toBeGreaterThan(0);
     expect(await ok.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
     await eventually('sockets released', () => gw.openFds() <= fdsBefore + 2);
   });
