@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli, stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
+import { CLI, cleanEnv, runCli, stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
 import { hasRedisServer, publish, readyStatus, startRedisGateway, startRedisServer, threat, uniquePrefix, until, type TestRedisServer } from './support/redis-gateways.js';
 import { TestSocket } from './support/test-socket.js';
 
@@ -79,6 +80,32 @@ describe.skipIf(!hasRedisServer)('NS_WORKERS=2 with the Redis engine (node:clust
     gw.child.kill('SIGTERM');
     for (const c of clients) expect((await c.closed).code).toBe(1001);
     expect(await gw.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('drains once when a Ctrl-C reaches the primary and the workers together (process group), exiting 0', { timeout: 60_000 }, async () => {
+    // Its own process group, as a shell gives a foreground job; killed by group id at the end.
+    const child = spawn(process.execPath, [CLI, 'start'], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: cleanEnv({ NS_ENGINE: 'redis', NS_REDIS_URL: redis.url, NS_REDIS_PREFIX: uniquePrefix(), NS_AUTH: 'none', NS_WORKERS: '2', NS_LOG_LEVEL: 'info', NS_SHUTDOWN_GRACE_S: '5' }),
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    try {
+      await until('both workers listening', () => (out.match(/"msg":"ns-gateway listening on/g) ?? []).length === 2);
+      const url = /listening on (http:\/\/\S+)/.exec(err)?.[1] as string;
+      const client = await TestSocket.open(`${url.replace(/^http/, 'ws')}/ws`);
+      sockets.push(client);
+      process.kill(-(child.pid as number), 'SIGINT');
+      expect((await client.closed).code).toBe(1001);
+      expect(await exited).toEqual({ code: 0, signal: null });
+      expect(out).not.toContain('second signal');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-(child.pid as number), 'SIGKILL');
+    }
   });
 
   it('refuses NS_WORKERS > 1 with the memory engine, naming NS_WORKERS', async () => {
