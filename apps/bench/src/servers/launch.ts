@@ -1,8 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import http from 'node:http';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import WebSocket from 'ws';
+import net from 'node:net';
 import { startRedisServer, type TestRedisServer } from '../../../../packages/event-bus-redis/test/redis-server.js';
 import { childPids } from '../measure/proc-stat.js';
 import { spawnTracked, stopChild, trackPid } from '../measure/processes.js';
@@ -67,41 +66,44 @@ function listening(child: ChildProcess, name: string): Promise<string> {
   });
 }
 
-/** One GET on a fresh connection (cluster round-robin hands each new connection to the next worker). */
-function getFresh(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false, headers: { connection: 'close' } }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
+/** Open sockets of a process (entries of /proc/<pid>/fd that are sockets). */
+function socketCount(pid: number): number {
+  let n = 0;
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    // gone
+  }
+  return n;
 }
 
 /**
- * Until both cluster workers serve. Requests on fresh connections go round-robin to the workers that
- * listen; `ns_ws_connections` is per process, so with one WebSocket held open, seeing both 1 and 0
- * means a second worker answers.
+ * Until every cluster worker serves: the primary hands each new connection round-robin to the
+ * workers that listen, so a few plain TCP connections that raise every worker's socket count mean all
+ * of them take connections. (Read from /proc: the gateway's /metrics speaks for the whole cluster.)
  */
-async function bothWorkersServing(url: string): Promise<void> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`, 'ns.v1');
-  try {
-    await new Promise<void>((resolve, reject) => {
-      ws.once('message', () => resolve());
-      ws.once('error', reject);
-    });
-    const seen = new Set<string>();
-    for (let i = 0; i < 200 && seen.size < 2; i++) {
-      const m = /^ns_ws_connections (\S+)$/m.exec(await getFresh(`${url}/metrics`));
-      if (m !== null) seen.add(m[1] as string);
-      if (seen.size < 2) await new Promise((r) => setTimeout(r, 50));
-    }
-    if (seen.size < 2) throw new Error('the second gateway worker never answered');
-  } finally {
-    ws.terminate();
+async function allWorkersServing(port: number, workerPids: readonly number[]): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const before = workerPids.map(socketCount);
+    const sockets = await Promise.all(
+      Array.from({ length: 2 * workerPids.length }, () => new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect(port, '127.0.0.1', () => resolve(s));
+        s.on('error', reject);
+      })),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const after = workerPids.map(socketCount);
+    for (const s of sockets) s.destroy();
+    if (after.every((n, i) => n > (before[i] as number))) return;
+    await new Promise((r) => setTimeout(r, 100));
   }
+  throw new Error(`not every gateway worker (${workerPids.join(', ')}) takes connections`);
 }
 
 /** Starts a server under test on a free loopback port. */
@@ -120,10 +122,16 @@ export async function launchServer(kind: ServerKind, o: LaunchOptions = {}): Pro
       const url = await listening(child, kind);
       child.stderr?.resume();
       const workers = kind === 'gateway-redis' ? 2 : 1;
-      if (workers > 1) await bothWorkersServing(url);
       const primary = child.pid as number;
-      const workerPids = workers > 1 ? childPids(primary) : [];
-      for (const pid of workerPids) trackPid(pid);
+      let workerPids: number[] = [];
+      if (workers > 1) {
+        for (let i = 0; i < 100 && workerPids.length < workers; i++) {
+          workerPids = childPids(primary);
+          if (workerPids.length < workers) await new Promise((r) => setTimeout(r, 50));
+        }
+        for (const pid of workerPids) trackPid(pid);
+        await allWorkersServing(Number(new URL(url).port), workerPids);
+      }
       return {
         kind,
         url,
