@@ -88,7 +88,7 @@ export class RawWs {
   autoPong = true;
   /** Resolves when the TCP connection has closed, with the server's close code (undefined if none came). */
   readonly closed: Promise<number | undefined>;
-  #buffer = Buffer.alloc(0);
+  #buffer: Buffer = Buffer.alloc(0);
   #waiters: { match: (m: Msg) => boolean; resolve: (m: Msg) => void }[] = [];
 
   private constructor(socket: Socket, rest: Buffer) {
