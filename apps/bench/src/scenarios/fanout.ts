@@ -56,10 +56,15 @@ export async function runFanout(kind: ServerKind, spec: FanoutSpec, log: (line: 
     if (p.opened !== raw || s.opened !== spec.samplers) throw new Error(`only ${p.opened + s.opened} of ${spec.subscribers} subscribers connected: ${fig.errors.join('; ')}`);
 
     // Warm-up: same path, untimed; wait until it is delivered so it does not leak into the window.
+    // Counted from a mark, since setup replies (welcome, subscribed, …) are frames too.
+    await Promise.all([pool.mark(), samplers.mark()]);
     const warm = await publishPaced(server.url, { rate: spec.rate, count: spec.warmupEvents, first: 0 });
     fig.errors.push(...warm.errors);
     const warmExpected = expectedDeliveries({ firstIndex: spec.samplers, subscribers: raw, firstEvent: 0, events: spec.warmupEvents, filtered: spec.filtered });
-    await waitForCount(async () => (await pool.stats()).delivered, warmExpected, { stallMs: 3000, deadlineMs: 30_000 });
+    const warmSampled = expectedDeliveries({ firstIndex: 0, subscribers: spec.samplers, firstEvent: 0, events: spec.warmupEvents, filtered: spec.filtered });
+    const warmed = await waitForCount(async () => (await pool.stats()).delivered, warmExpected, { stallMs: 5000, deadlineMs: 90_000 });
+    await waitForCount(() => samplers.received(), warmSampled, { stallMs: 2000, deadlineMs: 10_000 });
+    if (warmed < warmExpected) fig.errors.push(`warm-up incomplete (${warmed}/${warmExpected}); late warm-up frames may count in the window`);
     await sleep(200);
     const rssConnected = readTotals(server.pids()).rssBytes;
     fig.rssPerConnKB = round((rssConnected - rssBefore) / spec.subscribers / 1024);
@@ -106,6 +111,7 @@ export async function runFanout(kind: ServerKind, spec: FanoutSpec, log: (line: 
       bytes_per_delivery: stats.delivered === 0 ? null : round(stats.bytes / stats.delivered),
     };
     if (report.outOfOrder > 0) fig.errors.push(`${report.outOfOrder} events out of order at the samplers`);
+    if (delivered > expected) fig.errors.push(`${delivered - expected} deliveries more than expected`);
   } finally {
     await Promise.all([pool.close(), samplers.close()]);
     await server.stop();
