@@ -126,7 +126,11 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
   const errors = runs.filter((r) => r.errors.length > 0);
   if (errors.length > 0) {
     out.push('', '## Errors reported', '');
-    for (const r of errors) out.push(`- ${r.scenario} / ${SERVER_LABELS[r.server]}: ${r.errors.slice(0, 3).join('; ')}`);
+    for (const r of errors) {
+      // Beyond the fd limit the kernel/libuv refuse connections: expected, and what capacity measures.
+      const why = r.kind === 'capacity' ? ` (the ${count(Number(r.extra['failed'] ?? 0))} connections the server could not accept at its fd limit)` : '';
+      out.push(`- ${r.scenario} / ${SERVER_LABELS[r.server]}${why}: ${r.errors.slice(0, 3).join('; ')}`);
+    }
   }
   out.push('', '## How it was measured', '');
   out.push(
