@@ -13,6 +13,7 @@ import {
 import {
   BusEvent,
   generateEpoch,
+  ListenerList,
   type AppendResult,
   type ChannelHead,
   type Engine,
@@ -143,9 +144,9 @@ export class RedisEngine implements Engine {
   readonly #sub: Redis;
   readonly #channels: Record<ChannelName, ChannelRuntime>;
   readonly #byTopic = new Map<string, ChannelRuntime>();
-  #listeners: readonly EngineListener[] = [];
-  #stateListeners: readonly ((state: EngineState) => void)[] = [];
-  #lossListeners: readonly ((loss: EngineLoss) => void)[] = [];
+  readonly #listeners = new ListenerList<EngineListener>();
+  readonly #stateListeners = new ListenerList<(state: EngineState) => void>();
+  readonly #lossListeners = new ListenerList<(loss: EngineLoss) => void>();
   #state: EngineState = 'down';
   #closed = false;
   #cmdUp = false;
@@ -358,17 +359,11 @@ export class RedisEngine implements Engine {
   }
 
   subscribe(listener: EngineListener): () => void {
-    this.#listeners = [...this.#listeners, listener];
-    return () => {
-      this.#listeners = this.#listeners.filter((l) => l !== listener);
-    };
+    return this.#listeners.add(listener);
   }
 
   onStateChange(listener: (state: EngineState) => void): () => void {
-    this.#stateListeners = [...this.#stateListeners, listener];
-    return () => {
-      this.#stateListeners = this.#stateListeners.filter((l) => l !== listener);
-    };
+    return this.#stateListeners.add(listener);
   }
 
   /**
@@ -379,10 +374,7 @@ export class RedisEngine implements Engine {
    * loss pass as a silent gap. Not part of the `Engine` interface (yet); returns its detach function.
    */
   onLoss(listener: (loss: EngineLoss) => void): () => void {
-    this.#lossListeners = [...this.#lossListeners, listener];
-    return () => {
-      this.#lossListeners = this.#lossListeners.filter((l) => l !== listener);
-    };
+    return this.#lossListeners.add(listener);
   }
 
   /** Quits both connections; the engine reports `down` and detaches every listener. Idempotent. */
@@ -394,9 +386,9 @@ export class RedisEngine implements Engine {
     for (const c of CHANNEL_NAMES) this.#channels[c].feed.close();
     this.#setState('down');
     for (const w of [...this.#readyWaiters]) w.reject(new NsError('unavailable', 'redis engine closed'));
-    this.#listeners = [];
-    this.#stateListeners = [];
-    this.#lossListeners = [];
+    this.#listeners.clear();
+    this.#stateListeners.clear();
+    this.#lossListeners.clear();
     await Promise.all([this.#cmd, this.#sub].map((conn) => quit(conn)));
   }
 
@@ -532,7 +524,7 @@ export class RedisEngine implements Engine {
 
   #reportLoss(loss: EngineLoss): void {
     this.#logger?.warn(loss, 'redis engine: events trimmed from history before this instance could deliver them');
-    for (const listener of this.#lossListeners) {
+    for (const listener of this.#lossListeners.snapshot) {
       try {
         listener(loss);
       } catch (err) {
@@ -542,7 +534,7 @@ export class RedisEngine implements Engine {
   }
 
   #deliver(event: StoredEvent): void {
-    for (const listener of this.#listeners) {
+    for (const listener of this.#listeners.snapshot) {
       try {
         listener(event);
       } catch (err) {
@@ -618,7 +610,7 @@ export class RedisEngine implements Engine {
       for (const w of this.#readyWaiters) w.resolve();
       this.#readyWaiters.clear();
     }
-    for (const l of this.#stateListeners) {
+    for (const l of this.#stateListeners.snapshot) {
       try {
         l(state);
       } catch (err) {

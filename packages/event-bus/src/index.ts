@@ -12,6 +12,7 @@ export { PUBLISH_LATENCY_BUCKETS, type BusMetricsSnapshot, type LatencyHistogram
 export { generateEventId, generateEpoch } from './event-id.js';
 export { HistoryRing } from './history-ring.js';
 export { LatestStore } from './latest-store.js';
+export { ListenerList } from './listener-list.js';
 export { IdempotencyWindow, DEFAULT_MAX_IDEMPOTENCY_KEYS, type IdempotencyWindowOptions } from './idempotency-window.js';
 export type {
   AppendResult,

@@ -25,6 +25,7 @@ import { generateEpoch } from './event-id.js';
 import { HistoryRing } from './history-ring.js';
 import { IdempotencyWindow } from './idempotency-window.js';
 import { LatestStore } from './latest-store.js';
+import { ListenerList } from './listener-list.js';
 
 /** Options of {@link MemoryEngine}. */
 export interface MemoryEngineOptions {
@@ -71,8 +72,8 @@ export class MemoryEngine implements Engine {
   readonly epoch: string;
   readonly #channels: Record<ChannelName, ChannelState>;
   readonly #idempotency: IdempotencyWindow<AppendResult>;
-  #listeners: readonly EngineListener[] = [];
-  #stateListeners: readonly ((state: EngineState) => void)[] = [];
+  readonly #listeners = new ListenerList<EngineListener>();
+  readonly #stateListeners = new ListenerList<(state: EngineState) => void>();
   #state: EngineState = 'ready';
   /** Events stored but not yet fanned out; see {@link MemoryEngine.append}. */
   readonly #outbox: BusEvent[] = [];
@@ -192,26 +193,20 @@ export class MemoryEngine implements Engine {
   }
 
   subscribe(listener: EngineListener): () => void {
-    this.#listeners = [...this.#listeners, listener];
-    return () => {
-      this.#listeners = this.#listeners.filter((l) => l !== listener);
-    };
+    return this.#listeners.add(listener);
   }
 
   onStateChange(listener: (state: EngineState) => void): () => void {
-    this.#stateListeners = [...this.#stateListeners, listener];
-    return () => {
-      this.#stateListeners = this.#stateListeners.filter((l) => l !== listener);
-    };
+    return this.#stateListeners.add(listener);
   }
 
   /** Stops the engine: it reports `down`, forgets its history and detaches every listener. */
   async close(): Promise<void> {
     if (this.#state === 'down') return;
     this.#state = 'down';
-    for (const l of this.#stateListeners) l('down');
-    this.#listeners = [];
-    this.#stateListeners = [];
+    for (const l of this.#stateListeners.snapshot) l('down');
+    this.#listeners.clear();
+    this.#stateListeners.clear();
     this.#outbox.length = 0;
     this.#idempotency.clear();
     for (const c of CHANNEL_NAMES) {
@@ -237,7 +232,7 @@ export class MemoryEngine implements Engine {
       // Index loop: listeners may append more events while we deliver.
       for (let i = 0; i < this.#outbox.length; i++) {
         const event = this.#outbox[i] as BusEvent;
-        for (const listener of this.#listeners) {
+        for (const listener of this.#listeners.snapshot) {
           try {
             listener(event);
           } catch {
