@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { algorithmsForJwks, algorithmsForPublicKey } from '@ns/ws-server';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
@@ -14,15 +15,25 @@ import { Secret } from './secret.js';
  *   reachable from this machine (the same posture as Redis' protected mode), announced at start.
  */
 export type AuthConfig =
-  | { mode: 'jwt'; secret: Secret; publicKey?: undefined }
-  | { mode: 'jwt'; secret?: undefined; publicKey: JwtPublicKey }
+  | ({ mode: 'jwt'; secret: Secret; publicKey?: undefined } & TokenChecks)
+  | ({ mode: 'jwt'; secret?: undefined; publicKey: JwtPublicKey } & TokenChecks)
   | { mode: 'none' }
   | { mode: 'local' };
 
-/** A public key read from `NS_JWT_PUBLIC_KEY_FILE`. */
+/** Claim checks on every token besides its signature (`NS_JWT_ISSUER`, `NS_JWT_AUDIENCE`, `NS_JWT_REQUIRE_EXP`). */
+export interface TokenChecks {
+  /** Accepted `iss` values; empty = not checked. */
+  issuer: string[];
+  /** This gateway's names: a token's `aud` must hold one; empty = not checked. */
+  audience: string[];
+  /** Refuse tokens without `exp`. */
+  requireExp: boolean;
+}
+
+/** A public key read from `NS_JWT_PUBLIC_KEY_FILE`, with the algorithms it verifies (from the key itself). */
 export type JwtPublicKey =
   | { kind: 'pem'; file: string; pem: string; algorithms: string[] }
-  | { kind: 'jwks'; file: string; jwks: { keys: object[] } };
+  | { kind: 'jwks'; file: string; jwks: { keys: object[] }; algorithms: string[] };
 
 /** The validated configuration of one gateway process. */
 export interface GatewayConfig {
@@ -191,6 +202,9 @@ const PARSERS = {
   NS_AUTH: z.enum(['jwt', 'none'], { error: 'must be jwt or none' }).optional(),
   NS_JWT_SECRET: jwtSecret.optional(),
   NS_JWT_PUBLIC_KEY_FILE: z.string().optional(),
+  NS_JWT_ISSUER: z.string().transform(list).optional(),
+  NS_JWT_AUDIENCE: z.string().transform(list).optional(),
+  NS_JWT_REQUIRE_EXP: bool,
   NS_PUBLISH_KEYS: publishKeys.optional(),
   NS_ALLOWED_ORIGINS: origins.optional(),
   NS_ALLOW_ANONYMOUS: bool,
@@ -232,25 +246,6 @@ function parseVariables(env: Readonly<Record<string, string | undefined>>): Pars
   return out as Parsed;
 }
 
-const EC_ALGORITHMS: Record<string, string> = { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' };
-
-function algorithmsFor(key: KeyObject): string[] | undefined {
-  switch (key.asymmetricKeyType) {
-    case 'rsa':
-      return ['RS256', 'RS384', 'RS512'];
-    case 'rsa-pss':
-      return ['PS256', 'PS384', 'PS512'];
-    case 'ec': {
-      const alg = EC_ALGORITHMS[key.asymmetricKeyDetails?.namedCurve ?? ''];
-      return alg === undefined ? undefined : [alg];
-    }
-    case 'ed25519':
-      return ['EdDSA'];
-    default:
-      return undefined;
-  }
-}
-
 function readPublicKey(file: string): JwtPublicKey {
   const fail = (problem: string) => new ConfigError('NS_JWT_PUBLIC_KEY_FILE', `${JSON.stringify(file)} ${problem}`);
   let text: string;
@@ -268,7 +263,13 @@ function readPublicKey(file: string): JwtPublicKey {
     }
     const keys = (jwks as { keys?: unknown }).keys;
     if (!Array.isArray(keys) || keys.length === 0) throw fail('is JSON but not a JWKS ({"keys": [...]})');
-    return { kind: 'jwks', file, jwks: { keys: keys as object[] } };
+    let algorithms: string[];
+    try {
+      algorithms = algorithmsForJwks({ keys });
+    } catch (err) {
+      throw fail(`is a JWKS with an unusable key: ${(err as Error).message}`);
+    }
+    return { kind: 'jwks', file, jwks: { keys: keys as object[] }, algorithms };
   }
   if (/PRIVATE KEY-----/.test(text)) throw fail('holds a private key; give the gateway the public key only');
   let key: KeyObject;
@@ -277,8 +278,12 @@ function readPublicKey(file: string): JwtPublicKey {
   } catch {
     throw fail('is not a PEM public key or certificate');
   }
-  const algorithms = algorithmsFor(key);
-  if (algorithms === undefined) throw fail(`holds a ${key.asymmetricKeyType ?? 'unknown'} key; use RSA, EC P-256/384/521 or Ed25519`);
+  let algorithms: string[];
+  try {
+    algorithms = algorithmsForPublicKey(key);
+  } catch (err) {
+    throw fail(`holds an unusable key: ${(err as Error).message}`);
+  }
   return { kind: 'pem', file, pem: key.export({ type: 'spki', format: 'pem' }).toString(), algorithms };
 }
 
@@ -287,8 +292,9 @@ function resolveAuth(v: Parsed): AuthConfig {
   if (v.NS_JWT_SECRET !== undefined && v.NS_JWT_PUBLIC_KEY_FILE !== undefined) {
     throw new ConfigError('NS_JWT_PUBLIC_KEY_FILE', 'set either NS_JWT_SECRET or NS_JWT_PUBLIC_KEY_FILE, not both');
   }
-  if (v.NS_JWT_SECRET !== undefined) return { mode: 'jwt', secret: v.NS_JWT_SECRET };
-  if (v.NS_JWT_PUBLIC_KEY_FILE !== undefined) return { mode: 'jwt', publicKey: readPublicKey(v.NS_JWT_PUBLIC_KEY_FILE) };
+  const checks: TokenChecks = { issuer: v.NS_JWT_ISSUER ?? [], audience: v.NS_JWT_AUDIENCE ?? [], requireExp: v.NS_JWT_REQUIRE_EXP };
+  if (v.NS_JWT_SECRET !== undefined) return { mode: 'jwt', secret: v.NS_JWT_SECRET, ...checks };
+  if (v.NS_JWT_PUBLIC_KEY_FILE !== undefined) return { mode: 'jwt', publicKey: readPublicKey(v.NS_JWT_PUBLIC_KEY_FILE), ...checks };
   if (v.NS_AUTH === 'jwt') {
     throw new ConfigError('NS_AUTH', 'NS_AUTH=jwt requires NS_JWT_SECRET or NS_JWT_PUBLIC_KEY_FILE');
   }

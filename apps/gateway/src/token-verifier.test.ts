@@ -16,7 +16,7 @@ describe('createTokenVerifier', () => {
   it('verifies HS256 tokens signed with NS_JWT_SECRET and maps roles to permissions', async () => {
     const secret = 'x'.repeat(32);
     const verifier = createTokenVerifier(loadConfig({ NS_JWT_SECRET: secret }).auth);
-    const token = await new SignJWT({ sub: 'u1', roles: ['analyst'] }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+    const token = await new SignJWT({ sub: 'u1', roles: ['analyst'] }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
     const { principal } = await verifier!.verify(token);
     expect(principal.permissions).toEqual(['read:events', 'read:alerts']);
   });
@@ -28,7 +28,7 @@ describe('createTokenVerifier', () => {
       const file = join(dir, `${type}.pem`);
       writeFileSync(file, pair.publicKey.export({ type: 'spki', format: 'pem' }));
       const verifier = createTokenVerifier(loadConfig({ NS_JWT_PUBLIC_KEY_FILE: file }).auth);
-      const good = await new SignJWT({ sub: 'svc', permissions: ['write:events'] }).setProtectedHeader({ alg }).sign(pair.privateKey);
+      const good = await new SignJWT({ sub: 'svc', permissions: ['write:events'] }).setProtectedHeader({ alg }).setExpirationTime('5m').sign(pair.privateKey);
       expect((await verifier!.verify(good)).principal.permissions).toEqual(['write:events']);
       const other = type === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'prime256v1' }) : generateKeyPairSync('ed25519');
       const forged = await new SignJWT({ sub: 'svc', permissions: ['admin'] }).setProtectedHeader({ alg }).sign(other.privateKey);

@@ -4,14 +4,21 @@ import type { AuthConfig } from './config.js';
 import type { TokenVerifier } from './ports.js';
 
 /**
- * The JWT verifier for the configured key material (jose, via @ns/ws-server), shared by the /ws
- * endpoint and the HTTP API; `null` when tokens cannot be verified (NS_AUTH=none, local mode).
+ * The JWT verifier for the configured key material and claim checks (jose, via @ns/ws-server): the
+ * one verifier behind the /ws endpoint, the HTTP API and the CLI; `null` when tokens cannot be
+ * verified (NS_AUTH=none, local mode). Algorithms come from the key itself (`algorithmsForPublicKey`,
+ * `algorithmsForJwk`), never from the token.
  */
 export function createTokenVerifier(auth: AuthConfig): TokenVerifier | null {
   if (auth.mode !== 'jwt') return null;
-  if (auth.secret !== undefined) return jwtAuthenticator({ secret: auth.secret.reveal(), algorithms: ['HS256'] });
+  const checks = {
+    requireExp: auth.requireExp,
+    ...(auth.issuer.length === 0 ? {} : { issuer: auth.issuer }),
+    ...(auth.audience.length === 0 ? {} : { audience: auth.audience }),
+  };
+  if (auth.secret !== undefined) return jwtAuthenticator({ secret: auth.secret.reveal(), ...checks });
   const key = auth.publicKey;
-  return key.kind === 'pem' ? jwtAuthenticator({ publicKeyPem: key.pem, algorithms: key.algorithms }) : jwtAuthenticator({ jwks: key.jwks });
+  return key.kind === 'pem' ? jwtAuthenticator({ publicKeyPem: key.pem, ...checks }) : jwtAuthenticator({ jwks: key.jwks, ...checks });
 }
 
 /** Refuses every token: used when no key material is configured (local mode), so no token can unlock a protected channel. */

@@ -1,6 +1,7 @@
 export { attach, type WsEndpoint, type WsEndpointStats, type WsServerOptions } from './ws-endpoint.js';
 export { upgradeCredential, type Authentication, type Authenticator } from './authenticator.js';
-export { jwtAuthenticator, type JwtAuthenticatorOptions } from './jwt-authenticator.js';
+export { jwtAuthenticator, DEFAULT_CLOCK_TOLERANCE_S, type JwtAuthenticatorOptions } from './jwt-authenticator.js';
+export { algorithmsForJwk, algorithmsForJwks, algorithmsForPublicKey, SUPPORTED_KEY_TYPES } from './jwt-algorithms.js';
 export { ClientSession, AUTH_EXPIRING_NOTICE_S, type SessionContext } from './client-session.js';
 export { clientIp, compileTrust, normalizeIp, type TrustProxy } from './client-ip.js';
 export { compileOriginPolicy, isUnrebindableHost, type AllowedOrigins } from './origin-policy.js';

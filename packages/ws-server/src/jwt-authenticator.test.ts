@@ -30,9 +30,42 @@ describe('jwtAuthenticator', () => {
     });
   });
 
-  it('accepts tokens without exp as non-expiring', async () => {
+  it('refuses tokens without exp unless requireExp is false, then treats them as non-expiring', async () => {
     const t = await new SignJWT({ sub: 'svc' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
-    expect((await jwtAuthenticator({ secret: SECRET }).verify(t)).expiresAt).toBeNull();
+    expect((await rejection(jwtAuthenticator({ secret: SECRET }).verify(t))).message).toMatch(/missing required "exp" claim/);
+    expect((await jwtAuthenticator({ secret: SECRET, requireExp: false }).verify(t)).expiresAt).toBeNull();
+  });
+
+  it('refuses nbf and iat in the future beyond the clock tolerance, and refresh tokens', async () => {
+    const auth = jwtAuthenticator({ secret: SECRET });
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (claims: Record<string, unknown>) =>
+      new SignJWT({ sub: 'u', exp: now + 600, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+    expect((await rejection(auth.verify(await sign({ nbf: now + 3600 })))).message).toMatch(/"nbf"/);
+    expect((await rejection(auth.verify(await sign({ iat: now + 365 * 86400 })))).message).toMatch(/"iat" claim is in the future/);
+    // Within the tolerance: a clock a few seconds ahead is not an attack.
+    expect((await auth.verify(await sign({ iat: now + 5, nbf: now + 5 }))).principal.id).toBe('u');
+    expect((await rejection(auth.verify(await sign({ token_type: 'refresh' })))).message).toMatch(/"refresh" token cannot be used for access/);
+    expect((await auth.verify(await sign({ token_type: 'access' }))).principal.id).toBe('u');
+  });
+
+  it.each([
+    ['EdDSA', 'Ed25519'],
+    ['ES384', 'ES384'],
+    ['RS384', 'RS384'],
+    ['ES512', 'ES512'],
+  ] as const)('verifies %s tokens against a JWK set whose key has no alg (derived from kty/crv)', async (alg, keyAlg) => {
+    const { publicKey, privateKey } = await generateKeyPair(keyAlg);
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1' };
+    const auth = jwtAuthenticator({ jwks: { keys: [jwk] } });
+    const t = await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg, kid: 'k1' }).setExpirationTime('5m').sign(privateKey);
+    expect((await auth.verify(t)).principal.id).toBe('u');
+  });
+
+  it('refuses a JWK set with a key it cannot use, naming the key', () => {
+    expect(() => jwtAuthenticator({ jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'hs' }] } })).toThrow(/keys\[0\] \(kid "hs"\): a symmetric/);
+    expect(() => jwtAuthenticator({ jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b', alg: 'ES384' }] } })).toThrow(/"alg": "ES384" does not fit a EC P-256 key/);
+    expect(() => jwtAuthenticator({ jwks: { keys: [{ kty: 'EC', crv: 'secp256k1', x: 'a', y: 'b' }] } })).toThrow(/curve secp256k1/);
   });
 
   it.each(['RS256', 'ES256'] as const)('verifies %s tokens against a PEM public key', async (alg) => {
@@ -49,7 +82,7 @@ describe('jwtAuthenticator', () => {
     const { publicKey, privateKey } = await generateKeyPair('ES256');
     const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
     const auth = jwtAuthenticator({ jwks: { keys: [jwk] } });
-    const t = await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).sign(privateKey);
+    const t = await new SignJWT({ sub: 'u' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setExpirationTime('5m').sign(privateKey);
     expect((await auth.verify(t)).principal.id).toBe('u');
   });
 
@@ -61,17 +94,19 @@ describe('jwtAuthenticator', () => {
   it('rejects a wrong signature, a malformed token and a wrong issuer or audience with unauthorized', async () => {
     const auth = jwtAuthenticator({ secret: SECRET, issuer: 'netsentinel', audience: 'gateway' });
     const sign = (claims: Record<string, unknown>, secret = SECRET) =>
-      new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+      new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
     const good = await sign({ sub: 'u', iss: 'netsentinel', aud: 'gateway' });
     expect((await auth.verify(good)).principal.id).toBe('u');
     expect((await rejection(auth.verify(await sign({ sub: 'u', iss: 'netsentinel', aud: 'gateway' }, 'x'.repeat(32))))).message).toMatch(/signature/);
     expect((await rejection(auth.verify('not.a.jwt'))).code).toBe('unauthorized');
     expect((await rejection(auth.verify(await sign({ sub: 'u', iss: 'other', aud: 'gateway' })))).code).toBe('unauthorized');
     expect((await rejection(auth.verify(await sign({ sub: 'u', iss: 'netsentinel', aud: 'other' })))).code).toBe('unauthorized');
+    expect((await rejection(auth.verify(await sign({ sub: 'u', iss: 'netsentinel' })))).message).toMatch(/missing required "aud"/);
+    expect((await auth.verify(await sign({ sub: 'u', iss: 'netsentinel', aud: ['other', 'gateway'] }))).principal.id).toBe('u');
   });
 
   it('rejects tokens whose claims do not name a user', async () => {
-    const t = await new SignJWT({ username: 'nobody' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+    const t = await new SignJWT({ username: 'nobody' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
     expect((await rejection(jwtAuthenticator({ secret: SECRET }).verify(t))).message).toMatch(/claims/);
   });
 

@@ -1,69 +1,96 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { JwtClaims, NsError, principalFromClaims } from '@ns/contracts';
-import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { Authentication, Authenticator } from './authenticator.js';
+import { algorithmsForJwks, algorithmsForPublicKey } from './jwt-algorithms.js';
+
+/** Default leeway for clock differences between the token issuer and this host, in seconds. */
+export const DEFAULT_CLOCK_TOLERANCE_S = 60;
 
 /** Options of {@link jwtAuthenticator}: exactly one of `secret`, `publicKeyPem`, `jwks`. */
 export interface JwtAuthenticatorOptions {
   /** HS256 shared secret (NetSentinel's `JWT_SECRET`). */
   secret?: string;
-  /** RS256 / ES256 public key, PEM (SPKI) text. */
+  /** Public key or certificate, PEM text: RSA, RSA-PSS, EC P-256/384/521 or Ed25519. */
   publicKeyPem?: string;
   /** A JWK set (`{ keys: [...] }`), e.g. parsed from `NS_JWT_PUBLIC_KEY_FILE`. */
   jwks?: object;
-  /** Accepted algorithms; default HS256 for a secret, RS256 or ES256 (by key type) for a PEM, both for a JWKS. */
+  /**
+   * Accepted algorithms. Default: HS256 for a secret; derived from the key itself for a PEM key or
+   * each JWK (see `algorithmsForPublicKey` / `algorithmsForJwk`). May only narrow that set.
+   */
   algorithms?: string[];
+  /** Required `iss` (one of). Unset: `iss` is not checked. */
   issuer?: string | string[];
+  /** This service's name(s): a token must carry one of them in `aud` (RFC 7519 §4.1.3). Unset: not checked. */
   audience?: string | string[];
-}
-
-function pemAlgorithms(key: KeyObject): string[] {
-  if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') return ['RS256'];
-  if (key.asymmetricKeyType === 'ec') {
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    return [curve === 'secp384r1' ? 'ES384' : curve === 'secp521r1' ? 'ES512' : 'ES256'];
-  }
-  throw new RangeError(`publicKeyPem: unsupported key type ${key.asymmetricKeyType ?? 'unknown'}`);
+  /** Refuse tokens without `exp` (they would never expire). Default true. */
+  requireExp?: boolean;
+  /** Leeway for `nbf` and `iat` in the future, in seconds (`exp` gets none). Default {@link DEFAULT_CLOCK_TOLERANCE_S}. */
+  clockToleranceS?: number;
 }
 
 /**
- * The built-in JWT authenticator (DESIGN §6, via `jose`): verifies the signature, `exp`/`nbf` (and
- * `iss`/`aud` when configured), reads the claims with the contracts' `JwtClaims` and maps them to a
- * principal with `principalFromClaims`. Rejects with `NsError('token_expired')` for an expired token and
- * `NsError('unauthorized')` for anything else.
+ * The built-in JWT authenticator (via `jose`): verifies the signature with an algorithm the key
+ * allows, `exp` (required unless `requireExp: false`), `nbf` and `iat` not in the future beyond the
+ * clock tolerance, `iss`/`aud` when configured, and refuses refresh tokens (`token_type` other than
+ * `access`). Reads the claims with the contracts' `JwtClaims` and maps them to a principal. Rejects
+ * with `NsError('token_expired')` for an expired token and `NsError('unauthorized')` for anything
+ * else; the message says which check failed, never the token. Throws a `RangeError` for bad options.
  */
 export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticator {
   const sources = [options.secret, options.publicKeyPem, options.jwks].filter((s) => s !== undefined);
   if (sources.length !== 1) throw new RangeError('jwtAuthenticator: give exactly one of secret, publicKeyPem, jwks');
   let key: Uint8Array | KeyObject | JWTVerifyGetKey;
-  let algorithms: string[];
+  let keyAlgorithms: string[];
   if (options.secret !== undefined) {
     if (options.secret.length === 0) throw new RangeError('jwtAuthenticator: secret must not be empty');
     key = new TextEncoder().encode(options.secret);
-    algorithms = options.algorithms ?? ['HS256'];
+    keyAlgorithms = ['HS256'];
   } else if (options.publicKeyPem !== undefined) {
     const publicKey = createPublicKey(options.publicKeyPem);
     key = publicKey;
-    algorithms = options.algorithms ?? pemAlgorithms(publicKey);
+    keyAlgorithms = algorithmsForPublicKey(publicKey);
   } else {
-    key = createLocalJWKSet(options.jwks as JSONWebKeySet);
-    algorithms = options.algorithms ?? ['RS256', 'ES256'];
+    const jwks = options.jwks as JSONWebKeySet;
+    if (!Array.isArray(jwks.keys)) throw new RangeError('jwtAuthenticator: jwks must be {"keys": [...]}');
+    keyAlgorithms = algorithmsForJwks(jwks);
+    key = createLocalJWKSet(jwks);
   }
-  const verifyOptions = {
+  const algorithms = options.algorithms ?? keyAlgorithms;
+  const foreign = algorithms.filter((a) => !keyAlgorithms.includes(a));
+  if (foreign.length > 0) throw new RangeError(`jwtAuthenticator: the key does not verify ${foreign.join(', ')} (it verifies ${keyAlgorithms.join(', ')})`);
+  const toleranceS = options.clockToleranceS ?? DEFAULT_CLOCK_TOLERANCE_S;
+  if (!(toleranceS >= 0)) throw new RangeError('jwtAuthenticator: clockToleranceS must be ≥ 0');
+  const verifyOptions: JWTVerifyOptions = {
     algorithms,
+    clockTolerance: toleranceS,
+    ...(options.requireExp === false ? {} : { requiredClaims: ['exp'] }),
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
     ...(options.audience === undefined ? {} : { audience: options.audience }),
   };
 
   return {
     async verify(token: string): Promise<Authentication> {
-      let payload: unknown;
+      let payload: Record<string, unknown>;
       try {
         ({ payload } = await jwtVerify(token, key as Uint8Array, verifyOptions));
       } catch (err) {
         if (err instanceof errors.JWTExpired) throw new NsError('token_expired', 'token has expired', { cause: err });
         const reason = err instanceof errors.JOSEError ? err.message : 'malformed token';
         throw new NsError('unauthorized', `invalid token: ${reason}`, { cause: err });
+      }
+      // The tolerance is for claims dated in the future (an issuer's clock slightly ahead); an expired
+      // token stays expired to the second, as the client's `auth_expiring` schedule assumes.
+      if (typeof payload.exp === 'number' && payload.exp * 1000 <= Date.now()) throw new NsError('token_expired', 'token has expired');
+      // jose checks a future `iat` only together with a maximum token age; a token "issued" in the
+      // future is a forged or mis-clocked one either way.
+      if (typeof payload.iat === 'number' && payload.iat > Date.now() / 1000 + toleranceS) {
+        throw new NsError('unauthorized', 'invalid token: "iat" claim is in the future');
+      }
+      // NetSentinel's refresh tokens are signed with the same key; they buy new access tokens, not access.
+      if (payload.token_type !== undefined && payload.token_type !== 'access') {
+        throw new NsError('unauthorized', `invalid token: a ${typeof payload.token_type === 'string' ? JSON.stringify(payload.token_type.slice(0, 32)) : 'non-access'} token cannot be used for access`);
       }
       const claims = JwtClaims.safeParse(payload);
       if (!claims.success) {
