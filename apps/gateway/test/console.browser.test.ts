@@ -35,7 +35,7 @@ declare const document: {
 declare function getComputedStyle(element: unknown): { backgroundColor: string };
 
 const now = Date.now() / 1000;
-const threat = (ip: string, score: number, level: string, extra: { event_type: string; dst_port: number }) => ({
+const threat = (ip: string | null, score: number, level: string, extra: { event_type: string; dst_port: number; source?: string }) => ({
   type: 'threat.new',
   data: { source_ip: ip, threat_score: score, threat_level: level, timestamp: now, ...extra },
 });
@@ -73,6 +73,8 @@ describe.skipIf(skipLocally)('live console in headless Chromium', () => {
         threat('203.0.113.54', 5.4, 'medium', { event_type: 'port_scan', dst_port: 445 }),
         threat('192.0.2.77', 7.8, 'high', { event_type: 'ssh_login', dst_port: 22 }),
         threat('203.0.113.9', 9.6, 'critical', { event_type: 'ssh_brute_force', dst_port: 22 }),
+        // No address (contracts 0.2.0): the processor's "unknown" when the sensor sent no src_host.
+        threat(null, 6.1, 'medium', { event_type: 'ssh_login', dst_port: 22, source: 'unknown' }),
       ];
       const res = await fetch(`${gw.url}/v1/publish`, {
         method: 'POST',
@@ -90,7 +92,7 @@ describe.skipIf(skipLocally)('live console in headless Chromium', () => {
       const rows = page.locator('tr[data-type="threat.new"]');
       await page.waitForFunction((n) => document.querySelectorAll('tr[data-type="threat.new"]').length === n, threats.length);
       await page.locator('tr[data-type="status.update"]').waitFor();
-      // Newest first: the tail shows the critical threat on top.
+      // Newest first: the last published threat (the one without an address) is on top.
       const shown = await rows.evaluateAll((trs) =>
         trs.map((tr) => {
           const badge = tr.querySelector('.badge');
@@ -110,14 +112,14 @@ describe.skipIf(skipLocally)('live console in headless Chromium', () => {
             level,
             badgeClass: `badge level-${level}`,
             colour: LEVEL_COLOURS[level],
-            summary: `${t.data.source_ip} score ${t.data.threat_score} · ${t.data.event_type} · port ${t.data.dst_port}`,
+            summary: `${t.data.source_ip ?? `${t.data.source} (no IP)`} score ${t.data.threat_score} · ${t.data.event_type} · port ${t.data.dst_port}`,
             critical: level === 'critical',
           };
         }),
       );
       await expect(page.locator('#components').textContent()).resolves.toContain('event_processor');
       // The poll of GET /v1/channels shows this page as the threats channel's one subscriber.
-      await page.waitForFunction(() => /1 subs · #4/.test(document.querySelector('li[data-channel="threats"] .stats')?.textContent ?? ''));
+      await page.waitForFunction(() => /1 subs · #5/.test(document.querySelector('li[data-channel="threats"] .stats')?.textContent ?? ''));
 
       mkdirSync(ARTIFACTS, { recursive: true });
       // Let the fresh-row highlight finish so the screenshot shows the settled colours.

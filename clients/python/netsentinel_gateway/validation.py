@@ -128,23 +128,38 @@ def _schema_issues(validator: Any, instance: Dict[str, Any]) -> List[Dict[str, A
     issues: List[Dict[str, Any]] = []
     seen = set()
     for error in sorted(validator.iter_errors(instance), key=lambda e: list(map(str, e.absolute_path))):
-        for path, message in _paths_of(error):
+        for path, message in _paths_of(error, validator.schema.get("$defs", {})):
             if path not in seen:
                 seen.add(path)
                 issues.append(_issue(path, str(error.validator), message))
     return issues
 
 
-def _paths_of(error: Any) -> List[tuple]:
+def _title_of(schema: Any, defs: Mapping[str, Any]) -> str:
+    """A schema's title (following a local ``$ref``), ``null`` for the null type, else ``""``."""
+    if not isinstance(schema, Mapping):
+        return ""
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        schema = defs.get(ref[len("#/$defs/"):], {})
+    if isinstance(schema.get("title"), str):
+        return schema["title"]
+    return "null" if schema.get("type") == "null" else ""
+
+
+def _paths_of(error: Any, defs: Mapping[str, Any]) -> List[tuple]:
     base = list(error.absolute_path)
     if error.validator == "required":
         return [(format_path(base + [k]), "required field %r is missing" % k) for k in error.validator_value if k not in error.instance]
     if error.validator == "additionalProperties" and error.validator_value is False:
         known = set(error.schema.get("properties", {}))
         return [(format_path(base + [k]), "unknown field %r" % k) for k in error.instance if k not in known]
-    if error.validator in ("anyOf", "oneOf") and isinstance(error.schema.get("title"), str):
-        # "'1.2.3.x' is not valid under any of the given schemas" says less than the schema's title.
-        return [(format_path(base), "%r is not a valid %s" % (error.instance, error.schema["title"]))]
+    if error.validator in ("anyOf", "oneOf"):
+        # "'1.2.3.x' is not valid under any of the given schemas" says less than the schemas' titles.
+        names = [_title_of(error.schema, defs)] if isinstance(error.schema.get("title"), str) else \
+            [_title_of(branch, defs) for branch in error.validator_value]
+        if all(names):
+            return [(format_path(base), "%r is not a valid %s" % (error.instance, " or ".join(names)))]
     return [(format_path(base), error.message)]
 
 

@@ -63,7 +63,7 @@ class ValidateTest(unittest.TestCase):
 
     def test_bad_ip_says_what_it_expected(self):
         issues = validation_issues({"type": "threat.new", "data": {"source_ip": "1.2.3.x", "threat_score": 1, "threat_level": "low", "timestamp": 1.0}})
-        self.assertEqual(issues, [{"path": "data.source_ip", "code": "anyOf", "message": "'1.2.3.x' is not a valid IP address"}])
+        self.assertEqual(issues, [{"path": "data.source_ip", "code": "anyOf", "message": "'1.2.3.x' is not a valid IP address or null"}])
 
     def test_extra_fields_inside_data_pass_for_forward_compatibility(self):
         validate({"type": "status.update", "data": {"component": "c", "status": "healthy", "new_field": [1]}})

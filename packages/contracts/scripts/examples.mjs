@@ -15,6 +15,7 @@ export const INVALID_CASES = {
     { name: 'NaN score', path: 'data.threat_score', set: Number.NaN },
     { name: 'negative score', path: 'data.threat_score', set: -1 },
     { name: 'bad IP', path: 'data.source_ip', set: '999.10.0.1' },
+    { name: 'IPv6 with a zone id (send source_ip null and the text in source)', path: 'data.source_ip', set: 'fe80::1%eth0' },
     { name: 'missing field', path: 'data.threat_score', remove: true },
     { name: 'confidence above 1', path: 'data.confidence', set: 1.5 },
     { name: 'milliseconds timestamp', path: 'data.timestamp', set: 1764115201500 },

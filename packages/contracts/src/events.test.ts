@@ -56,6 +56,23 @@ describe('event payloads', () => {
     expect(['192.168.1.100', '2001:db8::1', '::1', '::ffff:203.0.113.7'].map(ok)).toEqual([true, true, true, true]);
     expect(['example.com', '10.0.0.0/8', '256.1.1.1', '01.2.3.4', ''].map(ok)).toEqual([false, false, false, false, false]);
   });
+
+  it('deliver a threat whose source is not an IP as source_ip null with the reported source (0.2.0)', () => {
+    const base = { threat_score: 6.2, threat_level: 'medium', timestamp: 1764115202.25 };
+    for (const source of ['unknown', 'canary-gw.lan', 'fe80::1%eth0']) {
+      expect(ThreatData.safeParse({ ...base, source_ip: source }).success).toBe(false);
+      expect(ThreatData.parse({ ...base, source_ip: null, source })).toEqual({ ...base, source_ip: null, source });
+    }
+    const missing = ThreatData.safeParse({ ...base, source_ip: null });
+    expect(missing.success).toBe(false);
+    expect(missing.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['source', 'source is required when source_ip is null (say what the sensor reported, e.g. "unknown")'],
+    ]);
+    // An address may still carry the text it was reported as.
+    expect(ThreatData.safeParse({ ...base, source_ip: '203.0.113.7', source: '203.0.113.7' }).success).toBe(true);
+    // source_ip stays required: leaving it out is not the same as saying there is none.
+    expect(ThreatData.safeParse({ ...base, source: 'unknown' }).success).toBe(false);
+  });
 });
 
 describe.each(EVENT_TYPE_NAMES)('%s', (type) => {

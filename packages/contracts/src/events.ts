@@ -6,10 +6,18 @@ import { ComponentHealth, IpAddress, Port, ShortText, ThreatLevel, Timestamp } f
 
 const finiteNonNegative = z.number().nonnegative();
 
-/** `threat.new`: a scored threat from the NetSentinel processor. */
+/**
+ * `threat.new`: a scored threat from the NetSentinel processor. Since contracts 0.2.0 a threat whose
+ * source is not an IP address (the processor's `"unknown"` when a sensor sent no `src_host`, a host
+ * name, a scoped `fe80::1%eth0`) is delivered with `source_ip: null` and the reported text in
+ * `source`, instead of being refused; CIDR filters never match it.
+ */
 export const ThreatData = z
   .looseObject({
-    source_ip: IpAddress,
+    /** The source's IP address, or `null` when the reported source is not one (then `source` says what it was). */
+    source_ip: IpAddress.nullable(),
+    /** The source as the sensor reported it (`"unknown"`, a host name, an address with a zone id); required when `source_ip` is null. */
+    source: ShortText.optional(),
     threat_score: finiteNonNegative,
     threat_level: ThreatLevel,
     timestamp: Timestamp,
@@ -20,12 +28,17 @@ export const ThreatData = z
     dst_port: Port.optional(),
     correlation_id: ShortText.optional(),
   })
+  .refine((d) => d.source_ip !== null || d.source !== undefined, {
+    path: ['source'],
+    message: 'source is required when source_ip is null (say what the sensor reported, e.g. "unknown")',
+  })
   .meta({
     id: 'ThreatData',
     title: 'threat.new data',
     description: 'A scored threat detected by the NetSentinel processor.',
     examples: [
       { source_ip: '192.168.1.100', threat_score: 8.5, threat_level: 'high', timestamp: 1764115200.101 },
+      { source_ip: null, source: 'unknown', threat_score: 6.2, threat_level: 'medium', timestamp: 1764115202.25, event_type: 'ssh_login' },
       {
         source_ip: '2001:db8::7',
         threat_score: 9.7,
@@ -38,6 +51,9 @@ export const ThreatData = z
         correlation_id: 'corr_77',
       },
     ],
+    // The one rule JSON Schema states apart from the fields: no address means the reported source is given.
+    if: { properties: { source_ip: { type: 'null' } }, required: ['source_ip'] },
+    then: { properties: { source: { type: 'string', minLength: 1 } }, required: ['source'] },
   });
 export type ThreatData = z.infer<typeof ThreatData>;
 

@@ -46,6 +46,15 @@ describe('compileFilter', () => {
       expect(f(envelope(sampleEvents.threat({ source_ip: '2001:db9::42' })))).toBe(false);
       expect(f(envelope(sampleEvents.threat({ source_ip: '10.0.0.1' })))).toBe(false);
     });
+
+    it('never matches a threat without an address (source_ip null) to a CIDR, not even 0.0.0.0/0 or ::/0', () => {
+      const noIp = envelope(sampleEvents.threat({ source_ip: null, source: 'unknown' }));
+      expect(compileFilter('threats', { source_cidrs: ['0.0.0.0/0', '::/0'] })(noIp)).toBe(false);
+      expect(compileFilter('threats', { source_cidrs: ['0.0.0.0/0'] })(envelope(sampleEvents.threat({ source_ip: '10.0.0.1' })))).toBe(true);
+      // Filters on other fields still see it.
+      expect(compileFilter('threats', { levels: ['high'] })(noIp)).toBe(true);
+      expect(compileFilter('threats', {})(noIp)).toBe(true);
+    });
   });
 
   describe('alerts', () => {

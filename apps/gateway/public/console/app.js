@@ -205,11 +205,14 @@ function levelOf(e) {
   return d.threat_level || d.severity || d.level || d.status || '';
 }
 
+// A threat without an address (contracts 0.2.0: source_ip null) shows what the sensor reported.
+const sourceOf = (d) => (d.source_ip != null ? d.source_ip : `${d.source != null ? d.source : '?'} (no IP)`);
+
 function summaryOf(e) {
   const d = e.data || {};
   switch (e.type) {
     case 'threat.new':
-      return `${d.source_ip} score ${d.threat_score}${d.event_type ? ` · ${d.event_type}` : ''}${d.dst_port !== undefined ? ` · port ${d.dst_port}` : ''}`;
+      return `${sourceOf(d)} score ${d.threat_score}${d.event_type ? ` · ${d.event_type}` : ''}${d.dst_port !== undefined ? ` · port ${d.dst_port}` : ''}`;
     case 'alert.new':
       return `[${d.id}] ${d.message}${d.source_ip ? ` · ${d.source_ip}` : ''}`;
     case 'alert.acknowledged':

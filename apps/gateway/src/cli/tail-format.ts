@@ -20,11 +20,16 @@ function levelOf(data: Record<string, unknown>): string {
   return '';
 }
 
+/** A threat's source: its address, or (contracts 0.2.0, `source_ip: null`) what the sensor reported. */
+export function threatSource(d: { source_ip: string | null; source?: string | undefined }): string {
+  return d.source_ip ?? `${d.source ?? '?'} (no IP)`;
+}
+
 function summaryOf(e: EventEnvelope): string {
   const d = e.data as Record<string, unknown>;
   switch (e.type) {
     case 'threat.new':
-      return `${e.data.source_ip} score ${e.data.threat_score}${e.data.event_type ? ` ${e.data.event_type}` : ''}`;
+      return `${threatSource(e.data)} score ${e.data.threat_score}${e.data.event_type ? ` ${e.data.event_type}` : ''}`;
     case 'alert.new':
       return `[${e.data.id}] ${e.data.message}`;
     case 'alert.acknowledged':
