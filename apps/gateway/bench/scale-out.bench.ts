@@ -8,7 +8,7 @@
  *
  * Setup: memory gateway M with 2×clients subscribers; Redis gateways A and B with `clients` each, all
  * on `threats`, so every event costs the same 2×clients deliveries in both setups. Subscribers are raw
- * TCP sockets in a load-generator child that only count frames (DESIGN §9: the load generator must
+ * TCP sockets in a load-generator child that only count frames (docs/architecture.md#fan-out: the load generator must
  * cost less than the server), plus `samplers` real `ws` clients per gateway in this process that
  * check seq order and time every delivery.
  *

@@ -40,7 +40,7 @@ export interface AppOptions {
 }
 
 /**
- * The gateway's HTTP API (DESIGN §7) on Fastify, logging through the process's pino logger. The
+ * The gateway's HTTP API (docs/protocol.md#http-api) on Fastify, logging through the process's pino logger. The
  * returned instance is not listening yet; its `server` is where the /ws endpoint attaches.
  */
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {

@@ -50,7 +50,7 @@ describe('loadConfig', () => {
     });
   });
 
-  it('has a default or an explicit "unset" for every variable of DESIGN §8', () => {
+  it('has a default or an explicit "unset" for every variable of env-vars.ts', () => {
     const names = ENV_VARS.map((v) => v.name);
     for (const name of [
       'NS_HOST', 'NS_PORT', 'NS_ENGINE', 'NS_REDIS_URL', 'NS_REDIS_PREFIX', 'NS_WORKERS', 'NS_AUTH', 'NS_JWT_SECRET',

@@ -308,7 +308,7 @@ function resolveAuth(v: Parsed): AuthConfig {
 }
 
 /**
- * Reads and validates the gateway's configuration from `env` (DESIGN §8). Throws a {@link ConfigError}
+ * Reads and validates the gateway's configuration from `env` (docs/architecture.md#configuration). Throws a {@link ConfigError}
  * naming the first bad variable; never includes a secret's value in the message.
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): GatewayConfig {

@@ -20,7 +20,7 @@ const redactPassword = (url: string): string => url.replace(/\/\/([^@/]*)@/, '//
  * (both connections up, feeds positioned). A Redis that is still down does not stop the process: it
  * listens not ready (/readyz 503, publishes 503 `unavailable`, subscriptions answered `unavailable`,
  * WebSocket connections accepted) and becomes ready by itself when Redis answers, exactly as after a
- * later outage (DESIGN §10). Readiness is read live from `engine.state` (see `Lifecycle`).
+ * later outage (docs/architecture.md#scale-out). Readiness is read live from `engine.state` (see `Lifecycle`).
  */
 export async function createEngine(config: GatewayConfig, logger: Logger): Promise<Engine> {
   if (config.engine === 'memory') return new MemoryEngine();

@@ -1,5 +1,5 @@
 /**
- * Every environment variable of the gateway (DESIGN §8), with its default and a one-line description.
+ * Every environment variable of the gateway (docs/architecture.md#configuration), with its default and a one-line description.
  * The single table behind `ns-gateway --help`, the README's operations section and `loadConfig`.
  */
 export interface EnvVarDoc {

@@ -47,7 +47,7 @@ export interface Gateway {
 }
 
 /**
- * Composes the service (DESIGN §2): EventBus(engine) → WsManager → Fastify HTTP API → /ws endpoint
+ * Composes the service (docs/architecture.md#packages): EventBus(engine) → WsManager → Fastify HTTP API → /ws endpoint
  * attached to the same HTTP server, then listens on `config.host:config.port`.
  */
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {

@@ -40,7 +40,7 @@ const bearer = (req: FastifyRequest): string | undefined => {
 };
 
 /**
- * Authorization of the HTTP API (DESIGN §6): publishers present an API key (constant-time match) or a
+ * Authorization of the HTTP API (docs/protocol.md#auth): publishers present an API key (constant-time match) or a
  * JWT with `write:events`; without configured keys only loopback clients may publish. History is
  * authorized like a WebSocket subscription to the channel.
  */

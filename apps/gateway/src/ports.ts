@@ -1,6 +1,6 @@
 import type { ChannelName, Principal, PublishEvent, PublishResult } from '@ns/contracts';
 
-// What the gateway uses of the packages it composes, by shape (API.md). Routes depend on these
+// What the gateway uses of the packages it composes, by shape. Routes depend on these
 // narrow views rather than on the classes, so each route states exactly what it reads.
 
 /** An event as the bus hands it out: envelope plus its JSON, serialized once. */

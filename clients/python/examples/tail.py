@@ -25,7 +25,7 @@ from typing import Any, AsyncIterator, Callable, Dict, List, Optional
 
 import websockets
 
-# Close codes (DESIGN §5: unauthorized, forbidden, bad origin) and upgrade statuses after which
+# Close codes (docs/protocol.md#close-codes: unauthorized, forbidden, bad origin) and upgrade statuses after which
 # reconnecting cannot help.
 FATAL_CODES = {1008, 4001, 4003, 401, 403}
 

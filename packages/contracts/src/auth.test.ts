@@ -11,7 +11,7 @@ import {
 } from './auth.js';
 
 describe('roles and permissions', () => {
-  it('map viewer and analyst to reading events and alerts, and admin to everything (DESIGN §6)', () => {
+  it('map viewer and analyst to reading events and alerts, and admin to everything (docs/protocol.md#auth)', () => {
     expect(ROLES).toEqual(['viewer', 'analyst', 'admin']);
     expect(ROLE_PERMISSIONS.viewer).toEqual(['read:events', 'read:alerts']);
     expect(ROLE_PERMISSIONS.analyst).toEqual(['read:events', 'read:alerts']);

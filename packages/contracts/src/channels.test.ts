@@ -19,7 +19,7 @@ describe('channel registry', () => {
     }
   });
 
-  it('routes the seed types as DESIGN §4 says', () => {
+  it('routes the seed types as docs/protocol.md#channels says', () => {
     expect(channelForType('threat.new')).toBe('threats');
     expect(channelForType('alert.resolved')).toBe('alerts');
     expect(channelForType('status.update')).toBe('status');
@@ -28,7 +28,7 @@ describe('channel registry', () => {
     expect(CHANNELS.alerts.readPermission).toBe('read:alerts');
   });
 
-  it('holds the seven channels of DESIGN §4 with their permission, delivery and history', () => {
+  it('holds the seven channels of docs/protocol.md#channels with their permission, delivery and history', () => {
     const rows = CHANNEL_NAMES.map((c) => [c, CHANNELS[c].readPermission, CHANNELS[c].delivery, historyToJson(CHANNELS[c].history)]);
     expect(rows).toEqual([
       ['threats', 'read:events', 'lossless', { kind: 'ring', size: 1000 }],

@@ -39,7 +39,7 @@ export interface ChannelSpec<D extends string = string> {
 }
 
 /**
- * The channel registry (DESIGN §4): the one table every other package reads.
+ * The channel registry (docs/protocol.md#channels): the one table every other package reads.
  */
 export const CHANNELS = {
   threats: {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CLOSE_CODES, ERROR_CODE_NAMES, ERROR_CODES, ErrorBody, NsError, toNsError } from './errors.js';
 
 describe('error codes', () => {
-  it('include every code of DESIGN §5 (plus unavailable for a down engine)', () => {
+  it('include every code of docs/protocol.md#error-codes (plus unavailable for a down engine)', () => {
     expect(ERROR_CODE_NAMES).toEqual(
       expect.arrayContaining([
         'invalid_json',
@@ -29,7 +29,7 @@ describe('error codes', () => {
     }
   });
 
-  it('use the close codes of DESIGN §5', () => {
+  it('use the close codes of docs/protocol.md#close-codes', () => {
     expect(CLOSE_CODES).toEqual({
       NORMAL: 1000,
       GOING_AWAY: 1001,

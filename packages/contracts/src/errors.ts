@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** WebSocket close codes used by the gateway (DESIGN §5). */
+/** WebSocket close codes used by the gateway (docs/protocol.md#close-codes). */
 export const CLOSE_CODES = {
   NORMAL: 1000,
   /** Server shutting down; reconnect (to another instance) right away. */

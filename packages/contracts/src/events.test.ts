@@ -16,7 +16,7 @@ const validOf = (type: EventType) => docs[`examples/${type}.valid.json`] as { ty
 const casesOf = (type: EventType) => docs[`examples/${type}.invalid.json`] as InvalidCase[];
 
 describe('event payloads', () => {
-  it('cover the nine event types of DESIGN §3', () => {
+  it('cover the nine event types of docs/protocol.md#event-types', () => {
     expect(EVENT_TYPE_NAMES).toEqual([
       'threat.new',
       'alert.new',

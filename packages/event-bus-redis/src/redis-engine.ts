@@ -121,7 +121,7 @@ function wireEntry(json: string): WireEntry | undefined {
 }
 
 /**
- * An {@link Engine} on Redis, for several gateway processes and hosts sharing one Redis (DESIGN §10).
+ * An {@link Engine} on Redis, for several gateway processes and hosts sharing one Redis (docs/architecture.md#scale-out).
  *
  * - `append` runs one Lua script per batch: idempotency ids (SET PX), seq (per channel, global across
  *   instances), history (capped Stream per ring channel, latest-per-key hash for latest channels,

@@ -28,7 +28,7 @@ const ringSize = (channel: ChannelName): number => {
 };
 
 /**
- * The behaviour every {@link Engine} must have (DESIGN §4, §5 recovery, §10), as a vitest suite:
+ * The behaviour every {@link Engine} must have (docs/protocol.md#channels, #resume; docs/architecture.md#the-engine-seam), as a vitest suite:
  * `engineContract('RedisEngine', () => new RedisEngine({ prefix: uniquePrefix() }))`. `makeEngine`
  * must return a fresh engine with empty history each time; the suite closes it after each test.
  */

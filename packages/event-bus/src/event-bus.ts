@@ -45,7 +45,7 @@ export type EventHandler = (event: BusEvent) => unknown;
 export type BatchHandler = (events: BusEvent[]) => unknown;
 
 /**
- * A subscription filter: the channel's typed filter object of DESIGN §5 (e.g. `{ min_score: 7 }`,
+ * A subscription filter: the channel's typed filter object (docs/protocol.md#filters) (e.g. `{ min_score: 7 }`,
  * validated and compiled once) or a predicate `(envelope) => boolean`.
  */
 export type SubscriptionFilter = EventPredicate | object;

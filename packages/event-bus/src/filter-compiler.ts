@@ -125,7 +125,7 @@ function checksFor(channel: ChannelName, filter: unknown): Check[] {
 }
 
 /**
- * Compiles a subscription filter once: the channel's typed filter of DESIGN §5 (validated by the
+ * Compiles a subscription filter once: the channel's typed filter (docs/protocol.md#filters) (validated by the
  * registry's schema; lists become sets, CIDRs are parsed up front; every given field must match), a
  * predicate `(envelope) => boolean` (used as is), or `undefined` (everything). Throws
  * `NsError('invalid_message')` naming the bad field (`filter.min_score`).

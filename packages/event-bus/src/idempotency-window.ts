@@ -2,7 +2,7 @@ import { IDEMPOTENCY_WINDOW_MS } from '@ns/contracts';
 
 /** Options of {@link IdempotencyWindow}. */
 export interface IdempotencyWindowOptions {
-  /** How long an id is remembered; default 5 min (DESIGN §7). */
+  /** How long an id is remembered; default 5 min (docs/protocol.md#http-api). */
   windowMs?: number;
   /** Most ids remembered at once; the oldest are forgotten first. Default 100 000. */
   maxKeys?: number;

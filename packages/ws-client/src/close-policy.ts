@@ -1,7 +1,7 @@
 import type { CloseCode } from '@ns/contracts';
 
 /**
- * What a client does after the gateway closed its connection with a given code (DESIGN §5):
+ * What a client does after the gateway closed its connection with a given code (docs/protocol.md#close-codes):
  * - `immediate`: reconnect at once (shutdown of one instance, or slow consumer that resumes with `since`);
  * - `backoff`: reconnect after the jittered backoff delay;
  * - `token`: the credentials were refused; reconnect only if `getToken()` yields a new token;

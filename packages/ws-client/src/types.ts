@@ -51,7 +51,7 @@ export interface ClientEvents {
 
 /** Options of `client.subscribe()`. */
 export interface SubscribeOptions<C extends ChannelName> {
-  /** Server-side filter, typed per channel (DESIGN §5). */
+  /** Server-side filter, typed per channel (docs/protocol.md#filters). */
   filter?: FilterOf<C>;
   /** Resume after this cursor (e.g. one persisted from `client.cursors()` before a page reload). */
   since?: SinceCursor;

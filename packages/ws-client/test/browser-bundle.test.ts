@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
-// The browser build must have no Node built-ins and no runtime dependencies (DESIGN §2): bundle the
+// The browser build must have no Node built-ins and no runtime dependencies (docs/architecture.md#boundaries): bundle the
 // sources for a browser the way an app's bundler would, and look at what got in.
 
 const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url));

@@ -5,7 +5,7 @@ import { createClient, type ClientOptions, type GapEvent, type NsClient, type Ns
 import { collect, nextClientEvent, range, reachState } from './support/await-client.js';
 import { ProtocolServer, type ProtocolServerOptions } from './support/protocol-server.js';
 
-// The client against a real `ws` server on port 0 that speaks DESIGN §5, over real loopback sockets.
+// The client against a real `ws` server on port 0 that speaks the wire protocol (docs/protocol.md), over real loopback sockets.
 
 let server: ProtocolServer | undefined;
 const clients: NsClient[] = [];

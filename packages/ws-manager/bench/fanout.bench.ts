@@ -1,5 +1,5 @@
 /**
- * Fan-out benchmark (DESIGN §9): server CPU µs per delivered message at N subscribers, WsManager versus a
+ * Fan-out benchmark (docs/architecture.md#fan-out): server CPU µs per delivered message at N subscribers, WsManager versus a
  * plain `ws` loop `for (c of clients) c.send(json)`, measured in the same run with the same load
  * generator and the same event source (an EventBus publishing paced threat events of ~270 bytes).
  *

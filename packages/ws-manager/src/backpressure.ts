@@ -14,7 +14,7 @@ export type Admission =
   | 'overflow';
 
 /**
- * Backpressure by delivery class (DESIGN §4) for one connection whose queued bytes plus socket-buffered
+ * Backpressure by delivery class (docs/protocol.md#channels) for one connection whose queued bytes plus socket-buffered
  * bytes (`bufferedBytes`) plus `frame` exceed `maxBytes`:
  * ephemeral frames are dropped first (the new one, then pending ones to make room); a latest-per-key
  * frame replaces its pending predecessor for the same channel and key; lossless frames that still do not

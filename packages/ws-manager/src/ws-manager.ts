@@ -69,7 +69,7 @@ const zeroPerChannel = (): Record<ChannelName, number> =>
   Object.fromEntries(CHANNEL_NAMES.map((c) => [c, 0])) as Record<ChannelName, number>;
 
 /**
- * Connections, subscriptions, heartbeat and the fan-out (DESIGN §9): for each event from the bus, its
+ * Connections, subscriptions, heartbeat and the fan-out (docs/architecture.md#fan-out): for each event from the bus, its
  * frame is built once, each subscription's filter is tested, and the same buffer is queued on every
  * matching connection; connections write their queues once per coalescing window, with backpressure
  * by delivery class. Knows nothing of HTTP: the endpoint hands it upgraded sockets with {@link accept}.
@@ -374,7 +374,7 @@ export class WsManager implements IWebSocketBroadcaster {
   }
 
   /**
-   * The engine will never deliver `loss.fromSeq..toSeq` of a lossless channel (DESIGN §4: never
+   * The engine will never deliver `loss.fromSeq..toSeq` of a lossless channel (docs/protocol.md#channels: never
    * dropped for a live connection). Every connection that would otherwise see a silent seq jump is
    * closed with 4008 after what it already has queued (all before the gap) is flushed: clients resume
    * with `since` and are told `recovered: false`, as after a slow-consumer close. Connections whose

@@ -1,4 +1,4 @@
-// Query parameters that carry credentials (`?token=` is the compatibility path of DESIGN §5).
+// Query parameters that carry credentials (`?token=` is the compatibility path of docs/protocol.md#websocket).
 const SECRET_PARAM = /([?&](?:token|access_token|api_key|apikey|key)=)[^&#]*/gi;
 
 /** `url` with the values of credential query parameters (`token`, `access_token`, …) replaced by `[REDACTED]`. */

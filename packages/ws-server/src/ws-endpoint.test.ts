@@ -31,7 +31,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-describe('the /ws endpoint: messages of DESIGN §5', () => {
+describe('the /ws endpoint: messages of docs/protocol.md', () => {
   it('sends welcome on open with the connection id, protocol, heartbeat, size limit, channels and principal', async () => {
     const s = await start({ managerOptions: { heartbeatMs: 25_000 } });
     const c = await connect(s.url);

@@ -107,7 +107,7 @@ function writeRejection(socket: Duplex, reason: RejectionReason, message: string
 }
 
 /**
- * Serves the WebSocket protocol (DESIGN §5) at `path` on `server` (a `node:http` server, or a
+ * Serves the WebSocket protocol (docs/protocol.md#websocket) at `path` on `server` (a `node:http` server, or a
  * framework's underlying one such as `fastify.server`). Handles `upgrade` itself so that everything is
  * refused before the handshake where HTTP can still say why: wrong path (404), draining (503), origin
  * (403), global cap (503), per-IP concurrency and connect rate (429), slow checks (408).

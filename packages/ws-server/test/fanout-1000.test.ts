@@ -32,7 +32,7 @@ function planFor(i: number): Plan {
   return { subscriptions };
 }
 
-/** The test's own reading of DESIGN §5 filters, independent of the server's compiler. */
+/** The test's own reading of the filters (docs/protocol.md#filters), independent of the server's compiler. */
 function selects(channel: string, filter: Filter, data: Record<string, unknown>): boolean {
   if (filter === undefined) return true;
   const f = filter as Record<string, unknown[] & number>;

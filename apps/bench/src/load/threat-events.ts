@@ -36,7 +36,7 @@ export function threatEvent(n: number, sentMs: number = clockMs()): PublishEvent
   };
 }
 
-/** The filter that selects events of `EVENT_TYPES[k]` (gateway threats filter shape, DESIGN §5). */
+/** The filter that selects events of `EVENT_TYPES[k]` (gateway threats filter shape, docs/protocol.md#filters). */
 export function eventTypeFilter(k: number): { event_types: string[] } {
   return { event_types: [EVENT_TYPES[k % EVENT_TYPES.length] as string] };
 }

@@ -1,5 +1,5 @@
 /**
- * Baseline 1: what a user writes with the `ws` library alone — the DESIGN §9 loop
+ * Baseline 1: what a user writes with the `ws` library alone — the loop of docs/architecture.md#fan-out
  * `for (c of clients) c.send(json)`, serialized once per event, no compression, no coalescing.
  * A client subscribes with `{"type":"subscribe","channel":"threats","filter"?}` (the gateway's message);
  * with a filter, the loop checks each client's event types before sending.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { channelForType, parsePublishRequest, type ChannelName, type PublishEvent } from '@ns/contracts';
 
-/** An event as the baseline servers deliver it: the gateway's envelope shape (DESIGN §3), same size. */
+/** An event as the baseline servers deliver it: the gateway's envelope shape (docs/protocol.md#envelope), same size. */
 export interface BaselineEnvelope {
   type: PublishEvent['type'];
   channel: ChannelName;

@@ -16,7 +16,7 @@ export interface PublishRouteOptions {
 }
 
 /**
- * `POST /v1/publish` (DESIGN §7): one event `{type, data, id?}` or `{events: [...]}` (≤ 1000). Order of
+ * `POST /v1/publish` (docs/protocol.md#http-api): one event `{type, data, id?}` or `{events: [...]}` (≤ 1000). Order of
  * checks: draining (503) → credentials (401/403) → validation of every event (400/413, nothing
  * published) → one atomic `publishBatch` (503 when the engine is down) → 202 `{results}`.
  */

@@ -5,7 +5,7 @@ import { getJson, publish, rawPublish, threatData } from './support/http.js';
 import { RawWs } from './support/raw-ws.js';
 
 // Bad input on POST /v1/publish, against the real gateway process: the status and error code of
-// DESIGN §7, nothing published, nothing polluted, and the process keeps serving.
+// docs/protocol.md#http-api, nothing published, nothing polluted, and the process keeps serving.
 
 let gw: GatewayUnderTest;
 let watcher: RawWs;

@@ -4,7 +4,7 @@ import { launchGateway, stopAllGateways, type GatewayUnderTest } from './support
 import { publish, threatData } from './support/http.js';
 import { clientFrame, OPCODE, RawWs, type Msg } from './support/raw-ws.js';
 
-// Bad input on /ws, against the real gateway process: every case gets the code DESIGN §5 (or RFC 6455)
+// Bad input on /ws, against the real gateway process: every case gets the code docs/protocol.md names (or RFC 6455)
 // names, and nothing a client sends crashes the process or pollutes its prototypes.
 
 let gw: GatewayUnderTest;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
-/** The repository's generated JSON Schemas (DESIGN §1: what the Python processor consumes). */
+/** The repository's generated JSON Schemas (docs/architecture.md#who-uses-it: what the Python processor consumes). */
 export const SCHEMAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'schemas');
 
 /**

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 /**
- * A small real WebSocket server speaking DESIGN §5 for one lossless channel (`threats`): welcome, auth,
+ * A small real WebSocket server speaking the wire protocol (docs/protocol.md) for one lossless channel (`threats`): welcome, auth,
  * subscribe with `since` (replay from an in-memory history, `recovered` true/false), events with
  * per-channel seq and epoch, ping/pong, auth_expiring. It lets the client be proven over real sockets
  * before the gateway exists, and it can misbehave on purpose (terminate, 1001, silence, duplicates).
