@@ -1,6 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
-import { redactUrl } from '@ns/ws-server';
+import { clip, redactUrl } from '@ns/ws-server';
 
 /** Header paths never written to logs. */
 const REDACT = [
@@ -32,10 +32,11 @@ export function createLogger(level: LogLevel, destination?: NodeJS.WritableStrea
       serializers: {
         req: (req: LoggedRequest) => ({
           method: req.method,
-          url: req.url === undefined ? undefined : redactUrl(req.url),
+          // Client input: clipped like every other client-supplied string in a log line.
+          url: req.url === undefined ? undefined : clip(redactUrl(req.url)),
           ip: req.ip ?? req.socket?.remoteAddress,
         }),
-        url: (url: unknown) => (typeof url === 'string' ? redactUrl(url) : url),
+        url: (url: unknown) => (typeof url === 'string' ? clip(redactUrl(url)) : url),
         err: pino.stdSerializers.err,
       },
     },

@@ -16,7 +16,8 @@ import type { Connection, WsManager } from '@ns/ws-manager';
 import type { Logger } from 'pino';
 import type { RawData } from 'ws';
 import type { Authenticator } from './authenticator.js';
-import type { BurstLimiter } from './rate-limits.js';
+import { clip, filterForDebug, summarizeFilter } from './log-fields.js';
+import { TokenBucket } from './rate-limits.js';
 
 /** Seconds before token expiry at which `auth_expiring` is sent. */
 export const AUTH_EXPIRING_NOTICE_S = 30;
@@ -25,6 +26,16 @@ export const AUTH_EXPIRING_NOTICE_S = 30;
 const MAX_INVALID_STREAK = 10;
 // setTimeout cannot wait longer than 2^31-1 ms; longer expiries are re-armed in steps.
 const MAX_TIMER_MS = 2 ** 31 - 1;
+// Unknown `?subscribe=` names quoted in the one error that refuses them.
+const MAX_NAMED_UNKNOWN = 10;
+/**
+ * Inbound messages one connection may have waiting behind the one being handled (a subscribe reading
+ * history from a slow engine). Past this, or past {@link pendingBytesCap} bytes, the session stops
+ * reading the socket (TCP then pushes back on the client) until the backlog is down to half.
+ */
+export const MAX_PENDING_MESSAGES = 32;
+/** Inbound bytes one connection may have waiting: two largest messages, at least 256 KiB. */
+export const pendingBytesCap = (maxMessageBytes: number): number => Math.max(256 * 1024, 2 * maxMessageBytes);
 
 /** Endpoint-wide settings and counters a session uses. */
 export interface SessionContext {
@@ -34,7 +45,8 @@ export interface SessionContext {
   authTimeoutMs: number;
   heartbeatS: number;
   maxMessageBytes: number;
-  messageLimiter: BurstLimiter;
+  /** Inbound messages (and `?subscribe=` channels) per connection per second; bursts of twice that. */
+  clientMessageRate: number;
   /** Consecutive rate-limited messages after which the connection is closed with 4002. */
   maxRateLimitedStreak: number;
   /** Seconds before expiry at which `auth_expiring` is sent. */
@@ -61,11 +73,18 @@ export class ClientSession {
   #invalidStreak = 0;
   #rateLimitedStreak = 0;
   #autoSubscribe: string[] = [];
+  readonly #messageBucket: TokenBucket;
+  readonly #maxPendingBytes: number;
+  #pendingMessages = 0;
+  #pendingBytes = 0;
+  #readingPaused = false;
 
   constructor(connection: Connection, ctx: SessionContext, log: Logger) {
     this.connection = connection;
     this.#ctx = ctx;
     this.#log = log;
+    this.#messageBucket = new TokenBucket(ctx.clientMessageRate);
+    this.#maxPendingBytes = pendingBytesCap(ctx.maxMessageBytes);
     connection.ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     connection.onClose(() => this.#clearTimers());
   }
@@ -73,7 +92,8 @@ export class ClientSession {
   /**
    * Starts the session: verifies the upgrade credential (if any), sends `welcome`, and either opens the
    * connection or waits for an `auth` message within the auth timeout. `subscribe` lists the channels of
-   * `?subscribe=`, subscribed as soon as the connection may read them.
+   * `?subscribe=`, subscribed as soon as the connection may read them: duplicates are dropped, unknown
+   * names are refused in one `error`, and each channel costs one message of the connection's rate limit.
    */
   start(credential: string | undefined, subscribe: string[]): void {
     this.#autoSubscribe = subscribe;
@@ -116,28 +136,50 @@ export class ClientSession {
 
   #onMessage(data: RawData, isBinary: boolean): void {
     if (this.connection.state === 'closing' || this.connection.state === 'closed') return;
-    const decision = this.#ctx.messageLimiter.take(this.connection.id);
+    // The rate limit is decided on arrival: a refused message is answered and dropped here, and never
+    // waits in the queue (holding its bytes) behind a slow one.
+    const waitMs = this.#messageBucket.take();
+    if (waitMs > 0) {
+      this.#rateLimited(waitMs);
+      return;
+    }
+    this.#rateLimitedStreak = 0;
+    const bytes = byteLengthOf(data);
+    this.#pendingMessages++;
+    this.#pendingBytes += bytes;
+    if (!this.#readingPaused && (this.#pendingMessages > MAX_PENDING_MESSAGES || this.#pendingBytes > this.#maxPendingBytes)) {
+      this.#readingPaused = true;
+      this.connection.ws.pause();
+      this.#log.debug({ pending_messages: this.#pendingMessages, pending_bytes: this.#pendingBytes }, 'inbound backlog full; reading paused');
+    }
     this.#enqueue(async () => {
-      const { allowed, retryAfterMs } = await decision;
-      if (this.connection.state === 'closing' || this.connection.state === 'closed') return;
-      if (!allowed) {
-        this.#rateLimited(retryAfterMs);
-        return;
+      try {
+        await this.#handleMessage(data, isBinary);
+      } finally {
+        this.#pendingMessages--;
+        this.#pendingBytes -= bytes;
+        if (this.#readingPaused && this.#pendingMessages <= MAX_PENDING_MESSAGES / 2 && this.#pendingBytes <= this.#maxPendingBytes / 2) {
+          this.#readingPaused = false;
+          this.connection.ws.resume();
+        }
       }
-      this.#rateLimitedStreak = 0;
-      if (isBinary) {
-        this.#invalid(new NsError('invalid_message', 'binary frames are not supported; send JSON text frames'), undefined);
-        return;
-      }
-      const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
-      const parsed = parseClientMessage(text);
-      if (!parsed.success) {
-        this.#invalid(parsed.error, parsed.id);
-        return;
-      }
-      this.#invalidStreak = 0;
-      await this.#route(parsed.data);
     });
+  }
+
+  async #handleMessage(data: RawData, isBinary: boolean): Promise<void> {
+    if (this.connection.state === 'closing' || this.connection.state === 'closed') return;
+    if (isBinary) {
+      this.#invalid(new NsError('invalid_message', 'binary frames are not supported; send JSON text frames'), undefined);
+      return;
+    }
+    const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
+    const parsed = parseClientMessage(text);
+    if (!parsed.success) {
+      this.#invalid(parsed.error, parsed.id);
+      return;
+    }
+    this.#invalidStreak = 0;
+    await this.#route(parsed.data);
   }
 
   async #route(message: ClientMessage): Promise<void> {
@@ -145,7 +187,13 @@ export class ClientSession {
       await this.#auth(message);
       return;
     }
-    if (message.type === 'subscribe') this.#log.info({ channel: message.channel, filter: message.filter, since: message.since }, 'subscribe');
+    if (message.type === 'subscribe') {
+      // The filter is the client's (up to 256 values × 256 chars a list): its size at info, the filter
+      // itself, clipped, at debug only.
+      const filter = message.filter as Record<string, unknown> | undefined;
+      this.#log.info({ channel: message.channel, filter: summarizeFilter(filter), since: message.since }, 'subscribe');
+      if (filter !== undefined) this.#log.debug({ channel: message.channel, filter: filterForDebug(filter) }, 'subscribe filter');
+    }
     await this.#ctx.manager.handle(this.connection, message);
   }
 
@@ -208,14 +256,33 @@ export class ClientSession {
   }
 
   async #runAutoSubscribe(): Promise<void> {
-    const channels = this.#autoSubscribe;
+    // Distinct names only, so at most one subscribe per channel however long the URL is.
+    const names = [...new Set(this.#autoSubscribe)];
     this.#autoSubscribe = [];
-    for (const name of channels) {
-      if (!isChannelName(name)) {
-        this.#error('unknown_channel', `unknown channel "${name.slice(0, 64)}" in ?subscribe=`, undefined, { channel: name.slice(0, 64) });
+    const unknown = names.filter((n) => !isChannelName(n));
+    if (unknown.length > 0) {
+      const shown = unknown.slice(0, MAX_NAMED_UNKNOWN).map((n) => n.slice(0, 64));
+      const more = unknown.length > shown.length ? ` and ${unknown.length - shown.length} more` : '';
+      const listed = shown.map((n) => JSON.stringify(n)).join(', ');
+      this.#error('unknown_channel', `unknown channel${unknown.length === 1 ? '' : 's'} in ?subscribe=: ${listed}${more}`, undefined, {
+        channels: shown,
+        count: unknown.length,
+      });
+      this.#log.info({ unknown: unknown.length, first: clip(shown[0], 64) }, 'unknown channels in ?subscribe=');
+    }
+    for (const name of names) {
+      if (!isChannelName(name)) continue;
+      const channel: ChannelName = name;
+      // Each channel counts as one message against the connection's rate, like a `subscribe` frame.
+      const waitMs = this.#messageBucket.take();
+      if (waitMs > 0) {
+        this.#ctx.counters.rateLimitedMessages++;
+        this.#error('rate_limited', `?subscribe=${channel} refused: more than ${this.#ctx.clientMessageRate} messages per second`, undefined, {
+          channel,
+          retry_after_ms: waitMs,
+        });
         continue;
       }
-      const channel: ChannelName = name;
       this.#log.info({ channel, auto: true }, 'subscribe');
       await this.#ctx.manager.handle(this.connection, { type: 'subscribe', channel });
     }
@@ -269,7 +336,7 @@ export class ClientSession {
       this.connection.close(CLOSE_CODES.RATE_LIMITED, 'rate limited');
       return;
     }
-    this.#error('rate_limited', `more than ${this.#ctx.messageLimiter.ratePerS} messages per second`, undefined, { retry_after_ms: retryAfterMs });
+    this.#error('rate_limited', `more than ${this.#ctx.clientMessageRate} messages per second`, undefined, { retry_after_ms: retryAfterMs });
   }
 
   #invalid(error: NsError, id: string | undefined): void {
@@ -311,4 +378,9 @@ export class ClientSession {
     this.#authTimer = undefined;
     this.#clearExpiryTimers();
   }
+}
+
+function byteLengthOf(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }

@@ -8,8 +8,10 @@ export { compileOriginPolicy, isUnrebindableHost, type AllowedOrigins } from './
 export {
   BurstLimiter,
   IpConnectionCounter,
+  TokenBucket,
   DEFAULT_CLIENT_MESSAGE_RATE,
   DEFAULT_IP_CONNECT_RATE,
   DEFAULT_IP_MAX_CONNECTIONS,
 } from './rate-limits.js';
 export { redactUrl } from './redact.js';
+export { clip, summarizeFilter, MAX_LOGGED_CHARS, type FilterSummary } from './log-fields.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BurstLimiter, IpConnectionCounter } from './rate-limits.js';
+import { BurstLimiter, IpConnectionCounter, TokenBucket } from './rate-limits.js';
 
 describe('BurstLimiter', () => {
   it('allows the rate plus an equal burst, then refuses with a retry delay', async () => {
@@ -29,5 +29,25 @@ describe('IpConnectionCounter', () => {
     expect([counter.count('1.1.1.1'), counter.total]).toEqual([1, 2]);
     b();
     expect(counter.count('1.1.1.1')).toBe(0);
+  });
+});
+
+describe('TokenBucket', () => {
+  it('allows the burst at once, then refills at the rate, and says how long to wait', () => {
+    let now = 0;
+    const bucket = new TokenBucket(10, 20, () => now);
+    const first = Array.from({ length: 21 }, () => bucket.take());
+    expect(first.filter((w) => w === 0)).toHaveLength(20);
+    expect(first[20]).toBe(100);
+    now = 250;
+    expect([bucket.take(), bucket.take(), bucket.take()]).toEqual([0, 0, 50]);
+    // Never more than the burst, however long it was idle.
+    now = 1_000_000;
+    expect(Array.from({ length: 25 }, () => bucket.take()).filter((w) => w === 0)).toHaveLength(20);
+  });
+
+  it('rejects a non-positive rate or an empty burst', () => {
+    expect(() => new TokenBucket(0)).toThrow(RangeError);
+    expect(() => new TokenBucket(1, 0.5)).toThrow(RangeError);
   });
 });

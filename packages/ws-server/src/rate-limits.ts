@@ -38,6 +38,41 @@ export class BurstLimiter {
   }
 }
 
+/**
+ * A synchronous token bucket: `ratePerS` tokens per second, holding at most `burst`. One instance per
+ * connection, decided on the spot, so that a refused message is dropped the moment it arrives instead
+ * of waiting (data and all) for an asynchronous verdict behind the messages before it.
+ */
+export class TokenBucket {
+  readonly ratePerS: number;
+  readonly burst: number;
+  #tokens: number;
+  #at: number;
+  readonly #now: () => number;
+
+  constructor(ratePerS: number, burst = Math.max(1, 2 * ratePerS), now: () => number = () => performance.now()) {
+    if (!(ratePerS > 0)) throw new RangeError('rate must be > 0');
+    if (!(burst >= 1)) throw new RangeError('burst must be >= 1');
+    this.ratePerS = ratePerS;
+    this.burst = burst;
+    this.#now = now;
+    this.#tokens = burst;
+    this.#at = now();
+  }
+
+  /** Takes `n` tokens: returns 0 when allowed, else the milliseconds until `n` tokens are available. */
+  take(n = 1): number {
+    const now = this.#now();
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) / 1000) * this.ratePerS);
+    this.#at = now;
+    if (this.#tokens >= n) {
+      this.#tokens -= n;
+      return 0;
+    }
+    return Math.max(1, Math.ceil(((n - this.#tokens) / this.ratePerS) * 1000));
+  }
+}
+
 /** Concurrent connections per client IP, including those still in their handshake. */
 export class IpConnectionCounter {
   readonly #counts = new Map<string, number>();

@@ -82,12 +82,12 @@ describe('the /ws endpoint: messages of docs/protocol.md', () => {
     expect(await c.request({ type: 'ping', id: 'p1' })).toMatchObject({ type: 'pong', id: 'p1' });
   });
 
-  it('auto-subscribes to the channels of ?subscribe= and reports unknown ones', async () => {
+  it('auto-subscribes to the channels of ?subscribe= once each and refuses unknown ones in one error', async () => {
     const s = await start();
-    const c = await connect(`${s.url}?subscribe=threats,nope,status`);
+    const c = await connect(`${s.url}?subscribe=threats,nope,status,threats,nope,other`);
     await c.next((m) => m.type === 'subscribed' && m.channel === 'status');
-    expect(c.messages.map((m) => m.type)).toEqual(['welcome', 'subscribed', 'error', 'subscribed']);
-    expect(c.messages[2]).toMatchObject({ code: 'unknown_channel' });
+    expect(c.messages.map((m) => m.type)).toEqual(['welcome', 'error', 'subscribed', 'subscribed']);
+    expect(c.messages[1]).toMatchObject({ code: 'unknown_channel', details: { channels: ['nope', 'other'], count: 2 } });
     await s.bus.publish(threat(1));
     await c.waitForEvents('threats', 1);
   });

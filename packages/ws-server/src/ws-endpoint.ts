@@ -15,6 +15,7 @@ import {
   DEFAULT_IP_MAX_CONNECTIONS,
   IpConnectionCounter,
 } from './rate-limits.js';
+import { clip } from './log-fields.js';
 import { redactUrl } from './redact.js';
 
 /** Options of {@link attach}. */
@@ -125,6 +126,7 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
   const trusted = compileTrust(trustProxy);
   const connectLimiter = new BurstLimiter(options.ipConnectRate ?? DEFAULT_IP_CONNECT_RATE, 'ns-ws-connect');
   const clientMessageRate = options.clientMessageRate ?? DEFAULT_CLIENT_MESSAGE_RATE;
+  if (!(clientMessageRate > 0)) throw new RangeError('clientMessageRate must be > 0');
   const counter = new IpConnectionCounter();
   const counters = { authFailures: 0, rateLimitedMessages: 0 };
   const rejected: Record<string, number> = {};
@@ -135,7 +137,7 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
     authTimeoutMs: options.authTimeoutMs ?? 10_000,
     heartbeatS: options.heartbeatS ?? manager.heartbeatMs / 1000,
     maxMessageBytes,
-    messageLimiter: new BurstLimiter(clientMessageRate, 'ns-ws-messages'),
+    clientMessageRate,
     maxRateLimitedStreak: Math.max(10, Math.ceil(clientMessageRate)),
     expiryNoticeS: options.expiryNoticeS ?? AUTH_EXPIRING_NOTICE_S,
     counters,
@@ -179,13 +181,14 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
     if (url.pathname !== path) {
       // Another upgrade handler (e.g. a framework's) may own this path.
       if (server.listenerCount('upgrade') > 1) return;
-      reject(socket, 'path', 'no WebSocket endpoint here', { url: redactUrl(req.url ?? '') });
+      reject(socket, 'path', 'no WebSocket endpoint here', { url: clip(redactUrl(req.url ?? '')) });
       return;
     }
     // Errors on a socket we have not handed to `ws` yet (a client resetting mid-handshake) end here.
     socket.on('error', () => socket.destroy());
     const ip = clientIp(req, trusted, trustProxy === true);
-    const log = { ip, url: redactUrl(req.url ?? ''), origin: req.headers.origin };
+    // Client input, so clipped: a URL or header can be 16 KB, and each connection logs it.
+    const log = { ip, url: clip(redactUrl(req.url ?? '')), origin: clip(req.headers.origin) };
     if (closing !== undefined || (options.isAccepting !== undefined && !options.isAccepting())) {
       reject(socket, 'draining', 'server is shutting down', log, { 'Retry-After': '1' });
       return;
@@ -236,7 +239,7 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
   const onConnection = (ws: WebSocket, socket: Duplex, req: IncomingMessage, url: URL, ip: string, log: Record<string, unknown>) => {
     const connection = manager.accept(ws, socket, { remoteAddress: ip });
     const clog = logger.child({ connection_id: connection.id, ip });
-    clog.info({ url: log.url, origin: log.origin, user_agent: req.headers['user-agent'], protocol: ws.protocol || null }, 'connection opened');
+    clog.info({ url: log.url, origin: log.origin, user_agent: clip(req.headers['user-agent']), protocol: ws.protocol || null }, 'connection opened');
     connection.onClose((code, reason) => {
       clog.info({ code, reason, duration_ms: Date.now() - connection.openedAt, principal: connection.principal?.id ?? null }, 'connection closed');
     });
