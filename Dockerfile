@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # NetSentinel real-time gateway (apps/gateway). Multi-stage: build with dev tools, run as non-root
-# with production dependencies only.
+# on a supported Node.js LTS with the gateway's production dependencies only (no sources, no tests,
+# no other workspace's dependencies: see deploy/docker/runtime-tree.sh).
 #
 #   docker build -t ns-gateway .
 #   docker run -p 8080:8080 -e NS_JWT_SECRET=... -e NS_PUBLISH_KEYS=... ns-gateway
@@ -8,7 +9,8 @@
 # The image listens on 0.0.0.0, so the gateway refuses to start until auth is configured
 # (NS_JWT_SECRET or NS_JWT_PUBLIC_KEY_FILE), or NS_AUTH=none is set explicitly for a trusted network.
 
-ARG NODE_VERSION=20
+# Node.js 22 LTS (24 also supported). The code is also tested on Node 20.
+ARG NODE_VERSION=22
 
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /src
@@ -19,7 +21,8 @@ COPY schemas ./schemas
 RUN npm ci --no-audit --no-fund
 # The gateway and every workspace package it depends on (turbo's `...` suffix).
 RUN npx turbo run build --filter=@ns/gateway...
-RUN npm prune --omit=dev --no-audit --no-fund
+COPY deploy/docker/runtime-tree.sh /usr/local/bin/runtime-tree.sh
+RUN sh /usr/local/bin/runtime-tree.sh /src /app
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -28,13 +31,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 # Same layout as the repository: node_modules/@ns/* are relative links into packages/, and the
 # gateway finds public/ and the generated schemas/ relative to itself.
-COPY --from=build /src/package.json ./
-COPY --from=build /src/node_modules ./node_modules
-COPY --from=build /src/packages ./packages
-COPY --from=build /src/apps/gateway/package.json ./apps/gateway/package.json
-COPY --from=build /src/apps/gateway/dist ./apps/gateway/dist
-COPY --from=build /src/apps/gateway/public ./apps/gateway/public
-COPY --from=build /src/schemas ./schemas
+COPY --from=build /app ./
 USER node
 EXPOSE 8080
 # Liveness only; readiness (engine connected, not draining) is GET /readyz for the orchestrator.
