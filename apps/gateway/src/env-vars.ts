@@ -29,7 +29,7 @@ export const ENV_VARS = [
   { name: 'NS_PUBLISH_KEYS', default: undefined, description: 'Comma list of API keys for POST /v1/publish (Authorization: Bearer <key>), shorter than 16 characters gets a warning. Unset = publishing from loopback only (or a JWT with write:events).' },
   { name: 'NS_ALLOWED_ORIGINS', default: undefined, description: 'Comma list of browser origins allowed on /ws and /v1/publish, or * (explicit only). The gateway\'s own host (its console) always passes; requests without Origin are non-browser clients and pass.' },
   { name: 'NS_ALLOW_ANONYMOUS', default: 'true', description: 'Let connections without a token read permission-free channels (status, system).' },
-  { name: 'NS_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent. Authorization headers and ?token= are always redacted.' },
+  { name: 'NS_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent. Credentials are redacted at every level: Authorization, Cookie and X-Api-Key headers, credential query parameters (token, access_token, api_key, … whatever their encoding) and JWT-shaped strings in URLs.' },
   { name: 'NS_WRITE_DELAY_MS', default: '2', description: 'Coalescing window for a connection\'s outbound frames, in milliseconds (0 = write at once).' },
   { name: 'NS_MAX_CONNECTIONS', default: '10000', description: 'Concurrent WebSocket connections per process.' },
   { name: 'NS_IP_MAX_CONNECTIONS', default: '1000', description: 'Concurrent WebSocket connections per client IP.' },
