@@ -99,7 +99,7 @@ describe('no credential in any log line, at trace level', () => {
     expect(await rawGet(`/nothing/${encodeAll(await sign({}))}?x=%zz`)).toBe(404);
     expect(await rawGet(`/%zz/bad-escape?token=${await sign({})}`)).toBeGreaterThanOrEqual(400);
     for (const key of [PUBLISH_KEY, WRONG_KEY]) {
-      for (const headers of [{ authorization: `Bearer ${key}` }, { 'x-api-key': key }]) {
+      for (const headers of [{ authorization: `Bearer ${key}` }, { 'x-api-key': key }] as Record<string, string>[]) {
         await fetch(`${gw.url}/v1/publish?key=${key}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...headers },
