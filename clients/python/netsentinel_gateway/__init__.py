@@ -8,6 +8,9 @@ Standard library only; ``validate()`` uses ``jsonschema`` when it is installed.
     result = await broadcaster.broadcast_threat({"source_ip": "192.168.1.100", "threat_score": 8.5,
                                                  "threat_level": "high", "timestamp": time.time()})
     # {'id': 'evt_…', 'channel': 'threats', 'seq': 42}
+
+NetSentinel's processor uses ``netsentinel_gateway.netsentinel.GatewayWebSocketManager`` in place of
+its WebSocket manager (it follows the processor's event bus and never blocks it).
 """
 
 import logging
@@ -16,7 +19,7 @@ from ._version import __version__
 from .broadcaster import GatewayBroadcaster, SyncGatewayBroadcaster
 from .buffer import BufferedBroadcaster, PendingPublish
 from .errors import BufferFullError, GatewayError
-from .events import BROADCAST_TYPES, MAX_BATCH_EVENTS, PublishResult, build_event, new_event_id
+from .events import BROADCAST_TYPES, MAX_BATCH_EVENTS, EncodingError, PublishResult, build_event, new_event_id, to_wire
 from .interface import IWebSocketBroadcaster
 from .publisher import HttpPublisher
 from .retry import RetryPolicy
@@ -30,6 +33,7 @@ __all__ = [
     "BROADCAST_TYPES",
     "BufferFullError",
     "BufferedBroadcaster",
+    "EncodingError",
     "GatewayBroadcaster",
     "GatewayError",
     "HttpPublisher",
@@ -41,6 +45,7 @@ __all__ = [
     "SyncGatewayBroadcaster",
     "build_event",
     "new_event_id",
+    "to_wire",
     "validate",
     "validation_issues",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import enum
 import json
 import math
@@ -55,26 +56,77 @@ def with_id(event: Mapping[str, Any]) -> Dict[str, Any]:
     return out
 
 
-def _json_default(value: Any) -> Any:
-    # The processor's values: enums (ThreatLevel.HIGH -> "high") and numpy scalars (.item()).
+class EncodingError(ValueError):
+    """A value that cannot be sent as JSON, with the path of its field (``data.logdata.USERNAME``).
+    Raised before anything is sent; a ``ValueError`` (never a bare ``TypeError``)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__("%s %s (nothing was sent)" % (path or "(root)", message))
+        #: Where the value is, in the gateway's notation (``data.indicators[2]``).
+        self.path = path
+        #: What is wrong with it, without the path.
+        self.reason = message
+
+
+def _child(path: str, key: str) -> str:
+    return "%s.%s" % (path, key) if path else key
+
+
+def to_wire(value: Any, path: str = "") -> Any:
+    """``value`` as the JSON value it will be sent as, converting what the processor hands over:
+    ``datetime`` -> epoch seconds (a naive one is taken as local time, like ``datetime.timestamp()``),
+    enums -> their value, tuples/sets/frozensets -> lists (sets sorted when their items allow),
+    numpy scalars -> Python numbers. Raises :class:`EncodingError` naming the field for anything else
+    JSON cannot hold (bytes, arbitrary objects, non-string keys other than numbers, NaN/Infinity)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise EncodingError(path, "is not a finite number; JSON has no NaN or Infinity")
+        return float(value)
     if isinstance(value, enum.Enum):
-        return value.value
+        return to_wire(value.value, path)
+    if isinstance(value, datetime.datetime):
+        return value.timestamp()
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if isinstance(key, enum.Enum):
+                key = key.value
+            if isinstance(key, bool) or not isinstance(key, (str, int, float)):
+                raise EncodingError(_child(path, repr(key)), "has a key of type %s; JSON object keys are strings" % key.__class__.__name__)
+            key = str(key) if not isinstance(key, str) else key
+            out[key] = to_wire(item, _child(path, key))
+        return out
+    if isinstance(value, (list, tuple)):
+        return [to_wire(item, "%s[%d]" % (path, i)) for i, item in enumerate(value)]
+    if isinstance(value, (set, frozenset)):
+        items = list(value)
+        try:
+            items.sort()
+        except TypeError:
+            pass
+        return [to_wire(item, "%s[%d]" % (path, i)) for i, item in enumerate(items)]
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raise EncodingError(path, "is bytes; decode it to text first (e.g. value.decode('utf-8', 'replace'))")
     item = getattr(value, "item", None)
-    if callable(item):
-        return item()
-    raise TypeError("Object of type %s is not JSON serializable" % value.__class__.__name__)
+    if callable(item) and not isinstance(value, (datetime.date, datetime.time)):
+        try:
+            converted = item()
+        except (TypeError, ValueError):
+            converted = value
+        if converted is not value and isinstance(converted, (bool, int, float, str)):
+            return to_wire(converted, path)
+    raise EncodingError(path, "is a %s, which JSON cannot hold" % value.__class__.__name__)
 
 
 def encode_event(event: Mapping[str, Any]) -> str:
-    """One event as compact JSON text. Raises ``ValueError`` naming the field when a number is NaN or
-    infinite: JSON has no such values and the gateway would reject the whole request."""
-    try:
-        return json.dumps(event, allow_nan=False, separators=(",", ":"), ensure_ascii=False, default=_json_default)
-    except ValueError as err:
-        path = non_finite_path(event)
-        if path is None:
-            raise
-        raise ValueError("%s is not a finite number; JSON has no NaN or Infinity (nothing was sent)" % path) from err
+    """One event as compact JSON text, after :func:`to_wire`. Raises :class:`EncodingError` (a
+    ``ValueError``) naming the field when a value cannot be sent: NaN or Infinity, bytes, an object
+    JSON cannot hold."""
+    return json.dumps(to_wire(event), allow_nan=False, separators=(",", ":"), ensure_ascii=False)
 
 
 def encode_batch(encoded_events: Iterable[str]) -> bytes:

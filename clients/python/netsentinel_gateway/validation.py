@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Sequence, Union
 
 from .errors import GatewayError
-from .events import non_finite_path
+from .events import EncodingError, to_wire
 
 #: The bundled schemas (a copy of the repository's ``schemas/``, refreshed by ``sync_schemas.py``).
 SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
@@ -59,22 +59,25 @@ def prepare() -> None:
 
 
 def validation_issues(event: Any) -> List[Dict[str, Any]]:
-    """Problems of one publish body ``{type, data, id?}``: a list of ``{path, code, message}``
-    (empty when valid). Paths are the gateway's (``data.source_ip``, ``priority`` for an unknown
+    """Problems of one publish body ``{type, data, id?}`` as it will be sent: a list of
+    ``{path, code, message}`` (empty when valid). Paths are the gateway's (``data.source_ip``, ``priority`` for an unknown
     top-level field); codes are JSON Schema keywords (``required``, ``enum``, ``format``...)."""
     if not isinstance(event, Mapping):
         return [_issue("", "type", "an event must be an object {type, data, id?}")]
-    branch = _publish_branches().get(event.get("type"))  # type: ignore[arg-type]
+    # What is checked is exactly what will be sent: the event after the encoder's conversions
+    # (datetime -> epoch seconds, enums -> values, tuples/sets -> lists).
+    try:
+        wire = to_wire(event)
+    except EncodingError as err:
+        code = "not_finite" if "finite" in err.reason else "not_encodable"
+        return [_issue(err.path, code, err.reason)]
+    branch = _publish_branches().get(wire.get("type"))  # type: ignore[arg-type]
     if branch is None:
         known = ", ".join(event_types())
-        return [_issue("type", "unknown_type", "unknown event type %r (known: %s)" % (event.get("type"), known))]
-    issues = _schema_issues(_validator(branch), dict(event))
-    # JSON Schema's "number" admits NaN and Infinity; JSON (and the gateway) do not.
-    bad = non_finite_path(event.get("data"), "data")
-    if bad is not None and all(i["path"] != bad for i in issues):
-        issues.append(_issue(bad, "not_finite", "must be a finite number (JSON has no NaN or Infinity)"))
+        return [_issue("type", "unknown_type", "unknown event type %r (known: %s)" % (wire.get("type"), known))]
+    issues = _schema_issues(_validator(branch), wire)
     if not issues:
-        size = len(json.dumps(event.get("data"), separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8"))
+        size = len(json.dumps(wire.get("data"), separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
         if size > MAX_EVENT_DATA_BYTES:
             issues.append(_issue("data", "too_big", "data is %d bytes serialized; the limit is %d" % (size, MAX_EVENT_DATA_BYTES)))
     return issues

@@ -1,12 +1,14 @@
 """Event ids and strict JSON encoding."""
 
+import datetime
 import enum
 import json
 import re
 import unittest
 
 import support  # noqa: F401  (puts the package on sys.path)
-from netsentinel_gateway.events import build_event, encode_batch, encode_event, new_event_id, non_finite_path, with_id
+from netsentinel_gateway.events import (EncodingError, build_event, encode_batch, encode_event, new_event_id, non_finite_path,
+                                        to_wire, with_id)
 
 # The contracts' EventId pattern (packages/contracts/src/primitives.ts).
 EVENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
@@ -69,9 +71,33 @@ class EncodeTest(unittest.TestCase):
     def test_writes_enums_as_their_values(self):
         self.assertIn('"threat_level":"high"', encode_event({"data": {"threat_level": Level.HIGH}}))
 
-    def test_unserializable_values_raise_type_error(self):
-        with self.assertRaises(TypeError):
-            encode_event({"data": {"when": object()}})
+    def test_what_json_cannot_hold_is_an_encoding_error_naming_the_field_never_a_bare_type_error(self):
+        cases = [
+            ({"data": {"when": object()}}, "data.when", "object"),
+            ({"data": {"logdata": {"USERNAME": b"root"}}}, "data.logdata.USERNAME", "bytes"),
+            ({"data": {"tags": ["a", b"b"]}}, "data.tags[1]", "bytes"),
+            ({"data": {"nested": {(1, 2): "x"}}}, "data.nested.(1, 2)", "key"),
+        ]
+        for event, path, word in cases:
+            with self.subTest(path=path):
+                with self.assertRaises(EncodingError) as ctx:
+                    encode_event(event)
+                self.assertIsInstance(ctx.exception, ValueError)
+                self.assertEqual(ctx.exception.path, path)
+                self.assertIn(word, str(ctx.exception))
+
+    def test_converts_datetimes_enums_tuples_and_sets_like_the_wire_expects(self):
+        when = datetime.datetime(2025, 11, 26, 0, 0, 0, 500000, tzinfo=datetime.timezone.utc)
+        wire = to_wire({"timestamp": when, "level": Level.HIGH, "pair": ("a", 1), "tags": {"b", "a"}, "mixed": frozenset([1, "x"])})
+        self.assertEqual(wire["timestamp"], 1764115200.5)
+        self.assertEqual(wire["level"], "high")
+        self.assertEqual(wire["pair"], ["a", 1])
+        self.assertEqual(wire["tags"], ["a", "b"])  # sorted: the same set always encodes the same
+        self.assertEqual(sorted(map(str, wire["mixed"])), ["1", "x"])
+        self.assertEqual(json.loads(encode_event({"data": {"ts": when, "ids": (1, 2)}})), {"data": {"ts": 1764115200.5, "ids": [1, 2]}})
+        # A naive datetime is local time, as datetime.timestamp() takes it.
+        naive = datetime.datetime(2025, 11, 26, 1, 2, 3)
+        self.assertEqual(to_wire(naive), naive.timestamp())
 
     def test_batch_body_wraps_encoded_events(self):
         body = encode_batch([encode_event({"type": "a.b", "id": "1", "data": {}}), encode_event({"type": "a.b", "id": "2", "data": {}})])

@@ -223,40 +223,7 @@ class ValidationAgreesWithGatewayTest(unittest.TestCase):
                 self.assertEqual(result["id"][:4], "evt_")
 
 
-sys.path.insert(0, str(support.CLIENT_DIR / "examples"))
-import processor_integration as example  # noqa: E402
-
-
 class ExamplesTest(AsyncGatewayTestCase):
-    async def test_processor_integration_broadcasts_threats_over_5_and_alerts_for_high_levels(self):
-        sub = await self.subscribe(["threats", "alerts"])
-        before = {c: gateway.channels()[c]["seq"] for c in ("threats", "alerts")}
-        await example.demo(example.ProcessorConfig(websocket_enabled=True, gateway_url=gateway.url, gateway_api_key=PUBLISH_KEY))
-        await sub.wait_until(lambda: len([e for e in sub.events if e["seq"] > before[e["channel"]]]) >= 3, what="3 events")
-        mine = [e for e in sub.events if e["seq"] > before[e["channel"]]]
-        threats = [e["data"] for e in mine if e["type"] == "threat.new"]
-        alerts = [e for e in mine if e["type"] == "alert.new"]
-        self.assertEqual([(t["source_ip"], t["threat_score"]) for t in threats], [("192.168.1.100", 8.5), ("2001:db8::7", 6.0)])
-        self.assertEqual(len(alerts), 1)
-        self.assertEqual((alerts[0]["data"]["severity"], alerts[0]["data"]["source_ip"]), ("high", "192.168.1.100"))
-        self.assertEqual(alerts[0]["id"], alerts[0]["data"]["id"])
-        for e in mine:
-            self.assertEqual(schema_errors(e), [])
-
-    async def test_processor_integration_keeps_processing_when_the_gateway_is_down(self):
-        processor = example.RefactoredEventProcessor(example.ProcessorConfig(gateway_url="http://127.0.0.1:9", gateway_api_key=None))
-        processor.websocket_manager.publisher.retry.retries = 0
-        self.addAsyncCleanup(processor.websocket_manager.close)
-        result = example.ProcessingResult(example.Event("10.0.0.1"), 9.0, example.ThreatLevel.CRITICAL)
-        with self.assertLogs("netsentinel.processor", "WARNING"):
-            self.assertIs(await processor._process_event(result), result)
-
-    async def test_processor_integration_does_nothing_when_websocket_is_disabled(self):
-        processor = example.RefactoredEventProcessor(example.ProcessorConfig(websocket_enabled=False))
-        self.assertIsNone(processor.websocket_manager)
-        result = example.ProcessingResult(example.Event("10.0.0.1"), 9.0, example.ThreatLevel.CRITICAL)
-        self.assertIs(await processor._process_event(result), result)
-
     async def test_tail_cli_resumes_with_since_and_prints_events_as_json(self):
         head = gateway.channels()["threats"]
         sent = [await self.broadcaster.broadcast_threat(threat(n)) for n in range(2)]

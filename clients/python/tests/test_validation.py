@@ -79,5 +79,41 @@ class ValidateTest(unittest.TestCase):
         self.assertEqual(load_schema("data/threat.new.json")["$id"], "https://netsentinel.dev/schemas/v1/data/threat.new.json")
 
 
+class ValidateWhatIsSentTest(unittest.TestCase):
+    """validate() checks the event as the encoder will send it, and names the field it cannot send."""
+
+    def threat(self, **over):
+        return {"type": "threat.new", "data": dict({"source_ip": "203.0.113.7", "threat_score": 8.5,
+                                                    "threat_level": "high", "timestamp": 1764115200.0}, **over)}
+
+    def test_accepts_enum_members_tuples_sets_and_datetimes_the_encoder_converts(self):
+        import datetime
+        import enum
+
+        class ThreatLevel(enum.Enum):  # the processor's core/models.py ThreatLevel
+            HIGH = "high"
+
+        when = datetime.datetime(2025, 11, 26, tzinfo=datetime.timezone.utc)
+        event = self.threat(threat_level=ThreatLevel.HIGH, indicators=("brute_force", "tor_exit"), timestamp=when)
+        self.assertEqual(validation_issues(event), [])
+        self.assertEqual(validation_issues(self.threat(indicators={"a", "b"})), [])
+
+    def test_bytes_and_objects_are_issues_naming_their_path_not_type_errors(self):
+        issues = validation_issues(self.threat(logdata={"USERNAME": b"root"}))
+        self.assertEqual([(i["path"], i["code"]) for i in issues], [("data.logdata.USERNAME", "not_encodable")])
+        with self.assertRaises(GatewayError) as ctx:
+            validate(self.threat(when=object()))
+        self.assertEqual(ctx.exception.paths, ["data.when"])
+        issues = validation_issues(self.threat(threat_score=float("nan")))
+        self.assertEqual([(i["path"], i["code"]) for i in issues], [("data.threat_score", "not_finite")])
+
+    def test_a_threat_without_an_address_needs_the_reported_source(self):
+        self.assertEqual(validation_issues(self.threat(source_ip=None, source="unknown")), [])
+        issues = validation_issues(self.threat(source_ip=None))
+        self.assertEqual([(i["path"], i["code"]) for i in issues], [("data.source", "required")])
+        issues = validation_issues(self.threat(source_ip="fe80::1%eth0"))
+        self.assertEqual([i["path"] for i in issues], ["data.source_ip"])
+
+
 if __name__ == "__main__":
     unittest.main()
