@@ -35,7 +35,7 @@ from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Tuple
 
 from . import mappers
 from .errors import GatewayError
-from .events import MAX_BATCH_EVENTS, MAX_BODY_BYTES, build_event, encode_batch, encode_event
+from .events import MAX_BATCH_EVENTS, MAX_BODY_BYTES, build_event, encode_batch, encode_event, new_event_id
 from .publisher import HttpPublisher
 from .spool import Spool
 
@@ -83,6 +83,8 @@ class GatewayWebSocketManager:
     to be spooled in memory (beyond it a hand-off writes to the spool itself). ``ephemeral_limit``:
     status/metrics events kept while the gateway is away. ``flush_timeout``: how long ``stop()`` keeps
     sending. ``timeout``: seconds per HTTP attempt; ``max_backoff``: longest wait between attempts.
+    ``alert_hold``: how long an alert the processor raised before publishing its threat waits (in
+    memory) for that threat, to carry its ``source_ip`` and ``threat_id``.
     """
 
     def __init__(
@@ -100,6 +102,7 @@ class GatewayWebSocketManager:
         timeout: float = 5.0,
         max_backoff: float = 5.0,
         max_batch: int = 500,
+        alert_hold: float = 1.0,
     ) -> None:
         self.url = url or os.environ.get("NS_GATEWAY_URL") or DEFAULT_GATEWAY_URL
         key = api_key if api_key is not None else os.environ.get("NS_PUBLISH_KEY")
@@ -115,6 +118,8 @@ class GatewayWebSocketManager:
         self.flush_timeout = flush_timeout
         self.max_backoff = max_backoff
         self.max_batch = max_batch
+        self.alert_hold = alert_hold
+        self._held_alerts: List[List[Any]] = []
 
         self._cond = threading.Condition()
         self._inbox: Deque[Tuple[str, str]] = collections.deque()  # lossless, not yet spooled
@@ -182,6 +187,7 @@ class GatewayWebSocketManager:
         self._subscriptions.clear()
         if self._report_task is not None:
             self._report_task.cancel()
+        self._release_held_alerts()
         deadline = time.monotonic() + (self.flush_timeout if timeout is None else timeout)
         loop = asyncio.get_event_loop()
         await loop.run_in_executor(None, self._finish, deadline)
@@ -224,7 +230,7 @@ class GatewayWebSocketManager:
     def pending(self) -> int:
         """Events handed over and not yet accepted by the gateway (in memory and in the spool)."""
         with self._cond:
-            waiting = len(self._inbox) + len(self._ephemeral) + self._in_flight_ephemeral
+            waiting = len(self._inbox) + len(self._ephemeral) + self._in_flight_ephemeral + len(self._held_alerts)
         spool = self._spool
         if spool is not None and not spool.closed:
             try:
@@ -287,12 +293,18 @@ class GatewayWebSocketManager:
         mapped = mappers.threat(data)
         event_id = self._handoff("threat.new", mapped)
         remembered = dict(mapped, _gateway_id=event_id)
-        self._recent_threats.append((time.monotonic(), mappers.threat_key(data), remembered))
+        key = mappers.threat_key(data)
+        for entry in self._held_alerts:  # an alert that came first, waiting for this threat
+            if entry[0] == key:
+                self._release_alert(entry, remembered)
+                break
+        else:
+            self._recent_threats.append((time.monotonic(), key, remembered))
         return event_id
 
     def _alert(self, data: Any) -> str:
         key = mappers.alert_key(data)
-        related = None
+        mappers.alert(data)  # a payload that cannot be mapped is refused now, not when released
         if key is not None:
             # The processor raises alerts in the order of its threats: pair each alert with the
             # oldest threat of the last minute that has its key and no alert yet.
@@ -301,9 +313,41 @@ class GatewayWebSocketManager:
                 at, threat_key, threat = entry
                 if at >= horizon and threat_key == key and not threat.get("_alerted"):
                     threat["_alerted"] = True
-                    related = threat
-                    break
-        return self._handoff("alert.new", mappers.alert(data, related))
+                    return self._handoff("alert.new", mappers.alert(data, threat))
+            # Its router often raises the alert before its analyzer callback has published the
+            # threat: hold the alert (in memory, for at most alert_hold seconds) for its threat.
+            if self.alert_hold > 0 and not self._stopped:
+                try:
+                    loop = asyncio.get_running_loop()
+                except RuntimeError:
+                    loop = None
+                if loop is not None:
+                    event_id = new_event_id()
+                    entry: List[Any] = [key, data, event_id, None]
+                    entry[3] = loop.call_later(self.alert_hold, self._release_alert, entry, None)
+                    self._held_alerts.append(entry)
+                    self._stats["alerts_held"] += 1
+                    return event_id
+        return self._handoff("alert.new", mappers.alert(data))
+
+    def _release_alert(self, entry: List[Any], threat: Optional[Dict[str, Any]]) -> None:
+        key, data, event_id, timer = entry
+        if entry not in self._held_alerts:
+            return
+        self._held_alerts.remove(entry)
+        if timer is not None:
+            timer.cancel()
+        if threat is not None:
+            threat["_alerted"] = True
+        try:
+            self._handoff("alert.new", mappers.alert(data, threat), event_id, even_if_stopped=True)
+        except (ValueError, GatewayError) as err:
+            self._stats["unmappable"] += 1
+            log.error("alert %s not published: %s", event_id, err)
+
+    def _release_held_alerts(self) -> None:
+        for entry in list(self._held_alerts):
+            self._release_alert(entry, None)
 
     # -- the manager's own API (as NetSentinel's WebSocketManager) ---------------------------------
 
@@ -400,10 +444,10 @@ class GatewayWebSocketManager:
 
     # -- hand-off (the only part that runs on the caller's thread) --------------------------------
 
-    def _handoff(self, event_type: str, data: Mapping[str, Any]) -> str:
-        if self._stopped:
+    def _handoff(self, event_type: str, data: Mapping[str, Any], event_id: Optional[str] = None, even_if_stopped: bool = False) -> str:
+        if self._stopped and not even_if_stopped:
             raise GatewayError(None, "closed", "the manager is stopped; %s not published" % event_type)
-        event = build_event(event_type, data)
+        event = build_event(event_type, data, event_id)
         body = encode_event(event)  # EncodingError (ValueError) names the field
         spill = False
         with self._cond:

@@ -104,6 +104,25 @@ class ManagerTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(sorted(e["data"]["component"] for e in by_type["metrics.update"]), ["event_processor", "ml.fastflow"])
         self.assertEqual(manager.stats()["sent"], 10)
 
+    async def test_an_alert_raised_before_its_threat_waits_for_it_and_one_without_a_threat_goes_alone(self):
+        subscriber = await Subscriber(gateway.ws_url, ["threats", "alerts"]).start()
+        self.addAsyncCleanup(subscriber.close)
+        manager = self.manager(alert_hold=0.5)
+        await manager.start()
+        self.addAsyncCleanup(manager.stop)
+        threat, alert = FIXTURES["threat.new"][0]["payload"], FIXTURES["alert.new"][0]["payload"]
+        # The processor's router often publishes the alert first (refactored_event_processor.py:
+        # route_analysis_result queues the result for the router before it publishes threat.new).
+        alert_id = await manager.broadcast_alert(alert)
+        self.assertEqual(manager.pending(), 1)  # held, counted
+        threat_id = await manager.broadcast_threat(threat)
+        lonely = await manager.broadcast_alert(dict(alert, id="alert-lonely", description="Threat score: 1.00"))
+        events = await subscriber.wait_for_events(3)
+        self.assertEqual([e["id"] for e in events[:2]], [threat_id, alert_id])
+        self.assertEqual((events[1]["data"]["source_ip"], events[1]["data"]["threat_id"]), ("203.0.113.7", threat_id))
+        self.assertEqual(events[2]["id"], lonely)  # released after alert_hold without an address
+        self.assertNotIn("source_ip", events[2]["data"])
+
     async def test_an_event_the_gateway_refuses_is_dropped_alone_and_the_rest_are_delivered(self):
         subscriber = await Subscriber(gateway.ws_url, ["threats"]).start()
         self.addAsyncCleanup(subscriber.close)
@@ -171,7 +190,7 @@ class SpoolReplayTest(unittest.IsolatedAsyncioTestCase):
         ids = []
         for n in range(50):
             ids.append(second._threat(dict(FIXTURES["threat.new"][1]["payload"], indicators=["late%d" % n])))
-            ids.append(second._alert(dict(FIXTURES["alert.new"][0]["payload"], id="alert-%d" % n)))
+            ids.append(second._alert(dict(FIXTURES["alert.new"][0]["payload"], id="alert-%d" % n, tags=["late%d" % n])))
         self.assertIs(await second.stop(timeout=0.3), True)
         db = sqlite3.connect(spool_path)
         self.assertEqual(db.execute("SELECT COUNT(*) FROM events").fetchone()[0], 100)
