@@ -3,6 +3,7 @@ import { algorithmsForJwks, algorithmsForPublicKey } from '@ns/ws-server';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { unknownVariableWarnings } from './env-check.js';
 import { ENV_VARS, type EnvVarName } from './env-vars.js';
 import { isLoopbackHost } from './loopback.js';
 import { Secret } from './secret.js';
@@ -50,6 +51,8 @@ export interface GatewayConfig {
   allowedOrigins: string[] | '*';
   allowAnonymous: boolean;
   logLevel: LogLevel;
+  /** `NS_LOG_FORMAT`; unset = pretty on a terminal, JSON otherwise (see `createLogger`). */
+  logFormat: LogFormat | undefined;
   writeDelayMs: number;
   maxConnections: number;
   ipMaxConnections: number;
@@ -72,6 +75,9 @@ export interface GatewayConfig {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** A configuration problem, naming the variable. `message` is the one line printed before exit 2. */
 export class ConfigError extends Error {
@@ -209,6 +215,7 @@ const PARSERS = {
   NS_ALLOWED_ORIGINS: origins.optional(),
   NS_ALLOW_ANONYMOUS: bool,
   NS_LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
+  NS_LOG_FORMAT: z.enum(LOG_FORMATS, { error: `must be one of ${LOG_FORMATS.join(', ')}` }).optional(),
   NS_WRITE_DELAY_MS: decimal(0, 1000),
   NS_MAX_CONNECTIONS: int(1, 10_000_000),
   NS_IP_MAX_CONNECTIONS: int(1, 10_000_000),
@@ -226,7 +233,7 @@ const PARSERS = {
 type Parsed = { [K in EnvVarName]: z.output<(typeof PARSERS)[K]> };
 
 /** Secret variables: their values never appear in messages. */
-const SECRET_VARS: ReadonlySet<EnvVarName> = new Set(['NS_JWT_SECRET', 'NS_PUBLISH_KEYS', 'NS_REDIS_URL']);
+export const SECRET_VARS: ReadonlySet<EnvVarName> = new Set(['NS_JWT_SECRET', 'NS_PUBLISH_KEYS', 'NS_REDIS_URL']);
 
 function parseVariables(env: Readonly<Record<string, string | undefined>>): Parsed {
   const out: Record<string, unknown> = {};
@@ -314,7 +321,7 @@ function resolveAuth(v: Parsed): AuthConfig {
 export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): GatewayConfig {
   const v = parseVariables(env);
   const auth = resolveAuth(v);
-  const warnings: string[] = [];
+  const warnings: string[] = unknownVariableWarnings(env);
   if (v.NS_JWT_SECRET !== undefined && Buffer.byteLength(v.NS_JWT_SECRET.reveal()) < MIN_JWT_SECRET_BYTES) {
     warnings.push(`NS_JWT_SECRET is shorter than ${MIN_JWT_SECRET_BYTES} bytes (RFC 7518 §3.2): tokens signed with it can be brute-forced; rotate it (e.g. \`openssl rand -hex 32\`)`);
   }
@@ -336,6 +343,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     allowedOrigins: v.NS_ALLOWED_ORIGINS ?? [],
     allowAnonymous: v.NS_ALLOW_ANONYMOUS,
     logLevel: v.NS_LOG_LEVEL,
+    logFormat: v.NS_LOG_FORMAT,
     writeDelayMs: v.NS_WRITE_DELAY_MS,
     maxConnections: v.NS_MAX_CONNECTIONS,
     ipMaxConnections: v.NS_IP_MAX_CONNECTIONS,

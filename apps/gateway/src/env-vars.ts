@@ -30,6 +30,7 @@ export const ENV_VARS = [
   { name: 'NS_ALLOWED_ORIGINS', default: undefined, description: 'Comma list of browser origins allowed on /ws and /v1/publish, or * (explicit only). The gateway\'s own host (its console) always passes; requests without Origin are non-browser clients and pass.' },
   { name: 'NS_ALLOW_ANONYMOUS', default: 'true', description: 'Let connections without a token read permission-free channels (status, system).' },
   { name: 'NS_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent. Credentials are redacted at every level: Authorization, Cookie and X-Api-Key headers, credential query parameters (token, access_token, api_key, … whatever their encoding) and JWT-shaped strings in URLs.' },
+  { name: 'NS_LOG_FORMAT', default: undefined, description: 'json or pretty. Unset = pretty (pino-pretty) when stdout is a terminal, JSON lines (pino) otherwise.' },
   { name: 'NS_WRITE_DELAY_MS', default: '2', description: 'Coalescing window for a connection\'s outbound frames, in milliseconds (0 = write at once).' },
   { name: 'NS_MAX_CONNECTIONS', default: '10000', description: 'Concurrent WebSocket connections per process.' },
   { name: 'NS_IP_MAX_CONNECTIONS', default: '1000', description: 'Concurrent WebSocket connections per client IP.' },

@@ -51,7 +51,7 @@ export interface Gateway {
  * attached to the same HTTP server, then listens on `config.host:config.port`.
  */
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, { format: config.logFormat });
   const engine = await createEngine(config, logger);
   const bus = new EventBus({ engine, logger: logger.child({ component: 'event-bus' }) });
   const lifecycle = new Lifecycle(() => bus.engine.state === 'ready');

@@ -68,7 +68,12 @@ export class HttpAuth {
     if (token !== undefined) {
       if (keys.matches(token)) return;
       if (verifier !== null) {
-        const principal = await this.#verify(token);
+        // Publishers mostly hold API keys: a wrong key is not a malformed JWT, so an unverifiable
+        // credential gets one answer naming both, not the JWS parser's complaint about it.
+        const principal = await this.#verify(token).catch((err: unknown) => {
+          if (err instanceof NsError && err.code === 'token_expired') throw err;
+          throw new NsError('unauthorized', 'invalid API key or token', { cause: err });
+        });
         if (hasPermission(principal, 'write:events')) return;
         this.#fail('forbidden');
         throw new NsError('forbidden', 'publishing requires the write:events permission');

@@ -28,3 +28,28 @@ describe('createLogger', () => {
     expect(out).toContain('subscribe=threats');
   });
 });
+
+describe('log format', () => {
+  it('writes JSON lines by default to a stream that is not a terminal', () => {
+    const { stream, text } = capture();
+    createLogger('info', stream).info({ engine: 'memory' }, 'engine ready');
+    expect(JSON.parse(text().trim())).toMatchObject({ level: 30, msg: 'engine ready', engine: 'memory', service: 'ns-gateway' });
+  });
+
+  it('writes one readable line per entry with format pretty, still redacting credentials', () => {
+    const { stream, text } = capture();
+    const logger = createLogger('info', { destination: stream, format: 'pretty' });
+    logger.warn({ url: '/ws?token=eyJ.secret.sig' }, 'upgrade refused');
+    const out = text();
+    expect(() => JSON.parse(out)).toThrow();
+    expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN: upgrade refused\n/);
+    expect(out).toContain('token=[REDACTED]');
+    expect(out).not.toContain('secret');
+  });
+
+  it('writes JSON with format json', () => {
+    const { stream, text } = capture();
+    createLogger('info', { destination: stream, format: 'json' }).info('x');
+    expect(JSON.parse(text().trim()).msg).toBe('x');
+  });
+});

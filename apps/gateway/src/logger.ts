@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
-import type { LogLevel } from './config.js';
+import pinoPretty from 'pino-pretty';
+import type { LogFormat, LogLevel } from './config.js';
 import { clip, redactUrl } from '@ns/ws-server';
 
 /** Header paths never written to logs. */
@@ -18,12 +19,42 @@ interface LoggedRequest {
   socket?: { remoteAddress?: string };
 }
 
+/** Options of {@link createLogger} besides the level. */
+export interface LoggerOptions {
+  /** Where lines go; default stdout. */
+  destination?: NodeJS.WritableStream;
+  /** `NS_LOG_FORMAT`; unset = pretty when the destination is stdout on a terminal, JSON otherwise. */
+  format?: LogFormat | undefined;
+}
+
+/** The format used when none is configured: people read terminals, machines read everything else. */
+export function defaultLogFormat(destination: NodeJS.WritableStream | undefined): LogFormat {
+  return destination === undefined && process.stdout.isTTY === true ? 'pretty' : 'json';
+}
+
 /**
- * The process logger: JSON lines on stdout (pino), shared by Fastify and the WebSocket layers.
- * Authorization headers, cookies and credential query parameters (`?token=`, via @ns/ws-server's
- * `redactUrl`) are redacted wherever a request is logged.
+ * The process logger, shared by Fastify and the WebSocket layers: JSON lines (pino) for log shippers,
+ * or one readable line per entry (pino-pretty) on a terminal. Authorization headers, cookies and
+ * credential query parameters (`?token=`, via @ns/ws-server's `redactUrl`) are redacted wherever a
+ * request is logged, in both formats (redaction happens before formatting).
  */
-export function createLogger(level: LogLevel, destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: LogLevel, destinationOrOptions?: NodeJS.WritableStream | LoggerOptions): Logger {
+  const o: LoggerOptions =
+    destinationOrOptions === undefined || typeof (destinationOrOptions as NodeJS.WritableStream).write === 'function'
+      ? { destination: destinationOrOptions as NodeJS.WritableStream | undefined }
+      : (destinationOrOptions as LoggerOptions);
+  const format = o.format ?? defaultLogFormat(o.destination);
+  const destination =
+    format === 'pretty'
+      ? pinoPretty({
+          destination: o.destination ?? 1,
+          // Synchronous like pino's default stdout: the banner and log lines keep their order.
+          sync: true,
+          colorize: o.destination === undefined && process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname,service',
+        })
+      : o.destination;
   return pino(
     {
       level,
@@ -32,11 +63,10 @@ export function createLogger(level: LogLevel, destination?: NodeJS.WritableStrea
       serializers: {
         req: (req: LoggedRequest) => ({
           method: req.method,
-          // Client input: clipped like every other client-supplied string in a log line.
-          url: req.url === undefined ? undefined : clip(redactUrl(req.url)),
+          url: req.url === undefined ? undefined : redactUrl(req.url),
           ip: req.ip ?? req.socket?.remoteAddress,
         }),
-        url: (url: unknown) => (typeof url === 'string' ? clip(redactUrl(url)) : url),
+        url: (url: unknown) => (typeof url === 'string' ? redactUrl(url) : url),
         err: pino.stdSerializers.err,
       },
     },

@@ -1,4 +1,4 @@
-import { CHANNEL_NAMES } from '@ns/contracts';
+import { CHANNEL_NAMES, PERMISSIONS, ROLES } from '@ns/contracts';
 import { ENV_VARS } from '../env-vars.js';
 
 const wrap = (text: string, width: number, indent: string): string => {
@@ -27,6 +27,9 @@ Usage:
   ns-gateway [start] [--demo]               run the gateway (configured by the environment below)
   ns-gateway tail <channel…> [options]      print events as they arrive
   ns-gateway publish <file|-> [options]     publish events from a JSON object, array, {"events": […]} or NDJSON
+  ns-gateway token --sub <id> [options]     mint an access token for this gateway (prints it)
+  ns-gateway check-token <jwt>              verify a token as this gateway would; who, permissions, channels, expiry
+  ns-gateway check-config                   validate the environment, print the effective configuration
   ns-gateway --help | --version
 
 start:
@@ -37,7 +40,7 @@ tail:
   <channel…>              ${CHANNEL_NAMES.join(', ')}, or all
   --filter <json>         server-side filter for every channel, e.g. '{"min_score":7}'
   --filter <ch>=<json>    filter for one channel, e.g. threats='{"levels":["critical"]}' (repeatable)
-  --url <url>             gateway URL [http://127.0.0.1:8080, or NS_URL]
+  --url <url>             gateway URL [NS_GATEWAY_URL, else http://127.0.0.1:8080]
   --token <jwt>           token for protected channels [NS_TOKEN] (prefer the variable: argv is visible to ps)
   --json | --pretty       one JSON envelope per line | one readable line per event
                           [pretty on a terminal, json otherwise]
@@ -45,12 +48,27 @@ tail:
 
 publish:
   <file|->                the events; - reads stdin
-  --url <url>             gateway URL [http://127.0.0.1:8080, or NS_URL]
+  --url <url>             gateway URL [NS_GATEWAY_URL, else http://127.0.0.1:8080]
   --key <key>             API key [NS_PUBLISH_KEY] (prefer the variable: argv is visible to ps)
   --batch-size <n>        events per request, at most 1000 [1000]
   --results               print each result ({id, channel, seq}) as a JSON line on stdout
   --quiet                 no progress on stderr
   Every event is validated locally first; if any is invalid nothing is sent.
+
+token (signs with NS_JWT_SECRET, HS256; adds iss/aud from NS_JWT_ISSUER/NS_JWT_AUDIENCE):
+  --sub <id>              the user id (sub claim), required
+  --username <name>       username claim
+  --roles <r,…>           ${ROLES.join(', ')} (viewer, analyst: read every channel; admin: also publish)
+  --permissions <p,…>     ${PERMISSIONS.join(', ')}
+  --ttl <duration>        lifetime: 90s, 15m, 1h, 7d [1h]
+  --private-key <file>    sign with this PEM private key instead (RSA, EC, Ed25519), for a gateway
+                          configured with NS_JWT_PUBLIC_KEY_FILE
+
+check-token:
+  <jwt>                   the token [NS_TOKEN]; exit 0 valid, 3 refused (the reason is printed)
+  --json                  one JSON object instead of text
+
+check-config:             exit 0 when start would accept the environment, 2 when not (secrets masked)
 
 Exit codes:
   0  success
@@ -62,6 +80,6 @@ Exit codes:
 Environment (gateway configuration, validated at start; [default]):
 ${vars}
 
-Client variables (tail, publish): NS_URL, NS_TOKEN, NS_PUBLISH_KEY.
+Client variables (tail, publish, check-token): NS_GATEWAY_URL, NS_TOKEN, NS_PUBLISH_KEY.
 `;
 }

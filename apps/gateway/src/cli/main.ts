@@ -2,15 +2,17 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { checkConfigCommand } from './check-config-command.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { helpText } from './help.js';
 import { publishCommand } from './publish-command.js';
 import { startCommand } from './start-command.js';
 import { tailCommand } from './tail-command.js';
+import { checkTokenCommand, tokenCommand } from './token-command.js';
 import { PACKAGE_DIR } from '../paths.js';
 import { httpUrl } from '../urls.js';
 
-const COMMANDS = ['start', 'tail', 'publish'] as const;
+const COMMANDS = ['start', 'tail', 'publish', 'token', 'check-token', 'check-config'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const OPTIONS = {
@@ -27,13 +29,25 @@ const OPTIONS = {
   'batch-size': { type: 'string' },
   results: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
+  sub: { type: 'string' },
+  username: { type: 'string' },
+  roles: { type: 'string', multiple: true },
+  permissions: { type: 'string', multiple: true },
+  ttl: { type: 'string' },
+  'private-key': { type: 'string' },
 } as const;
 
 const ALLOWED: Record<Command, readonly string[]> = {
   start: ['demo'],
   tail: ['filter', 'url', 'token', 'json', 'pretty', 'count'],
   publish: ['url', 'key', 'batch-size', 'results', 'quiet'],
+  token: ['sub', 'username', 'roles', 'permissions', 'ttl', 'private-key'],
+  'check-token': ['json'],
+  'check-config': [],
 };
+
+/** `--roles a,b --roles c` → [a, b, c]. */
+const commaList = (values: string[] | undefined): string[] => (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
 
 function positiveInt(name: string, value: string | undefined, fallback: number | undefined): number | undefined {
   if (value === undefined) return fallback;
@@ -41,9 +55,10 @@ function positiveInt(name: string, value: string | undefined, fallback: number |
   return Number(value);
 }
 
-// Clients default to the gateway this environment would start, so `tail` works next to `start`.
+// Clients default to NS_GATEWAY_URL (the one name the CLI, the Python client and the examples share),
+// else the gateway this environment would start, so `tail` works next to `start`.
 function defaultUrl(env: NodeJS.ProcessEnv): string {
-  if (env.NS_URL) return env.NS_URL;
+  if (env.NS_GATEWAY_URL) return env.NS_GATEWAY_URL;
   return httpUrl(env.NS_HOST?.trim() || '127.0.0.1', Number(env.NS_PORT?.trim() || 8080));
 }
 
@@ -101,6 +116,24 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         interrupted,
       });
     }
+    case 'token':
+      if (positionals.length > 0) throw new CliError(EXIT.USAGE, `token takes no arguments (got "${positionals[0]}")`);
+      return tokenCommand({
+        sub: values.sub,
+        username: values.username,
+        roles: commaList(values.roles),
+        permissions: commaList(values.permissions),
+        ttl: values.ttl,
+        privateKeyFile: values['private-key'],
+        env,
+        stdout: process.stdout,
+      });
+    case 'check-token':
+      if (positionals.length > 1) throw new CliError(EXIT.USAGE, 'check-token takes one token');
+      return checkTokenCommand({ token: positionals[0] ?? env.NS_TOKEN, json: values.json === true, env, stdout: process.stdout });
+    case 'check-config':
+      if (positionals.length > 0) throw new CliError(EXIT.USAGE, `check-config takes no arguments (got "${positionals[0]}")`);
+      return checkConfigCommand({ env, stdout: process.stdout });
     case 'publish': {
       if (positionals.length !== 1) throw new CliError(EXIT.USAGE, 'publish takes one argument: a file, or - for stdin');
       return publishCommand({

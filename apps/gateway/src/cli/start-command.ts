@@ -32,7 +32,7 @@ export async function startCommand(o: StartCommandOptions): Promise<number | 'ru
   if (o.demo && config.auth.mode === 'local') config = { ...config, auth: { mode: 'none' } };
   if (config.workers > 1 && cluster.isPrimary) return runPrimary(config, o.stderr);
 
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, { format: config.logFormat });
   let gateway;
   try {
     gateway = await createGateway(config, { logger });
