@@ -135,6 +135,7 @@ class GatewayWebSocketManager:
         self._started = False
         self._stopped = False
         self._stats: Dict[str, int] = collections.Counter()  # type: ignore[assignment]
+        self._stats_lock = threading.Lock()
         self.last_error: Optional[str] = None
 
     def __repr__(self) -> str:  # never shows the key
@@ -151,7 +152,7 @@ class GatewayWebSocketManager:
         left = len(self._spool)
         if left:
             log.info("replaying %d events spooled by a previous run (%s)", left, self.spool_path)
-        self._stats["replayed_from_spool"] += left
+        self._count("replayed_from_spool", left)
         self._threads = [
             threading.Thread(target=self._spooler, name="ns-gateway-spooler", daemon=True),
             threading.Thread(target=self._sender, name="ns-gateway-sender", daemon=True),
@@ -189,8 +190,7 @@ class GatewayWebSocketManager:
             self._report_task.cancel()
         self._release_held_alerts()
         deadline = time.monotonic() + (self.flush_timeout if timeout is None else timeout)
-        loop = asyncio.get_event_loop()
-        await loop.run_in_executor(None, self._finish, deadline)
+        await asyncio.get_running_loop().run_in_executor(None, self._finish, deadline)
         return True
 
     def _finish(self, deadline: float) -> None:
@@ -206,7 +206,7 @@ class GatewayWebSocketManager:
             dropped = len(self._ephemeral)
             self._ephemeral.clear()
         if dropped:
-            self._stats["ephemeral_dropped"] += dropped
+            self._count("ephemeral_dropped", dropped)
             log.warning("stop: %d status/metrics events were not sent and are dropped", dropped)
         assert self._spool is not None
         left = len(self._spool) if not self._spool.closed else 0
@@ -242,7 +242,8 @@ class GatewayWebSocketManager:
     def stats(self) -> Dict[str, int]:
         """Counters: ``handed_over``, ``sent``, ``spooled``, ``ephemeral_dropped``, ``rejected``
         (refused by the gateway for good), ``unmappable``, ``send_failures``, ``replayed_from_spool``."""
-        out = dict(self._stats)
+        with self._stats_lock:
+            out = dict(self._stats)
         out["pending"] = self.pending()
         return out
 
@@ -258,7 +259,7 @@ class GatewayWebSocketManager:
         try:
             return self._dispatch(event_type, data)
         except (mappers.MappingError, ValueError, TypeError) as err:
-            self._stats["unmappable"] += 1
+            self._count("unmappable", 1)
             log.error("not published: a %s payload the gateway cannot take: %s", event_type, err)
             return 0
 
@@ -326,7 +327,7 @@ class GatewayWebSocketManager:
                     entry: List[Any] = [key, data, event_id, None]
                     entry[3] = loop.call_later(self.alert_hold, self._release_alert, entry, None)
                     self._held_alerts.append(entry)
-                    self._stats["alerts_held"] += 1
+                    self._count("alerts_held", 1)
                     return event_id
         return self._handoff("alert.new", mappers.alert(data))
 
@@ -342,7 +343,7 @@ class GatewayWebSocketManager:
         try:
             self._handoff("alert.new", mappers.alert(data, threat), event_id, even_if_stopped=True)
         except (ValueError, GatewayError) as err:
-            self._stats["unmappable"] += 1
+            self._count("unmappable", 1)
             log.error("alert %s not published: %s", event_id, err)
 
     def _release_held_alerts(self) -> None:
@@ -423,7 +424,7 @@ class GatewayWebSocketManager:
                     self._handoff(event_type, data)
                     count += 1
             except Exception as err:  # a report must never take the processor down
-                self._stats["unmappable"] += 1
+                self._count("unmappable", 1)
                 log.error("processor %s() not published: %s", method, err)
         return count
 
@@ -463,16 +464,21 @@ class GatewayWebSocketManager:
                 self._ephemeral.append((event["id"], body))
             self._cond.notify_all()
         if spill:  # the spooler fell behind: write this one ourselves rather than lose it
-            self._stats["spilled_by_caller"] += 1
+            self._count("spilled_by_caller", 1)
             assert self._spool is not None, "start() first"
             self._spool.add([(event["id"], body)])
-        self._stats["handed_over"] += 1
+        self._count("handed_over", 1)
         self._wake_sender.set()
         return event["id"]
 
+    def _count(self, name: str, n: int = 1) -> int:
+        # The caller's thread and both background threads count: one lock, no lost increments.
+        with self._stats_lock:
+            self._stats[name] += n
+            return self._stats[name]
+
     def _drop_ephemeral(self, n: int) -> None:
-        self._stats["ephemeral_dropped"] += n
-        dropped = self._stats["ephemeral_dropped"]
+        dropped = self._count("ephemeral_dropped", n)
         if dropped == n or dropped % 100 < n:
             log.warning("gateway unreachable: dropped the oldest status/metrics events (%d so far; limit %d waiting)",
                         dropped, self.ephemeral_limit)
@@ -490,7 +496,7 @@ class GatewayWebSocketManager:
                 self._inbox.clear()
             if batch:
                 try:
-                    self._stats["spooled"] += spool.add(batch)
+                    self._count("spooled", spool.add(batch))
                 except sqlite3.Error as err:  # the disk is full or the file is gone: keep them in memory
                     log.error("spool %s: %s; %d events stay in memory", self.spool_path, err, len(batch))
                     with self._cond:
@@ -522,7 +528,7 @@ class GatewayWebSocketManager:
             try:
                 results = self.publisher.send(encode_batch(bodies), len(bodies))
             except GatewayError as err:
-                self._stats["send_failures"] += 1
+                self._count("send_failures", 1)
                 self.last_error = str(err)
                 keep_ephemeral, drop_rows, limit, wait = self._after_failure(err, rows, ephemeral, limit)
                 self._requeue(keep_ephemeral)
@@ -535,7 +541,7 @@ class GatewayWebSocketManager:
                     self._stop_now.wait(backoff)
                 continue
             except Exception as err:  # never let the sender die: log, keep the events, retry
-                self._stats["send_failures"] += 1
+                self._count("send_failures", 1)
                 log.exception("unexpected error while publishing: %s", err)
                 self._requeue(ephemeral)
                 self._stop_now.wait(1.0)
@@ -544,7 +550,7 @@ class GatewayWebSocketManager:
                 return
             with self._cond:
                 self._in_flight_ephemeral = 0
-            self._stats["sent"] += len(results)
+            self._count("sent", len(results))
             backoff = 0.0
             limit = self.max_batch
 
@@ -582,7 +588,7 @@ class GatewayWebSocketManager:
         ids = [i for _, i, _ in rows] + [i for i, _ in ephemeral]
         for index in sorted(indexes):
             if 0 <= index < n:
-                self._stats["rejected"] += 1
+                self._count("rejected", 1)
                 paths = [i.get("path") for i in err.issues if i.get("index") in (index, None)]
                 log.error("gateway refused event %s for good (%s %s at %s); it is dropped", ids[index], err.status, err.code, paths)
         drop_rows = [row for k, (row, _, _) in enumerate(rows) if k in indexes]
