@@ -82,6 +82,32 @@ class FixtureTest(unittest.TestCase):
             self.assertAccepted("status.update", data)
 
 
+class OtherShapesTest(unittest.TestCase):
+    """Shapes that reach the manager through its own API rather than the processor's bus."""
+
+    def test_resolution_from_standard_alerts_fields(self):  # core/models.py StandardAlert: resolved_by, resolved_at
+        data = mappers.resolution({"alert_id": "a1", "resolved_by": "analyst2", "resolved_at": 1764115900.0, "note": "false positive"})
+        self.assertEqual(data, {"id": "a1", "by": "analyst2", "timestamp": 1764115900.0, "note": "false positive"})
+        self.assertEqual(validation_issues({"type": "alert.resolved", "data": data}), [])
+
+    def test_one_components_status_keeps_a_word_the_contracts_do_not_know_in_state(self):
+        data = mappers.status({"component": "kafka_consumer", "status": "stopped", "message": "rebalancing",
+                               "metrics": {"lag": 12, "topic": "netsentinel-events", "connected": False, "bad": float("nan")}})
+        self.assertEqual(data, [{"component": "kafka_consumer", "status": "unhealthy", "state": "stopped", "message": "rebalancing",
+                                 "metrics": {"lag": 12, "topic": "netsentinel-events", "connected": False}}])
+        self.assertEqual(validation_issues({"type": "status.update", "data": data[0]}), [])
+        self.assertEqual(mappers.status({"component": "x", "status": "weird"})[0]["status"], "degraded")
+
+    def test_component_metrics_are_flattened(self):
+        data = mappers.metrics({"component": "event_processor", "metrics": {"queue": {"depth": 3, "name": "q"}, "ok": True}, "timestamp": 5.0})
+        self.assertEqual(data, {"component": "event_processor", "metrics": {"queue.depth": 3}, "timestamp": 5.0})
+        self.assertEqual(validation_issues({"type": "metrics.update", "data": data}), [])
+
+    def test_a_millisecond_clock_is_read_as_seconds(self):
+        self.assertEqual(mappers.epoch_seconds(1764115200500, "data.timestamp"), 1764115200.5)
+        self.assertEqual(mappers.epoch_seconds(None, "data.timestamp", now=7.0), 7.0)
+
+
 class PieceTest(unittest.TestCase):
     def test_logtype_codes_become_names_and_the_code_is_kept(self):
         self.assertEqual(mappers.event_type_fields("4002"), {"event_type": "ssh_login", "logtype": 4002})
