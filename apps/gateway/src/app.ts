@@ -35,6 +35,8 @@ export interface AppOptions {
   auth: HttpAuth;
   logger: Logger;
   manager?: { stats(): ManagerStatsView };
+  /** Cluster-wide subscriber counts under NS_WORKERS (see `ChannelRoutesOptions.counts`). */
+  counts?: () => Promise<Pick<ManagerStatsView, 'subscriptions'>>;
   publicDir: string;
   schemasDir: string | null;
 }
@@ -90,7 +92,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   registerHealthRoutes(app, o.lifecycle, o.bus.engine.name);
   registerMetricsRoute(app, o.metrics);
   registerPublishRoute(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, metrics: o.metrics, ratePerSecond: o.config.publishRate });
-  registerChannelRoutes(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, manager: o.manager });
+  registerChannelRoutes(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, manager: o.manager, ...(o.counts === undefined ? {} : { counts: o.counts }) });
   await registerConsole(app, o.publicDir);
   await registerSchemaRoutes(app, o.schemasDir);
   return app;

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { EventBus } from '@ns/event-bus';
 import { WsManager } from '@ns/ws-manager';
@@ -6,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyRing } from './api-keys.js';
 import { buildApp } from './app.js';
+import { ClusterStatsClient } from './cluster-metrics.js';
 import type { GatewayConfig } from './config.js';
 import { createEngine } from './engine-factory.js';
 import { HttpAuth } from './http-auth.js';
@@ -78,6 +80,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     allowedOrigins: () => origins,
     onFailure: (reason) => metrics.countHttpAuthFailure(reason),
   });
+  // Under NS_WORKERS each worker's manager knows only its own clients; the API reports the cluster's.
+  const clusterStats = cluster.isWorker ? new ClusterStatsClient(() => manager.stats()) : undefined;
   const app = await buildApp({
     config,
     bus,
@@ -86,6 +90,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     auth,
     logger,
     manager,
+    ...(clusterStats === undefined ? {} : { counts: () => clusterStats.fetch() }),
     publicDir: PUBLIC_DIR,
     schemasDir: options.schemasDir === undefined ? findSchemasDir() : options.schemasDir,
   });

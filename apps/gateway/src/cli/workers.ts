@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { constants } from 'node:os';
-import { serveClusterMetrics } from '../cluster-metrics.js';
+import { serveClusterMetrics, serveClusterStats } from '../cluster-metrics.js';
 import type { GatewayConfig } from '../config.js';
 import { DRAIN_MESSAGE } from '../shutdown.js';
 
@@ -20,7 +20,8 @@ const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM
  *   rather than a forwarded signal: a Ctrl-C in a terminal already signals the whole process group,
  *   and a second signal would make the workers skip their drain. A second signal to the primary is
  *   answered with SIGKILL to the workers: the operator wants out now.
- * - /metrics, whichever worker takes the scrape, answers for the whole cluster (see cluster-metrics.ts).
+ * - /metrics and /v1/channels' subscriber counts, whichever worker takes the request, answer for the
+ *   whole cluster (see cluster-metrics.ts).
  */
 export function runPrimary(config: GatewayConfig, stderr: NodeJS.WritableStream): Promise<number> {
   let stopping = false;
@@ -94,6 +95,7 @@ export function runPrimary(config: GatewayConfig, stderr: NodeJS.WritableStream)
     process.on('SIGINT', onSignal);
 
     serveClusterMetrics();
+    serveClusterStats();
     for (let i = 0; i < config.workers; i++) cluster.fork();
     stderr.write(`ns-gateway primary ${process.pid}: ${config.workers} workers on ${config.host}:${config.port}\n`);
   });

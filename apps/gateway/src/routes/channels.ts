@@ -11,6 +11,11 @@ export interface ChannelRoutesOptions {
   auth: HttpAuth;
   lifecycle: Lifecycle;
   manager?: { stats(): ManagerStatsView };
+  /**
+   * Subscriber counts to report instead of `manager`'s own: under NS_WORKERS, the whole cluster's
+   * (each worker's manager only knows its own connections).
+   */
+  counts?: () => Promise<Pick<ManagerStatsView, 'subscriptions'>>;
 }
 
 /** Largest history page. */
@@ -35,7 +40,8 @@ export interface ChannelInfo {
 }
 
 /**
- * `GET /v1/channels`: the registry with live subscriber counts and each channel's epoch/seq.
+ * `GET /v1/channels`: the registry with live subscriber counts (this process's, or under NS_WORKERS the
+ * whole cluster's) and each channel's epoch/seq.
  * `GET /v1/channels/:channel/history?since_seq=&limit=`: retained events, authorized like a subscription.
  */
 export function registerChannelRoutes(app: FastifyInstance, o: ChannelRoutesOptions): void {
@@ -46,7 +52,7 @@ export function registerChannelRoutes(app: FastifyInstance, o: ChannelRoutesOpti
   app.get('/v1/channels', async () => {
     requireEngine();
     const heads = await o.bus.heads();
-    const subs = o.manager?.stats().subscriptions ?? {};
+    const subs = (o.counts !== undefined ? (await o.counts()).subscriptions : o.manager?.stats().subscriptions) ?? {};
     const channels: ChannelInfo[] = CHANNEL_NAMES.map((name) => {
       const spec = CHANNELS[name];
       const history = spec.history.kind === 'ring' ? { kind: 'ring', size: spec.history.size } : { kind: spec.history.kind };

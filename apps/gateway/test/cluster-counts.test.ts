@@ -1,0 +1,85 @@
+import { request } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
+import { hasRedisServer, startRedisGateway, startRedisServer, uniquePrefix, until, type TestRedisServer } from './support/redis-gateways.js';
+import { TestSocket } from './support/test-socket.js';
+
+// Under NS_WORKERS every figure the HTTP API reports is the cluster's, whichever worker answers: two
+// workers, five clients on threats, /v1/channels says 5 every time (before: 2, 3, 2 — each worker
+// counted its own), and /metrics agrees.
+
+let redis: TestRedisServer;
+const sockets: TestSocket[] = [];
+
+/** GET on a fresh TCP connection, so node:cluster hands successive requests to different workers. */
+function getFresh(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Pids of the workers that logged answering `path` (debug-level "request completed" lines). */
+function answeringPids(gw: GatewayProcess, path: string): Set<number> {
+  const pids = new Set<number>();
+  for (const line of gw.stdout().split('\n')) {
+    if (!line.includes('"request completed"')) continue;
+    const entry = JSON.parse(line) as { pid: number; req?: { url?: string } };
+    if (entry.req?.url === path) pids.add(entry.pid);
+  }
+  return pids;
+}
+
+const sample = (metrics: string, series: string): number | undefined => {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
+
+describe.skipIf(!hasRedisServer)('cluster-wide counts under NS_WORKERS=2', () => {
+  beforeEach(async () => {
+    redis = await startRedisServer();
+  });
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.close();
+    await stopAllGateways();
+    await redis.close();
+  });
+
+  it('/v1/channels and /metrics report the 5 subscribers of both workers, from either worker', { timeout: 90_000 }, async () => {
+    const gw = await startRedisGateway(redis.url, uniquePrefix(), { NS_WORKERS: '2', NS_LOG_LEVEL: 'debug', NS_LOG_FORMAT: 'json' });
+    await until('both workers listening', () => new Set(gw.stdout().split('\n').filter((l) => l.includes('"msg":"ns-gateway listening on')).map((l) => (JSON.parse(l) as { pid: number }).pid)).size === 2);
+    for (let i = 0; i < 5; i++) {
+      const s = await TestSocket.open(gw.wsUrl);
+      sockets.push(s);
+      expect(await s.subscribe('threats')).toMatchObject({ type: 'subscribed' });
+    }
+    // One more client on status only: counted as a connection, not as a threats subscriber.
+    const other = await TestSocket.open(gw.wsUrl);
+    sockets.push(other);
+    await other.subscribe('status');
+
+    const seen: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await getFresh(`${gw.url}/v1/channels`);
+      expect(res.status).toBe(200);
+      const channels = (JSON.parse(res.body) as { channels: { name: string; subscribers: number }[] }).channels;
+      seen.push(channels.find((c) => c.name === 'threats')?.subscribers ?? -1);
+      expect(channels.find((c) => c.name === 'status')?.subscribers).toBe(1);
+      expect(channels.find((c) => c.name === 'alerts')?.subscribers).toBe(0);
+    }
+    expect(seen).toEqual(Array(12).fill(5));
+    // Both workers answered some of those requests: the counts did not come from one worker's view.
+    await until('both workers logged /v1/channels', () => answeringPids(gw, '/v1/channels').size === 2, 5_000);
+
+    for (let i = 0; i < 4; i++) {
+      const metrics = (await getFresh(`${gw.url}/metrics`)).body;
+      expect(sample(metrics, 'ns_ws_subscriptions{channel="threats"}')).toBe(5);
+      expect(sample(metrics, 'ns_ws_connections')).toBe(6);
+    }
+  });
+});
