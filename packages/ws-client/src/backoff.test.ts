@@ -55,5 +55,7 @@ describe('resolveBackoff', () => {
     expect(() => resolveBackoff({ minMs: 1000, maxMs: 10 })).toThrow(/maxMs/);
     expect(() => resolveBackoff({ factor: 0.5 })).toThrow(/factor/);
     expect(() => resolveBackoff({ maxMs: Number.POSITIVE_INFINITY })).toThrow(/maxMs/);
+    // Past setTimeout's 2^31-1 ms limit a delay overflows to 1 ms: refused rather than a reconnect storm.
+    expect(() => resolveBackoff({ maxMs: 2 ** 31 })).toThrow(/maxMs must be >= minMs and at most 2147483647/);
   });
 });

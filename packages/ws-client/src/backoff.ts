@@ -29,7 +29,8 @@ export function resolveBackoff(options: Partial<BackoffOptions> | undefined): Ba
   const resolved = { ...DEFAULT_BACKOFF, ...options };
   const { minMs, maxMs, factor } = resolved;
   if (!(Number.isFinite(minMs) && minMs >= 0)) throw new RangeError(`backoff.minMs must be a finite number >= 0, got ${minMs}`);
-  if (!(Number.isFinite(maxMs) && maxMs >= minMs)) throw new RangeError(`backoff.maxMs must be finite and >= minMs, got ${maxMs}`);
+  // Capped at setTimeout's limit: a longer delay would overflow and reconnect after 1 ms.
+  if (!(Number.isFinite(maxMs) && maxMs >= minMs && maxMs <= 2 ** 31 - 1)) throw new RangeError(`backoff.maxMs must be >= minMs and at most ${2 ** 31 - 1}, got ${maxMs}`);
   if (!(Number.isFinite(factor) && factor >= 1)) throw new RangeError(`backoff.factor must be a finite number >= 1, got ${factor}`);
   return resolved;
 }

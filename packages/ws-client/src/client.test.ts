@@ -113,6 +113,13 @@ describe('createClient: connecting', () => {
     expect(client?.subscribe('threats', () => {})).toBeTypeOf('function');
   });
 
+  it('refuses timeouts past setTimeout\'s 2^31-1 ms limit, which would fire after 1 ms', () => {
+    expect(() => createClient({ url: 'ws://x/ws', WebSocket: class {} as never, connectTimeoutMs: 30 * 86_400_000 })).toThrow(
+      /connectTimeoutMs must be a number from 0 to 2147483647/,
+    );
+    expect(() => createClient({ url: 'ws://x/ws', WebSocket: class {} as never, pongTimeoutMs: 2 ** 31 })).toThrow(/pongTimeoutMs/);
+  });
+
   it('throws at creation when there is no WebSocket implementation to use', () => {
     const saved = (globalThis as { WebSocket?: unknown }).WebSocket;
     vi.stubGlobal('WebSocket', undefined);

@@ -525,8 +525,11 @@ function redactToken(url: string): string {
   return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
 }
 
+// setTimeout's limit: a longer delay overflows and fires after 1 ms.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function nonNegative(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`${name} must be a finite number >= 0, got ${value}`);
+  if (!(Number.isFinite(value) && value >= 0 && value <= MAX_TIMER_MS)) throw new RangeError(`${name} must be a number from 0 to ${MAX_TIMER_MS} (ms), got ${value}`);
   return value;
 }
 

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { RawData } from 'ws';
 import type { Authenticator } from './authenticator.js';
 import { clip, filterForDebug, summarizeFilter } from './log-fields.js';
+import { setTimerAt, type LongTimer } from './long-timer.js';
 import { TokenBucket } from './rate-limits.js';
 
 /** Seconds before token expiry at which `auth_expiring` is sent. */
@@ -24,8 +25,6 @@ export const AUTH_EXPIRING_NOTICE_S = 30;
 // Consecutive unparseable or binary frames tolerated before closing with 4000: enough for a buggy
 // client to see its errors, few enough that a fuzzer gets nowhere.
 const MAX_INVALID_STREAK = 10;
-// setTimeout cannot wait longer than 2^31-1 ms; longer expiries are re-armed in steps.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 // Unknown `?subscribe=` names quoted in the one error that refuses them.
 const MAX_NAMED_UNKNOWN = 10;
 /**
@@ -68,8 +67,9 @@ export class ClientSession {
   #authenticated = false;
   #expiresAt: number | null = null;
   #authTimer: NodeJS.Timeout | undefined;
-  #noticeTimer: NodeJS.Timeout | undefined;
-  #expiryTimer: NodeJS.Timeout | undefined;
+  // Token lifetimes run to days or months, past setTimeout's 24.8-day limit: both are stepped timers.
+  #noticeTimer: LongTimer | undefined;
+  #expiryTimer: LongTimer | undefined;
   #invalidStreak = 0;
   #rateLimitedStreak = 0;
   #autoSubscribe: string[] = [];
@@ -292,24 +292,13 @@ export class ClientSession {
     this.#clearExpiryTimers();
     this.#expiresAt = expiresAt;
     if (expiresAt === null) return;
-    const noticeInMs = (expiresAt - this.#ctx.expiryNoticeS) * 1000 - Date.now();
+    const noticeAtMs = (expiresAt - this.#ctx.expiryNoticeS) * 1000;
     const notice = () => {
       if (this.#expiresAt === expiresAt) this.connection.send({ type: 'auth_expiring', expires_at: expiresAt });
     };
-    if (noticeInMs <= 0) notice();
-    else this.#noticeTimer = setTimeout(notice, Math.min(noticeInMs, MAX_TIMER_MS));
-    this.#armExpiry(expiresAt);
-  }
-
-  #armExpiry(expiresAt: number): void {
-    const inMs = expiresAt * 1000 - Date.now();
-    this.#expiryTimer = setTimeout(
-      () => {
-        if (expiresAt * 1000 > Date.now()) this.#armExpiry(expiresAt);
-        else this.#expired();
-      },
-      Math.min(Math.max(0, inMs), MAX_TIMER_MS),
-    );
+    if (noticeAtMs <= Date.now()) notice();
+    else this.#noticeTimer = setTimerAt(noticeAtMs, notice);
+    this.#expiryTimer = setTimerAt(expiresAt * 1000, () => this.#expired());
   }
 
   #expired(): void {
@@ -367,8 +356,8 @@ export class ClientSession {
   }
 
   #clearExpiryTimers(): void {
-    if (this.#noticeTimer !== undefined) clearTimeout(this.#noticeTimer);
-    if (this.#expiryTimer !== undefined) clearTimeout(this.#expiryTimer);
+    this.#noticeTimer?.clear();
+    this.#expiryTimer?.clear();
     this.#noticeTimer = undefined;
     this.#expiryTimer = undefined;
   }

@@ -15,3 +15,4 @@ export {
 } from './rate-limits.js';
 export { redactUrl } from './redact.js';
 export { clip, summarizeFilter, MAX_LOGGED_CHARS, type FilterSummary } from './log-fields.js';
+export { setTimerAt, MAX_TIMER_MS, type LongTimer } from './long-timer.js';
