@@ -73,3 +73,41 @@ describe('compileCidrs', () => {
     expect(() => compileCidrs([cidr])).toThrow(RangeError);
   });
 });
+
+describe('compileCidrs word by word', () => {
+  // Each IPv6 word is compared on its own; a prefix ending inside a word must compare that word, and
+  // the words after it must not matter.
+  it.each([
+    // [network, inside, outside] where inside and outside differ only in the word the prefix ends in
+    ['2001:db8::/16', '2001:ffff::1', '2002:db8::1'],
+    ['2001:db8:aaaa::/48', '2001:db8:aaaa:ffff::1', '2001:db8:aaab::1'],
+    ['2001:db8:0:0:1::/80', '2001:db8::1:ffff:0:1', '2001:db8::2:0:0:1'],
+    ['2001:db8::1:2:3:0/112', '2001:db8::1:2:3:ffff', '2001:db8::1:2:4:0'],
+  ])('compares the word a /%s prefix ends in', (network, inside, outside) => {
+    const match = compileCidrs([network]);
+    expect(match(inside)).toBe(true);
+    expect(match(outside)).toBe(false);
+  });
+
+  it('compares the third word even when the others match (a /96 network)', () => {
+    const match = compileCidrs(['2001:db8:1:2:3:4::/96']);
+    expect(match('2001:db8:1:2:3:4:ffff:ffff')).toBe(true);
+    expect(match('2001:db8:1:2:3:5::')).toBe(false);
+    expect(match('2001:db8:1:2:4:4::')).toBe(false);
+  });
+});
+
+describe('IPv4-mapped detection', () => {
+  // Only ::ffff:a.b.c.d is an IPv4 host; an address sharing any two of its three leading words is not.
+  it.each(['2001:db8::ffff:a00:1', '0:0:1:0:0:ffff:a00:1', '::ffff:0:a00:1', '::a00:1'])('keeps %s an IPv6 address', (text) => {
+    expect(parseIp(text)?.v).toBe(6);
+    expect(compileCidrs(['10.0.0.0/8'])(text)).toBe(false);
+    expect(compileCidrs(['0.0.0.0/0'])(text)).toBe(false);
+  });
+
+  it('matches the mapped form of an address inside an IPv4 network, and only that', () => {
+    const match = compileCidrs(['10.0.0.0/8']);
+    expect(match('::ffff:a00:1')).toBe(true);
+    expect(match('::ffff:b00:1')).toBe(false);
+  });
+});

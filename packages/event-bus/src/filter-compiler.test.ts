@@ -120,3 +120,50 @@ describe('compileFilter', () => {
     expect(codeOf(() => compileFilter('nope' as 'threats', {}))).toBe('unknown_channel');
   });
 });
+
+describe('compileFilter with one field', () => {
+  // Every field must work alone: a filter setting only one of them constrains that field and lets
+  // through everything that matches it (a check built for an absent field would drop every event).
+  const cases: Array<[string, Parameters<typeof compileFilter>[0], object, { type: string; data: object }, { type: string; data: object }]> = [
+    ['threats min_score', 'threats', { min_score: 7 }, sampleEvents.threat({ threat_score: 7 }), sampleEvents.threat({ threat_score: 6.99 })],
+    ['threats levels', 'threats', { levels: ['low'] }, sampleEvents.threat({ threat_level: 'low' }), sampleEvents.threat({ threat_level: 'high' })],
+    ['threats event_types', 'threats', { event_types: ['ssh_login'] }, sampleEvents.threat({ event_type: 'ssh_login' }), sampleEvents.threat({ event_type: 'http_scan' })],
+    ['threats source_cidrs', 'threats', { source_cidrs: ['10.0.0.0/8'] }, sampleEvents.threat({ source_ip: '10.1.2.3' }), sampleEvents.threat({ source_ip: '11.1.2.3' })],
+    ['alerts severities', 'alerts', { severities: ['low'] }, sampleEvents.alert({ severity: 'low' }), sampleEvents.alert({ severity: 'critical' })],
+    ['alerts tags', 'alerts', { tags: ['ssh'] }, sampleEvents.alert({ tags: ['rdp', 'ssh'] }), sampleEvents.alert({ tags: ['rdp'] })],
+    ['status components', 'status', { components: ['kafka'] }, sampleEvents.status('kafka'), sampleEvents.status('redis')],
+    ['events logtypes', 'events', { logtypes: [4002] }, sampleEvents.raw({ logtype: 4002, dst_port: 80 }), sampleEvents.raw({ logtype: 4000 })],
+    ['events dst_ports', 'events', { dst_ports: [22] }, sampleEvents.raw({ logtype: 1, dst_port: 22 }), sampleEvents.raw({ dst_port: 23 })],
+    ['correlations patterns', 'correlations', { patterns: ['port_scan'] }, sampleEvents.correlation({ pattern: 'port_scan', correlation_score: 0 }), sampleEvents.correlation()],
+    ['correlations min_score', 'correlations', { min_score: 0.5 }, sampleEvents.correlation({ correlation_score: 0.5 }), sampleEvents.correlation({ correlation_score: 0.49 })],
+  ];
+
+  it.each(cases)('%s alone lets matching events through and drops the rest', (_name, channel, filter, wanted, unwanted) => {
+    const f = compileFilter(channel, filter);
+    expect(f(envelope(wanted))).toBe(true);
+    expect(f(envelope(unwanted))).toBe(false);
+  });
+
+  it('treats a missing or non-numeric score as below any min_score', () => {
+    const f = compileFilter('threats', { min_score: 0 });
+    const noScore = envelope(sampleEvents.threat());
+    (noScore.data as Record<string, unknown>).threat_score = '9';
+    expect(f(noScore)).toBe(false);
+    expect(compileFilter('correlations', { min_score: 0 })(envelope(sampleEvents.correlation({ correlation_score: 0 })))).toBe(true);
+  });
+
+  it('does not match a threat whose source_ip is not a string', () => {
+    const f = compileFilter('threats', { source_cidrs: ['0.0.0.0/0'] });
+    const e = envelope(sampleEvents.threat());
+    (e.data as Record<string, unknown>).source_ip = 167772161;
+    expect(f(e)).toBe(false);
+  });
+
+  it('checks alert tags on state changes only when they carry tags', () => {
+    const f = compileFilter('alerts', { tags: ['ssh'] });
+    expect(f(envelope(sampleEvents.alertState('alert.resolved')))).toBe(true);
+    expect(f(envelope(sampleEvents.alertState('alert.resolved', { tags: ['rdp'] } as object)))).toBe(false);
+    // A new alert without tags is not a state change: a tag filter drops it.
+    expect(f(envelope(sampleEvents.alert()))).toBe(false);
+  });
+});

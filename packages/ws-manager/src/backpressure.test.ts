@@ -75,6 +75,65 @@ describe('admitOverCap', () => {
   });
 });
 
+describe('admitOverCap boundaries', () => {
+  it('replaces a latest-per-key value by one of the same size even with no room left', () => {
+    // 30 + 60 queued + 20 in the socket: already over 100, yet swapping 30 bytes for 30 cannot grow it.
+    const old = frame('status', 'latest', 30, 'db');
+    const lossless = frame('threats', 'lossless', 60);
+    const { queue, dropped, onDrop } = setup(old, lossless);
+    const newer = frame('status', 'latest', 30, 'db');
+    expect(admitOverCap(queue, newer, 20, 100, onDrop)).toBe('queued');
+    expect(dropped).toEqual([old]);
+    expect(queue.take()).toEqual([lossless, newer]);
+  });
+
+  it('replaces by a smaller value with no room left, and by a larger one only within the cap', () => {
+    const { queue, onDrop } = setup(frame('status', 'latest', 30, 'db'), frame('threats', 'lossless', 60));
+    expect(admitOverCap(queue, frame('status', 'latest', 29, 'db'), 20, 100, onDrop)).toBe('queued');
+    expect(admitOverCap(queue, frame('status', 'latest', 40, 'db'), 0, 100, onDrop)).toBe('queued');
+    expect(queue.bytes).toBe(100);
+    expect(admitOverCap(queue, frame('status', 'latest', 41, 'db'), 0, 100, onDrop)).toBe('overflow');
+  });
+
+  it('drops just enough pending ephemeral frames, counting socket-buffered bytes', () => {
+    // 60 queued + 30 buffered + 30 new = 120: 20 bytes over, so one 30-byte ephemeral frame goes.
+    const e1 = frame('events', 'ephemeral', 30);
+    const e2 = frame('events', 'ephemeral', 30);
+    const { queue, dropped, onDrop } = setup(e1, e2);
+    const f = frame('alerts', 'lossless', 30);
+    expect(admitOverCap(queue, f, 30, 100, onDrop)).toBe('queued');
+    expect(dropped).toEqual([e1]);
+    expect(queue.take()).toEqual([e2, f]);
+  });
+
+  it('drops every pending ephemeral frame when the socket holds most of the cap', () => {
+    const e1 = frame('events', 'ephemeral', 30);
+    const e2 = frame('events', 'ephemeral', 30);
+    const { queue, dropped, onDrop } = setup(e1, e2);
+    expect(admitOverCap(queue, frame('alerts', 'lossless', 30), 70, 100, onDrop)).toBe('queued');
+    expect(dropped).toEqual([e1, e2]);
+    expect(queue.bytes).toBe(30);
+  });
+
+  it('admits a frame that fills the cap exactly and overflows one byte over', () => {
+    // 50 queued + 20 buffered + 30 new = 100.
+    const { queue, onDrop } = setup(frame('threats', 'lossless', 50));
+    expect(admitOverCap(queue, frame('threats', 'lossless', 30), 20, 99, onDrop)).toBe('overflow');
+    expect(queue.bytes).toBe(50);
+    expect(admitOverCap(queue, frame('threats', 'lossless', 30), 20, 100, onDrop)).toBe('queued');
+    expect(queue.bytes).toBe(80);
+  });
+
+  it('does not treat a keyless latest frame or a control reply as a replacement', () => {
+    const pending = frame('status', 'latest', 30, 'db');
+    const { queue, dropped, onDrop } = setup(pending, frame('threats', 'lossless', 60));
+    expect(admitOverCap(queue, frame('status', 'latest', 30), 20, 100, onDrop)).toBe('overflow');
+    expect(admitOverCap(queue, frame(null, 'latest', 30, 'db'), 20, 100, onDrop)).toBe('overflow');
+    expect(dropped).toEqual([]);
+    expect(queue.length).toBe(2);
+  });
+});
+
 describe('OutboundQueue', () => {
   it('keeps order, bytes and length through removals', () => {
     const a = frame('events', 'ephemeral', 5);

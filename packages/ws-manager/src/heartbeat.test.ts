@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Heartbeat, type HeartbeatTarget } from './heartbeat.js';
 
 function target(lastPingAt = 0) {
@@ -68,5 +68,86 @@ describe('Heartbeat', () => {
 
   it('rejects non-positive intervals', () => {
     expect(() => new Heartbeat({ intervalMs: 0, targets: () => [] })).toThrow(RangeError);
+  });
+
+  describe('timer', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /** A heartbeat over no targets that counts its sweeps. */
+    function counting(intervalMs: number, pongTimeoutMs: number) {
+      let sweeps = 0;
+      const hb = new Heartbeat({
+        intervalMs,
+        pongTimeoutMs,
+        targets: () => {
+          sweeps++;
+          return [];
+        },
+      });
+      return { hb, sweeps: () => sweeps };
+    }
+
+    it('sweeps once per half of the shorter period, with one timer however often it is started', () => {
+      vi.useFakeTimers();
+      const { hb, sweeps } = counting(100, 60);
+      expect(hb.sweepMs).toBe(30);
+      hb.start();
+      hb.start();
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(29);
+      expect(sweeps()).toBe(0);
+      vi.advanceTimersByTime(1);
+      expect(sweeps()).toBe(1);
+      vi.advanceTimersByTime(60);
+      expect(sweeps()).toBe(3);
+      hb.stop();
+    });
+
+    it('stops sweeping when stopped, and starts again afterwards', () => {
+      vi.useFakeTimers();
+      const { hb, sweeps } = counting(20, 20);
+      hb.start();
+      vi.advanceTimersByTime(10);
+      expect(sweeps()).toBe(1);
+      hb.stop();
+      expect(vi.getTimerCount()).toBe(0);
+      vi.advanceTimersByTime(100);
+      expect(sweeps()).toBe(1);
+      hb.start();
+      vi.advanceTimersByTime(10);
+      expect(sweeps()).toBe(2);
+      hb.stop();
+    });
+
+    it('sweeps at least every millisecond for tiny periods', () => {
+      expect(new Heartbeat({ intervalMs: 1, pongTimeoutMs: 1, targets: () => [] }).sweepMs).toBe(1);
+      expect(new Heartbeat({ intervalMs: 3, pongTimeoutMs: 1000, targets: () => [] }).sweepMs).toBe(1);
+      expect(new Heartbeat({ intervalMs: 1000, pongTimeoutMs: 301, targets: () => [] }).sweepMs).toBe(150);
+    });
+
+    it('does not keep the process alive', () => {
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      const before = timers();
+      const hb = new Heartbeat({ targets: () => [] });
+      hb.start();
+      expect(timers()).toBe(before);
+      hb.stop();
+    });
+  });
+
+  it('uses the documented defaults', () => {
+    const hb = new Heartbeat({ targets: () => [] });
+    expect([hb.intervalMs, hb.pongTimeoutMs]).toEqual([25_000, 10_000]);
+  });
+
+  it.each([
+    [0, 1],
+    [1, 0],
+    [Number.NaN, 1],
+    [1, Number.NaN],
+  ])('rejects intervalMs %s with pongTimeoutMs %s', (intervalMs, pongTimeoutMs) => {
+    expect(() => new Heartbeat({ intervalMs, pongTimeoutMs, targets: () => [] })).toThrow(RangeError);
   });
 });
