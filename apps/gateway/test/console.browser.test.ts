@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runsWith } from '../../../test-support/prerequisites.js';
 import { chromiumMissing, launchChromium, type HeadlessChromium } from './support/chromium.js';
 import { startGateway, stopAllGateways } from './support/gateway-process.js';
 
@@ -13,9 +14,7 @@ const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'
 const SCREENSHOT = join(ARTIFACTS, 'console.png');
 
 // CI must run this test; a developer without chromium gets one line, not a failure.
-const missing = chromiumMissing();
-const skipLocally = missing !== null && process.env.CI !== 'true';
-if (skipLocally) console.warn(`console.browser.test: skipped, ${missing}`);
+const runs = runsWith(chromiumMissing() ?? undefined, 'console.browser.test');
 
 let browser: HeadlessChromium | undefined;
 
@@ -48,7 +47,7 @@ const LEVEL_COLOURS: Record<string, string> = {
   critical: 'rgb(255, 77, 94)',
 };
 
-describe.skipIf(skipLocally)('live console in headless Chromium', () => {
+describe.runIf(runs)('live console in headless Chromium', () => {
   it(
     'subscribes to threats through @ns/ws-client and shows published events live, colour-coded by threat level',
     async () => {

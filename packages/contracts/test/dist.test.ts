@@ -3,13 +3,13 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runsWith } from '../../../test-support/prerequisites.js';
 
 // The built package as other teams get it (ESM and CJS); the root `npm test` builds it first.
 const esmPath = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 const cjsPath = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const built = existsSync(esmPath) && existsSync(cjsPath);
-if (!built) console.warn('[contracts] dist/ is missing: skipping the built-package test (run `npm run build` first)');
+const built = runsWith(existsSync(esmPath) && existsSync(cjsPath) ? undefined : 'dist/ is missing (run `npm run build` first)', 'the built-package test of @ns/contracts');
 
 interface BuiltContracts {
   ThreatData: { safeParse(v: unknown): { success: boolean } };

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { runsWith } from '../../../test-support/prerequisites.js';
 
 /**
  * A private `redis-server` for tests: its own port, its own temp dir, no persistence (`--save ""
@@ -49,18 +50,14 @@ function findRedisServer(): string | undefined {
 /** Path of the redis-server binary, or undefined when it is not installed. */
 export const redisServerBin = findRedisServer();
 
-/** True when the Redis suites can run. */
-export const hasRedisServer = redisServerBin !== undefined;
-
-if (!hasRedisServer) {
-  // Every test file is its own worker; an exclusive marker per vitest run keeps this to one line.
-  try {
-    closeSync(openSync(join(tmpdir(), `ns-redis-skip-${process.ppid}`), 'wx'));
-    console.warn(`Redis engine tests skipped: redis-server not found; install the Debian package "${REDIS_SERVER_PACKAGE}" (apt-get install ${REDIS_SERVER_PACKAGE}).`);
-  } catch {
-    // another test file already said it
-  }
-}
+/**
+ * True when the Redis suites should run: redis-server is installed, or CI requires them (then they
+ * fail on its absence instead of skipping).
+ */
+export const hasRedisServer = runsWith(
+  redisServerBin === undefined ? `redis-server not found; install the Debian package "${REDIS_SERVER_PACKAGE}" (apt-get install ${REDIS_SERVER_PACKAGE})` : undefined,
+  'Redis engine tests',
+);
 
 /** A free loopback TCP port (bound and released; redis-server binds it right after). */
 export function freePort(): Promise<number> {

@@ -5,8 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createClient, type GapEvent, type NsClient } from '../src/index.js';
 import { collect, nextClientEvent, range } from './support/await-client.js';
-import { gatewayBuilt, GatewayProcess, threatEvent } from './support/gateway-process.js';
-import { redisAvailable, RedisProcess } from './support/redis-process.js';
+import { runsWith } from '../../../test-support/prerequisites.js';
+import { gatewayMissing, GatewayProcess, threatEvent } from './support/gateway-process.js';
+import { redisMissing, RedisProcess } from './support/redis-process.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 // Issue 7 acceptance: the client against the real gateway process (`node apps/gateway/dist/cli.js start`,
@@ -77,7 +78,7 @@ afterEach(async () => {
   redis = undefined;
 });
 
-describe.skipIf(!gatewayBuilt())('ws-client against the real gateway', () => {
+describe.runIf(runsWith(gatewayMissing(), 'ws-client acceptance tests'))('ws-client against the real gateway', () => {
   it('ends with every event exactly once, in order, when its connection is killed mid-stream while events are published', async () => {
     const gateway = await startGateway();
     proxy = await TcpProxy.start(gateway.port);
@@ -264,7 +265,7 @@ describe.skipIf(!gatewayBuilt())('ws-client against the real gateway', () => {
   );
 });
 
-describe.skipIf(!gatewayBuilt() || !redisAvailable())('ws-client against real gateways sharing a Redis engine', () => {
+describe.runIf(runsWith(gatewayMissing() ?? redisMissing(), 'ws-client Redis acceptance tests'))('ws-client against real gateways sharing a Redis engine', () => {
   /**
    * Redis, the gateway the client is served by (through the relay, so a restart can come back on
    * another port), and a second instance on the same Redis that takes the publishes throughout, so
@@ -365,7 +366,7 @@ describe.skipIf(!gatewayBuilt() || !redisAvailable())('ws-client against real ga
   );
 });
 
-describe.skipIf(!gatewayBuilt())('ws-client against a real gateway requiring JWTs', () => {
+describe.runIf(runsWith(gatewayMissing(), 'ws-client acceptance tests'))('ws-client against a real gateway requiring JWTs', () => {
   const secret = randomBytes(32).toString('hex');
   const sign = (key: string, expiresInS: number): Promise<string> =>
     new SignJWT({ username: 'alice', roles: ['analyst'] })

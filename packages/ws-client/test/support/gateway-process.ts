@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 /** The gateway's built bin (`npm test` builds it first). */
 export const GATEWAY_CLI = fileURLToPath(new URL('../../../../apps/gateway/dist/cli.js', import.meta.url));
 
-/** True when the gateway has been built, so the end-to-end tests can spawn it. */
-export const gatewayBuilt = (): boolean => existsSync(GATEWAY_CLI);
+/** What keeps the end-to-end tests from spawning the gateway, or undefined when it is built. */
+export const gatewayMissing = (): string | undefined =>
+  existsSync(GATEWAY_CLI) ? undefined : `${GATEWAY_CLI} is not built (run \`npm run build\`)`;
 
 /** A real `ns-gateway start` process on a loopback port. */
 export class GatewayProcess {

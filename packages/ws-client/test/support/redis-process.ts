@@ -3,10 +3,13 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-/** True when a `redis-server` binary and the built Redis engine package are both present. */
-export function redisAvailable(): boolean {
-  const engineBuilt = existsSync(fileURLToPath(new URL('../../../event-bus-redis/dist/index.js', import.meta.url)));
-  return engineBuilt && spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+/** What is missing of a `redis-server` binary and the built Redis engine package, or undefined. */
+export function redisMissing(): string | undefined {
+  if (!existsSync(fileURLToPath(new URL('../../../event-bus-redis/dist/index.js', import.meta.url)))) {
+    return '@ns/event-bus-redis is not built (run `npm run build`)';
+  }
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) return 'redis-server not found (apt-get install redis-server)';
+  return undefined;
 }
 
 async function freePort(): Promise<number> {
