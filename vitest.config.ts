@@ -9,6 +9,7 @@ export default defineConfig({
   ssr: { resolve: { conditions } },
   test: {
     include: ['test-support/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
+    setupFiles: ['test-support/child-coverage.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     coverage: {

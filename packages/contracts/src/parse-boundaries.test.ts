@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_EVENT_DATA_BYTES } from './limits.js';
-import { parseClientMessage, parseEnvelope, parsePublishRequest, type ParseResult } from './parse.js';
+import { formatPath, parseClientMessage, parseEnvelope, parsePublishRequest, type ParseResult } from './parse.js';
 
 // Boundaries of the parse helpers, each pinned by an exact code and HTTP status: a mutation testing run
 // showed that without these, an off-by-one or a swapped condition went unnoticed.
@@ -42,6 +42,8 @@ describe('event data size limit', () => {
     ['3-byte (U+0800, the first)', '\u0800', 3],
     ['3-byte (U+FFFD)', '\ufffd', 3],
     ['4-byte (a surrogate pair, U+1F600)', '😀', 4],
+    ['4-byte (U+10000, the first pair)', '\ud800\udc00', 4],
+    ['4-byte (U+10FFFF, the last pair)', '\udbff\udfff', 4],
   ])('accepts exactly %s data of %i bytes and refuses one byte more with 413', (_name, unit, unitBytes) => {
     const at = parsePublishRequest(resolvedOfBytes(MAX_EVENT_DATA_BYTES, unit, unitBytes));
     expect(at.success).toBe(true);
@@ -103,7 +105,7 @@ describe('publish error codes', () => {
 
   it('summarises one, two and more issues', () => {
     const one = failure(parsePublishRequest({ type: 'threat.new', data: { ...threat, threat_level: 'severe' } }));
-    expect(one.error.message).toMatch(/^data\.threat_level: [^(]*$/);
+    expect(one.error.message).toBe(`data.threat_level: ${one.error.issues?.[0]?.message}`);
     const two = failure(parsePublishRequest({ events: [{ type: 'nope', data: {} }, { type: 'nada', data: {} }] }));
     expect(two.error.message).toMatch(/^events\[0\]\.type: unknown event type "nope" \(and 1 more issue\)$/);
     const three = failure(parsePublishRequest({ events: [{ type: 'a', data: {} }, { type: 'b', data: {} }, { type: 'c', data: {} }] }));
@@ -147,5 +149,125 @@ describe('parseEnvelope validates decoded text', () => {
 
   it('refuses prototype-pollution keys in text', () => {
     expect(failure(parseEnvelope('{"__proto__":{"x":1}}')).error.code).toBe('invalid_json');
+  });
+});
+
+// The issues a client is answered with are part of the protocol: each error branch is pinned to its
+// exact issue list (path, code, message, and an index only inside a batch) and summary message.
+describe('exact error issues', () => {
+  const long = 'x'.repeat(100);
+  const cut = 'x'.repeat(64);
+
+  it('answers a non-object frame at the root, without an id key', () => {
+    for (const text of ['"ping"', '42', '[1]', 'null']) {
+      const result = failure(parseClientMessage(text));
+      expect(result).not.toHaveProperty('id');
+      expect(result.error.code).toBe('invalid_message');
+      expect(result.error.issues).toStrictEqual([{ path: '(root)', code: 'invalid_type', message: 'message must be a JSON object' }]);
+      expect(result.error.message).toBe('(root): message must be a JSON object');
+    }
+  });
+
+  it('answers malformed JSON with the parser message at the root', () => {
+    const result = failure(parseClientMessage('{nope'));
+    const [issue] = result.error.issues ?? [];
+    expect(result.error.issues).toHaveLength(1);
+    expect(issue).toMatchObject({ path: '(root)', code: 'invalid_json' });
+    expect(issue?.message).toMatch(/JSON/);
+  });
+
+  it('answers a missing type at the type field', () => {
+    expect(failure(parseClientMessage({ id: 'r1' })).error.issues).toStrictEqual([{ path: 'type', code: 'invalid_type', message: 'type must be a string' }]);
+  });
+
+  it('names the unknown message type, cut to 64 characters, and lists the known ones', () => {
+    const result = failure(parseClientMessage({ type: long }));
+    expect(result.error.issues).toStrictEqual([
+      { path: 'type', code: 'unknown_type', message: `unknown message type "${cut}"; expected one of auth, subscribe, unsubscribe, ping` },
+    ]);
+  });
+
+  it('names the unknown channel, cut to 64 characters, for subscribe and unsubscribe only', () => {
+    for (const type of ['subscribe', 'unsubscribe']) {
+      expect(failure(parseClientMessage({ type, channel: long })).error.issues).toStrictEqual([
+        { path: 'channel', code: 'unknown_channel', message: `unknown channel "${cut}"` },
+      ]);
+    }
+    // A channel on a message that has none is an unknown field, not an unknown channel.
+    const ping = failure(parseClientMessage({ type: 'ping', channel: 'nope' }));
+    expect(ping.error.code).toBe('invalid_message');
+    expect(ping.error.issues?.[0]).toMatchObject({ path: 'channel', code: 'unrecognized_keys' });
+    // A channel that is not a string is a type error at the field.
+    const numeric = failure(parseClientMessage({ type: 'subscribe', channel: 5 }));
+    expect(numeric.error.code).toBe('invalid_message');
+    expect(numeric.error.issues?.[0]?.path).toBe('channel');
+  });
+
+  it('names an unknown field cut to 64 characters, without an index outside a batch', () => {
+    const result = failure(parseClientMessage({ type: 'ping', [long]: 1 }));
+    expect(result.error.issues).toStrictEqual([{ path: long, code: 'unrecognized_keys', message: `unknown field "${cut}"` }]);
+  });
+
+  it('answers a non-object event without an index outside a batch and with one inside', () => {
+    expect(failure(parsePublishRequest('x')).error.issues).toStrictEqual([
+      { path: '(root)', code: 'invalid_type', message: 'event must be an object {type, data, id?}' },
+    ]);
+    expect(failure(parsePublishRequest({ events: [event, 'x'] })).error.issues).toStrictEqual([
+      { path: 'events[1]', code: 'invalid_type', message: 'event must be an object {type, data, id?}', index: 1 },
+    ]);
+  });
+
+  it('names an unknown event type cut to 64 characters, without an index outside a batch', () => {
+    expect(failure(parsePublishRequest({ type: long, data: {} })).error.issues).toStrictEqual([
+      { path: 'type', code: 'unknown_type', message: `unknown event type "${cut}"` },
+    ]);
+    expect(failure(parseEnvelope({ ...envelope, type: long })).error.issues).toStrictEqual([
+      { path: 'type', code: 'unknown_type', message: `unknown event type "${cut}"` },
+    ]);
+  });
+
+  it('answers an invalid field of a single event without an index', () => {
+    const result = failure(parsePublishRequest({ type: 'threat.new', data: { ...threat, threat_level: 'severe' } }));
+    expect(result).not.toHaveProperty('id');
+    expect(result.error.issues).toHaveLength(1);
+    expect(Object.keys(result.error.issues?.[0] ?? {}).sort()).toEqual(['code', 'message', 'path']);
+    expect(result.error.message).toBe(`data.threat_level: ${result.error.issues?.[0]?.message}`);
+  });
+
+  it('reports in-process data that cannot be serialized (a BigInt, a cycle) at data', () => {
+    const cyclic: Record<string, unknown> = { id: 'a', by: 'b', timestamp: 1 };
+    cyclic.self = cyclic;
+    for (const data of [{ id: 'a', by: 'b', timestamp: 1, n: 10n }, cyclic]) {
+      const result = failure(parsePublishRequest({ type: 'alert.resolved', data }));
+      expect(result.error.code).toBe('invalid_message');
+      expect(result.error.issues).toStrictEqual([{ path: 'data', code: 'invalid_type', message: 'data must be serializable as JSON' }]);
+    }
+  });
+
+  it('answers malformed batch bodies with exact issues', () => {
+    expect(failure(parsePublishRequest({ events: [event], extra: 1 })).error.issues).toStrictEqual([
+      { path: 'extra', code: 'unrecognized_keys', message: 'unknown field "extra"' },
+    ]);
+    expect(failure(parsePublishRequest({ events: 'x' })).error.issues).toStrictEqual([{ path: 'events', code: 'invalid_type', message: 'events must be an array' }]);
+    expect(failure(parsePublishRequest({ events: [] })).error.issues).toStrictEqual([{ path: 'events', code: 'too_small', message: 'events must not be empty' }]);
+    const tooMany = failure(parsePublishRequest({ events: Array.from({ length: 1001 }, () => event) }));
+    expect(tooMany.error.issues).toStrictEqual([{ path: 'events', code: 'too_big', message: 'a batch holds at most 1000 events, got 1001' }]);
+    expect(tooMany.error.message).toBe('events: a batch holds at most 1000 events, got 1001');
+  });
+
+  it('answers 413 for a batch holding one oversized event among other invalid ones', () => {
+    const result = failure(parsePublishRequest({ events: [{ type: 'threat.new', data: {} }, resolvedOfBytes(MAX_EVENT_DATA_BYTES + 1)] }));
+    expect(result.error.code).toBe('message_too_large');
+    expect(result.error.httpStatus).toBe(413);
+  });
+
+  it('summarises a single issue without a count', () => {
+    expect(failure(parsePublishRequest({ events: 'x' })).error.message).toBe('events: events must be an array');
+  });
+});
+
+describe('formatPath on symbol keys', () => {
+  it('quotes a symbol key instead of reading it as an identifier', () => {
+    expect(formatPath(['a', Symbol('s')])).toBe('a["Symbol(s)"]');
   });
 });

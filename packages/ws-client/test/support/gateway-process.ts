@@ -29,7 +29,16 @@ export class GatewayProcess {
   static async start(env: Record<string, string> = {}): Promise<GatewayProcess> {
     const auth = env.NS_JWT_SECRET === undefined && env.NS_JWT_PUBLIC_KEY_FILE === undefined ? { NS_AUTH: 'none' } : {};
     const child = spawn(process.execPath, [GATEWAY_CLI, 'start'], {
-      env: { PATH: process.env.PATH ?? '', NS_HOST: '127.0.0.1', NS_PORT: '0', NS_LOG_LEVEL: 'info', ...auth, ...env },
+      env: {
+        PATH: process.env.PATH ?? '',
+        // Set by `npm run coverage`, so the gateway's coverage is part of the report.
+        ...(process.env.NODE_V8_COVERAGE === undefined ? {} : { NODE_V8_COVERAGE: process.env.NODE_V8_COVERAGE }),
+        NS_HOST: '127.0.0.1',
+        NS_PORT: '0',
+        NS_LOG_LEVEL: 'info',
+        ...auth,
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
