@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.js';
 import type { HttpAuth } from './http-auth.js';
 import { enforceHandshakeDeadline, headerCheckIntervalMs } from './handshake-deadline.js';
-import { registerErrorHandling } from './http-errors.js';
+import { answerClientError, answerFrameworkError, registerErrorHandling } from './http-errors.js';
 import { registerLoopbackHostGuard } from './host-guard.js';
 import type { Lifecycle } from './lifecycle.js';
 import { isLoopbackHost } from './loopback.js';
@@ -57,6 +57,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     // Per-request info logs would dominate at publish rates; completions are logged at debug below.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // Errors raised before routing or by Node's HTTP parser answer with the contracts' error body too.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     // Default (`idle`) closes idle keep-alive sockets on close so shutdown is not held by them.
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;

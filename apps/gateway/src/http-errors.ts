@@ -1,4 +1,6 @@
-import { NsError, toNsError } from '@ns/contracts';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { NsError, toNsError, type ErrorCode } from '@ns/contracts';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 interface Mapped {
@@ -26,6 +28,57 @@ function fromFastify(err: FastifyError): Mapped | undefined {
   }
   if (err.statusCode === 429) return { error: new NsError('rate_limited', err.message) };
   return undefined;
+}
+
+// The contracts' code for a client-error status; statuses without a code of their own keep their
+// status with the generic `invalid_message`.
+const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = { 401: 'unauthorized', 403: 'forbidden', 413: 'message_too_large', 429: 'rate_limited' };
+
+/**
+ * A 4xx raised by a plugin or the framework (e.g. @fastify/static refusing a path that leaves its
+ * directory or names one: 403; a missing file: 404) as the contracts' error, keeping its status and
+ * saying what was refused. `undefined` for anything that is not a client error.
+ */
+function fromClientErrorStatus(err: FastifyError, req: FastifyRequest): Mapped | undefined {
+  const status = err.statusCode ?? (err as { status?: number }).status;
+  if (status === undefined || status < 400 || status > 499) return undefined;
+  const path = (req.url.split('?', 1)[0] ?? '/').slice(0, 200);
+  const code = CODE_BY_STATUS[status] ?? 'invalid_message';
+  const what = status === 403 ? 'is not a file this route serves (outside its directory, or a directory)' : status === 404 ? 'was not found' : `was refused (${STATUS_CODES[status] ?? status})`;
+  return { error: new NsError(code, `${req.method} ${path} ${what}`), status };
+}
+
+/**
+ * Fastify's `frameworkErrors`: errors raised before routing (a malformed percent-escape in the path,
+ * FST_ERR_BAD_URL; a path parameter over the length limit) answered with the contracts' error body
+ * instead of Fastify's own, and logged at info: they are the client's mistake.
+ */
+export function answerFrameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const message = err.code === 'FST_ERR_BAD_URL' ? 'the URL path holds a malformed percent-escape' : err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a URL path segment is too long' : 'the request cannot be routed';
+  const status = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 400 : (err.statusCode ?? 400);
+  req.log.info({ url: req.url, code: err.code, status }, 'request refused before routing');
+  void reply.code(status).send(new NsError(status >= 500 ? 'internal' : 'invalid_message', message).toBody());
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refuses (malformed request line or
+ * headers, headers too large, headers too slow) answered with the contracts' error body on the raw
+ * socket, logged at debug (Fastify's default logs these at trace: they are usually scanners).
+ */
+export function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, error] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, new NsError('invalid_message', 'the request headers did not arrive in time')]
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, new NsError('message_too_large', 'the request headers are too large')]
+        : [400, new NsError('invalid_message', 'malformed HTTP request')];
+  this.log.debug({ code: err.code, status }, 'malformed HTTP request refused');
+  if (socket.writable) {
+    const body = JSON.stringify(error.toBody());
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }
 
 /** How long the rest of an oversized body is read and discarded after its 413, at most. */
@@ -59,7 +112,7 @@ function lingerOverOversizedBody(req: FastifyRequest, reply: FastifyReply): void
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') lingerOverOversizedBody(req, reply);
-    const mapped: Mapped = err instanceof NsError ? { error: err } : (fromFastify(err) ?? { error: toNsError(err) });
+    const mapped: Mapped = err instanceof NsError ? { error: err } : (fromFastify(err) ?? fromClientErrorStatus(err, req) ?? { error: toNsError(err) });
     const status = mapped.status ?? mapped.error.httpStatus;
     if (status >= 500) req.log.error({ err }, 'request failed');
     if (status === 429 && reply.getHeader('retry-after') === undefined) reply.header('Retry-After', '1');
