@@ -38,6 +38,9 @@ export class GatewayMetrics {
     this.#sources = sources;
     const r = this.registry;
     collectDefaultMetrics({ register: r });
+    // prom-client names these gauges with a `_total` suffix, which Prometheus reserves for counters
+    // (`promtool check metrics` flags them); the per-type `nodejs_active_*{type}` gauges carry the same.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) r.removeSingleMetric(name);
     this.httpPublishDuration = new Histogram({
       name: 'ns_http_publish_duration_seconds',
       help: 'Time to handle POST /v1/publish (auth, validation, engine acknowledgement), by status.',

@@ -1,10 +1,12 @@
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startGateway, stopAllGateways } from './support/gateway-process.js';
+import { CLI, cleanEnv, runCli, startGateway, stopAllGateways } from './support/gateway-process.js';
+import { TestSocket } from './support/test-socket.js';
 
 // The operator commands end to end, against the built bin and a real gateway: a token minted by
 // `ns-gateway token` is what the gateway accepts, and `check-token`'s verdict is the gateway's.
@@ -182,5 +184,33 @@ describe('publish with a wrong API key', () => {
     }
     const ok = await fetch(`${gw.url}/v1/publish`, { method: 'POST', headers: { authorization: `Bearer ${PUBLISH_KEY}`, 'content-type': 'application/json' }, body });
     expect(ok.status).toBe(202);
+  });
+});
+
+const until = async (check: () => boolean): Promise<void> => {
+  while (!check()) await new Promise((r) => setTimeout(r, 50));
+};
+
+describe('ns-gateway demo-publish', () => {
+  it('publishes synthetic traffic to NS_GATEWAY_URL with NS_PUBLISH_KEY until SIGTERM, then exits 0', async () => {
+    const gw = await startGateway({ NS_AUTH: 'none', NS_PUBLISH_KEYS: PUBLISH_KEY });
+    const watcher = await TestSocket.open(gw.wsUrl);
+    await watcher.subscribe('threats');
+    const child = spawn(process.execPath, [CLI, 'demo-publish'], { env: cleanEnv({ NS_GATEWAY_URL: gw.url, NS_PUBLISH_KEY: PUBLISH_KEY, NS_LOG_FORMAT: 'json' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const failed = exited.then(() => {
+      throw new Error(`demo-publish exited early: ${out}`);
+    });
+    await Promise.race([until(() => out.includes('demo publisher started')), failed]);
+    // Threats come only from the demo traffic (a campaign starts a second in).
+    const event = await Promise.race([watcher.next((m) => m.type === 'threat.new'), failed]);
+    expect(event.channel).toBe('threats');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toContain('demo publisher started');
+    expect(out).not.toContain(PUBLISH_KEY);
+    watcher.close();
   });
 });

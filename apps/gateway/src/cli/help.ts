@@ -30,6 +30,7 @@ Usage:
   ns-gateway token --sub <id> [options]     mint an access token for this gateway (prints it)
   ns-gateway check-token <jwt>              verify a token as this gateway would; who, permissions, channels, expiry
   ns-gateway check-config                   validate the environment, print the effective configuration
+  ns-gateway demo-publish [--url] [--key]   publish start --demo's synthetic traffic to a gateway until stopped
   ns-gateway --help | --version
 
 start:
@@ -80,6 +81,6 @@ Exit codes:
 Environment (gateway configuration, validated at start; [default]):
 ${vars}
 
-Client variables (tail, publish, check-token): NS_GATEWAY_URL, NS_TOKEN, NS_PUBLISH_KEY.
+Client variables (tail, publish, demo-publish, check-token): NS_GATEWAY_URL, NS_TOKEN, NS_PUBLISH_KEY.
 `;
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkConfigCommand } from './check-config-command.js';
+import { demoPublishCommand } from './demo-publish-command.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { helpText } from './help.js';
 import { publishCommand } from './publish-command.js';
@@ -12,7 +13,7 @@ import { checkTokenCommand, tokenCommand } from './token-command.js';
 import { PACKAGE_DIR } from '../paths.js';
 import { httpUrl } from '../urls.js';
 
-const COMMANDS = ['start', 'tail', 'publish', 'token', 'check-token', 'check-config'] as const;
+const COMMANDS = ['start', 'tail', 'publish', 'token', 'check-token', 'check-config', 'demo-publish'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const OPTIONS = {
@@ -44,6 +45,7 @@ const ALLOWED: Record<Command, readonly string[]> = {
   token: ['sub', 'username', 'roles', 'permissions', 'ttl', 'private-key'],
   'check-token': ['json'],
   'check-config': [],
+  'demo-publish': ['url', 'key'],
 };
 
 /** `--roles a,b --roles c` → [a, b, c]. */
@@ -134,6 +136,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     case 'check-config':
       if (positionals.length > 0) throw new CliError(EXIT.USAGE, `check-config takes no arguments (got "${positionals[0]}")`);
       return checkConfigCommand({ env, stdout: process.stdout });
+    case 'demo-publish':
+      if (positionals.length > 0) throw new CliError(EXIT.USAGE, `demo-publish takes no arguments (got "${positionals[0]}")`);
+      return demoPublishCommand({
+        url: values.url ?? defaultUrl(env),
+        key: values.key ?? env.NS_PUBLISH_KEY,
+        logFormat: env.NS_LOG_FORMAT === 'json' || env.NS_LOG_FORMAT === 'pretty' ? env.NS_LOG_FORMAT : undefined,
+      });
     case 'publish': {
       if (positionals.length !== 1) throw new CliError(EXIT.USAGE, 'publish takes one argument: a file, or - for stdin');
       return publishCommand({
