@@ -2,8 +2,10 @@ import { isUtf8 } from 'node:buffer';
 import rateLimit from '@fastify/rate-limit';
 import { NsError } from '@ns/contracts';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { IpConnectionCounter } from '@ns/ws-server';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.js';
+import { registerHttpAdmission } from './http-admission.js';
 import type { HttpAuth } from './http-auth.js';
 import { enforceHandshakeDeadline, headerCheckIntervalMs } from './handshake-deadline.js';
 import { answerClientError, answerFrameworkError, registerErrorHandling } from './http-errors.js';
@@ -39,6 +41,8 @@ export interface AppOptions {
   counts?: () => Promise<Pick<ManagerStatsView, 'subscriptions'>>;
   publicDir: string;
   schemasDir: string | null;
+  /** Where HTTP requests in flight are counted, shared with the /ws endpoint. Default: a counter of its own. */
+  connections?: IpConnectionCounter;
 }
 
 /**
@@ -52,6 +56,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: o.logger,
     http: { connectionsCheckingInterval: headerCheckIntervalMs(handshakeTimeoutMs) },
+    // The whole request, body included (Node answers 408 and closes the connection): a stalled upload
+    // must not hold its connection and buffers for Node's default of 5 minutes.
+    requestTimeout: o.config.requestTimeoutS * 1000,
     bodyLimit: MAX_PUBLISH_BODY_BYTES,
     trustProxy: o.config.trustProxy,
     // Per-request info logs would dominate at publish rates; completions are logged at debug below.
@@ -80,6 +87,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   });
   enforceHandshakeDeadline(app.server, handshakeTimeoutMs);
   registerErrorHandling(app);
+  registerHttpAdmission(app, {
+    counter: o.connections ?? new IpConnectionCounter(),
+    maxConnections: o.config.maxConnections,
+    ipMaxConnections: o.config.ipMaxConnections,
+  });
   registerSecurityHeaders(app);
   if (isLoopbackHost(o.config.host)) registerLoopbackHostGuard(app);
   app.addHook('onResponse', async (req, reply) => {

@@ -132,6 +132,14 @@ describe('loadConfig', () => {
     expect(c.publishKeys[0]?.reveal()).toBe('k-0123456789abcdef');
   });
 
+  it('bounds a whole HTTP request at 10 s by default, never shorter than the handshake timeout', () => {
+    expect(loadConfig({}).requestTimeoutS).toBe(10);
+    expect(loadConfig({ NS_REQUEST_TIMEOUT_S: '2', NS_HANDSHAKE_TIMEOUT_S: '1' }).requestTimeoutS).toBe(2);
+    const e = configError({ NS_REQUEST_TIMEOUT_S: '2' });
+    expect(e.variable).toBe('NS_REQUEST_TIMEOUT_S');
+    expect(e.message).toMatch(/shorter than NS_HANDSHAKE_TIMEOUT_S/);
+  });
+
   it('requires a shared engine for more than one worker', () => {
     expect(configError({ NS_WORKERS: '4' }).variable).toBe('NS_WORKERS');
     expect(loadConfig({ NS_WORKERS: '4', NS_ENGINE: 'redis' }).workers).toBe(4);

@@ -65,6 +65,8 @@ export interface GatewayConfig {
   shutdownGraceS: number;
   /** Seconds to complete the request headers / WebSocket upgrade (`NS_HANDSHAKE_TIMEOUT_S`). */
   handshakeTimeoutS: number;
+  /** Seconds to receive a whole HTTP request, body included (`NS_REQUEST_TIMEOUT_S`). */
+  requestTimeoutS: number;
   publishRate: number;
   /**
    * Weak but usable settings, shown in the start banner. A short NS_JWT_SECRET is only warned about:
@@ -227,6 +229,7 @@ const PARSERS = {
   NS_HEARTBEAT_S: decimal(1, 3600),
   NS_SHUTDOWN_GRACE_S: decimal(0, 3600),
   NS_HANDSHAKE_TIMEOUT_S: decimal(0.1, 600),
+  NS_REQUEST_TIMEOUT_S: decimal(0.1, 600),
   NS_PUBLISH_RATE: int(1, 1_000_000),
 } satisfies Record<EnvVarName, z.ZodType<unknown, string | undefined>>;
 
@@ -328,6 +331,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if ((v.NS_PUBLISH_KEYS ?? []).some((k) => k.reveal().length < MIN_PUBLISH_KEY_CHARS)) {
     warnings.push(`NS_PUBLISH_KEYS holds a key shorter than ${MIN_PUBLISH_KEY_CHARS} characters: use long random keys (e.g. \`openssl rand -hex 24\`)`);
   }
+  if (v.NS_REQUEST_TIMEOUT_S < v.NS_HANDSHAKE_TIMEOUT_S) {
+    // Node requires it: the whole request cannot have less time than its headers.
+    throw new ConfigError('NS_REQUEST_TIMEOUT_S', `${v.NS_REQUEST_TIMEOUT_S} s is shorter than NS_HANDSHAKE_TIMEOUT_S (${v.NS_HANDSHAKE_TIMEOUT_S} s), the time allowed for the headers alone`);
+  }
   if (v.NS_WORKERS > 1 && v.NS_ENGINE === 'memory') {
     throw new ConfigError('NS_WORKERS', `${v.NS_WORKERS} workers need a shared engine: set NS_ENGINE=redis (the memory engine lives in one process)`);
   }
@@ -355,6 +362,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     heartbeatS: v.NS_HEARTBEAT_S,
     shutdownGraceS: v.NS_SHUTDOWN_GRACE_S,
     handshakeTimeoutS: v.NS_HANDSHAKE_TIMEOUT_S,
+    requestTimeoutS: v.NS_REQUEST_TIMEOUT_S,
     publishRate: v.NS_PUBLISH_RATE,
     warnings,
   };

@@ -46,6 +46,11 @@ export const ENV_VARS = [
     default: '10',
     description: 'Seconds a new connection has to send its request headers (HTTP or the WebSocket upgrade) and finish the upgrade checks; slower ones are closed (slowloris).',
   },
+  {
+    name: 'NS_REQUEST_TIMEOUT_S',
+    default: '10',
+    description: 'Seconds to receive a whole HTTP request, body included (a stalled upload gets 408 and its connection is closed). At least NS_HANDSHAKE_TIMEOUT_S.',
+  },
   { name: 'NS_PUBLISH_RATE', default: '1000', description: 'POST /v1/publish requests per client per second (a batch counts once); over it: 429.' },
 ] as const satisfies readonly EnvVarDoc[];
 

@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { EventBus } from '@ns/event-bus';
 import { WsManager } from '@ns/ws-manager';
-import { attach, type WsEndpoint } from '@ns/ws-server';
+import { attach, IpConnectionCounter, type WsEndpoint } from '@ns/ws-server';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyRing } from './api-keys.js';
@@ -82,7 +82,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   });
   // Under NS_WORKERS each worker's manager knows only its own clients; the API reports the cluster's.
   const clusterStats = cluster.isWorker ? new ClusterStatsClient(() => manager.stats()) : undefined;
+  // One budget for WebSocket connections and HTTP requests in flight (NS_MAX_CONNECTIONS, NS_IP_MAX_CONNECTIONS).
+  const connections = new IpConnectionCounter();
   const app = await buildApp({
+    connections,
     config,
     bus,
     lifecycle,
@@ -117,6 +120,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     allowedOrigins: origins,
     maxConnections: config.maxConnections,
     ipMaxConnections: config.ipMaxConnections,
+    connectionCounter: connections,
     ipConnectRate: config.ipConnectRate,
     trustProxy: config.trustProxy,
     clientMessageRate: config.clientMessageRate,
@@ -162,7 +166,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     const wsGraceMs = Math.max(0, Math.floor(graceMs * 0.8) - (Date.now() - started));
     await endpoint.close({ graceMs: wsGraceMs });
     await manager.close({ graceMs: wsGraceMs, notice: 'server shutting down' });
-    await app.close();
+    // A request still receiving its body (a stalled upload) would hold app.close() past the grace
+    // period and the process would exit 1: HTTP gets up to 90 % of it, then its connections are closed.
+    await closeWithin(app, Math.max(0, Math.floor(graceMs * 0.9) - (Date.now() - started)), logger);
     await bus.close();
     // The bus does not own an engine it was given; closing it is not an outage worth an error line.
     stopLoggingState();
@@ -173,6 +179,17 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   for (const warning of config.warnings) logger.warn(warning);
   logger.info({ url, engine: engine.name, auth: config.auth.mode }, `ns-gateway listening on ${url}`);
   return gateway;
+}
+
+async function closeWithin(app: FastifyInstance, ms: number, logger: Logger): Promise<void> {
+  const closed = app.close();
+  let timer: NodeJS.Timeout | undefined;
+  const late = await Promise.race([closed.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), ms)))]);
+  clearTimeout(timer);
+  if (!late) return;
+  logger.warn({ grace_ms: ms }, 'HTTP requests still open at the end of the grace period; closing their connections');
+  app.server.closeAllConnections();
+  await closed;
 }
 
 function describeGateway(config: GatewayConfig, url: string, publishing: string, origins: string[] | '*'): string[] {

@@ -69,7 +69,7 @@ export function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoExcept
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const [status, error] =
     err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, new NsError('invalid_message', 'the request headers did not arrive in time')]
+      ? [408, new NsError('invalid_message', 'the request (headers, or its body) did not arrive in time')]
       : err.code === 'HPE_HEADER_OVERFLOW'
         ? [431, new NsError('message_too_large', 'the request headers are too large')]
         : [400, new NsError('invalid_message', 'malformed HTTP request')];
@@ -81,14 +81,17 @@ export function answerClientError(this: FastifyInstance, err: NodeJS.ErrnoExcept
   socket.destroy();
 }
 
-/** How long the rest of an oversized body is read and discarded after its 413, at most. */
+/** How long the rest of an oversized or unread body is read and discarded after its error reply, at most. */
 export const OVERSIZED_BODY_LINGER_MS = 5_000;
 
 // Fastify answers an oversized body at once and closes the connection while the client is still
 // sending, so the client's next write meets a reset and most clients (fetch, Python's urllib) report a
 // broken pipe instead of the 413 (measured). Like a server's "lingering close" (RFC 9112 §9.6): keep
 // reading and discarding the rest of the body for a bounded time so the client reads its 413.
-function lingerOverOversizedBody(req: FastifyRequest, reply: FastifyReply): void {
+// The same holds for any error answered before the body was read (credentials are checked in
+// `onRequest`): a publisher with a wrong key sees its 401, and a stalled upload is closed after the
+// linger time instead of holding its connection.
+function lingerOverUnreadBody(req: FastifyRequest, reply: FastifyReply): void {
   const socket = req.raw.socket;
   const destroyLater = () => {
     const timer = setTimeout(() => socket.destroy(), OVERSIZED_BODY_LINGER_MS);
@@ -108,10 +111,22 @@ function lingerOverOversizedBody(req: FastifyRequest, reply: FastifyReply): void
   };
 }
 
+const closing = new WeakSet<FastifyRequest>();
+
+/** Makes the error reply to `req` end its connection (after the linger, if its body is unread). */
+export function closeAfterErrorReply(req: FastifyRequest): void {
+  closing.add(req);
+}
+
+/** A request that announced a body Node has not received in full yet. */
+const bodyUnread = (req: FastifyRequest): boolean =>
+  !req.raw.complete && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0);
+
 /** Every error and unknown route answers with the contracts' ErrorBody (`{error: {code, message}}`). */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') lingerOverOversizedBody(req, reply);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || bodyUnread(req)) lingerOverUnreadBody(req, reply);
+    if (closing.has(req)) reply.header('connection', 'close');
     const mapped: Mapped = err instanceof NsError ? { error: err } : (fromFastify(err) ?? fromClientErrorStatus(err, req) ?? { error: toNsError(err) });
     const status = mapped.status ?? mapped.error.httpStatus;
     if (status >= 500) req.log.error({ err }, 'request failed');

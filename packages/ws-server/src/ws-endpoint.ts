@@ -33,6 +33,11 @@ export interface WsServerOptions {
   maxConnections?: number;
   /** Concurrent connections per client IP (`NS_IP_MAX_CONNECTIONS`). Default 1000. */
   ipMaxConnections?: number;
+  /**
+   * Where connections are counted against `maxConnections` and `ipMaxConnections`; pass the one the
+   * HTTP server counts its requests in to give both one budget. Default: a counter of its own.
+   */
+  connectionCounter?: IpConnectionCounter;
   /** New connections per client IP per second, bursts of twice that (`NS_IP_CONNECT_RATE`). Default 100. */
   ipConnectRate?: number;
   /** Proxies whose `X-Forwarded-For` is believed (`NS_TRUST_PROXY`). Default false. */
@@ -127,7 +132,7 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
   const connectLimiter = new BurstLimiter(options.ipConnectRate ?? DEFAULT_IP_CONNECT_RATE, 'ns-ws-connect');
   const clientMessageRate = options.clientMessageRate ?? DEFAULT_CLIENT_MESSAGE_RATE;
   if (!(clientMessageRate > 0)) throw new RangeError('clientMessageRate must be > 0');
-  const counter = new IpConnectionCounter();
+  const counter = options.connectionCounter ?? new IpConnectionCounter();
   const counters = { authFailures: 0, rateLimitedMessages: 0 };
   const rejected: Record<string, number> = {};
   const sessionContext = {

@@ -17,7 +17,7 @@ export interface PublishRouteOptions {
 
 /**
  * `POST /v1/publish` (docs/protocol.md#http-api): one event `{type, data, id?}` or `{events: [...]}` (≤ 1000). Order of
- * checks: draining (503) → credentials (401/403) → validation of every event (400/413, nothing
+ * checks: draining (503) → credentials (401/403), both before the body is read → validation of every event (400/413, nothing
  * published) → one atomic `publishBatch` (503 when the engine is down) → 202 `{results}`.
  */
 export function registerPublishRoute(app: FastifyInstance, o: PublishRouteOptions): void {
@@ -25,13 +25,17 @@ export function registerPublishRoute(app: FastifyInstance, o: PublishRouteOption
     '/v1/publish',
     {
       config: { rateLimit: { max: o.ratePerSecond, timeWindow: 1000 } },
+      // Before the body is read: a draining gateway or a bad or missing credential is answered at
+      // once, without buffering and parsing up to 4 MiB for a client with no right to publish.
+      onRequest: async (req) => {
+        if (o.lifecycle.draining) throw new NsError('unavailable', 'gateway is shutting down; publish to another instance');
+        await o.auth.authorizePublish(req);
+      },
       onResponse: async (_req, reply) => {
         o.metrics.httpPublishDuration.observe({ status: String(reply.statusCode) }, reply.elapsedTime / 1000);
       },
     },
     async (req, reply) => {
-      if (o.lifecycle.draining) throw new NsError('unavailable', 'gateway is shutting down; publish to another instance');
-      await o.auth.authorizePublish(req);
       const parsed = parsePublishRequest(req.body);
       if (!parsed.success) throw parsed.error;
       if (!o.lifecycle.engineReady) throw new NsError('unavailable', `engine ${o.bus.engine.name} is not connected; nothing was published`);
