@@ -1,42 +1,22 @@
 import type { z } from 'zod';
-import { CHANNEL_NAMES, CHANNELS, historyToJson, typesForChannel, type ChannelName, type ChannelSpec } from './channels.js';
-import { ENVELOPES } from './envelope.js';
-import { CLOSE_CODES, ERROR_CODE_NAMES, ERROR_CODES, ErrorBody } from './errors.js';
-import { EVENT_TYPES, type EventType } from './events.js';
-import { DEFAULT_HEARTBEAT_S, DEFAULT_MAX_MESSAGE_BYTES, MAX_BATCH_EVENTS, PROTOCOL_VERSION, SUBPROTOCOL } from './limits.js';
+import { CHANNEL_NAMES, CHANNELS, historyToJson, type ChannelName, type ChannelSpec } from './channels.js';
+import { EVENT_SCHEMAS } from './envelope.js';
+import { ErrorBody } from './errors.js';
+import type { AnyEventSchemas, EventTypeRow } from './event-schemas.js';
+import { DEFAULT_HEARTBEAT_S, MAX_BATCH_EVENTS, PROTOCOL_VERSION, SUBPROTOCOL } from './limits.js';
 import { CLIENT_MESSAGES, SERVER_CONTROL_MESSAGES, type ClientMessageType, type ServerControlMessageType } from './protocol.js';
-import { PublishRequest, PublishResponse } from './publish.js';
+import { PublishResponse } from './publish.js';
 import { mapRefs, toJsonSchemaParts, type JsonObject, type JsonValue } from './json-schema.js';
+import { channelOfTypeName, CLOSE_CODE_TABLE, ERROR_CODE_NAMES, ERROR_CODES, type CloseCodeName } from './wire.js';
 
-// What each close code means to a client; `satisfies` makes a new close code fail to compile here
-// until it is described.
-const CLOSE_CODE_TEXT = {
-  NORMAL: 'Normal closure.',
-  GOING_AWAY: 'The gateway is shutting down; reconnect (to another instance) right away and resume with `since`.',
-  POLICY: 'Policy violation, e.g. a disallowed Origin.',
-  TOO_BIG: `A message exceeded the size limit (\`max_message_bytes\` in \`welcome\`, default ${DEFAULT_MAX_MESSAGE_BYTES}).`,
-  INTERNAL: 'Unexpected server error.',
-  PROTOCOL_ABUSE: 'Repeated protocol abuse (invalid frames, binary frames, floods).',
-  UNAUTHORIZED: 'Unauthorized, token expired, or no `auth` message within the auth timeout.',
-  RATE_LIMITED: 'The connection sent too many messages.',
-  FORBIDDEN: 'The principal lacks a permission the connection needs.',
-  SLOW_CONSUMER: 'The client could not keep up with a lossless channel; reconnect and resume with `since`.',
-} as const satisfies Record<keyof typeof CLOSE_CODES, string>;
-
-const CONTROL_TEXT: Record<ClientMessageType | ServerControlMessageType, string> = {
-  auth: 'Authenticate as the first frame (browsers), or refresh the token before it expires. Reply: `authenticated` or `error`.',
-  subscribe:
-    'Join a registry channel, optionally with the channel\'s typed `filter` and a `since` cursor. Reply: `subscribed`, then the replayed events, then live events; or `error`.',
-  unsubscribe: 'Leave a channel. Reply: `unsubscribed` or `error`.',
-  ping: 'Application-level keepalive (browsers cannot send protocol pings). Reply: `pong`.',
-  welcome: 'First frame on every connection: protocol version, limits, channels and the principal.',
-  authenticated: 'Reply to `auth`: the principal and when its token expires.',
-  subscribed: 'Reply to `subscribe`: the channel is live; `replayed` history or snapshot events follow, then live ones.',
-  unsubscribed: 'Reply to `unsubscribe`.',
-  pong: 'Reply to `ping`, with the server time.',
-  error: 'A request failed (`id` echoes the request\'s id) or a frame could not be parsed.',
-  auth_expiring: 'About 30 s before the token expires; send a new `auth` to stay connected.',
+// A message's one description is its schema's `.meta({ description })`.
+const summaryOf = (schema: z.ZodType): string => {
+  const d = schema.meta()?.description;
+  if (typeof d !== 'string') throw new Error(`message ${idOf(schema)} needs a .meta({ description })`);
+  return d;
 };
+const CONTROL_SCHEMAS: Record<ClientMessageType | ServerControlMessageType, z.ZodType> = { ...CLIENT_MESSAGES, ...SERVER_CONTROL_MESSAGES };
+const controlText = (type: ClientMessageType | ServerControlMessageType): string => summaryOf(CONTROL_SCHEMAS[type]);
 
 const ref = ($ref: string): JsonObject => ({ $ref });
 const schemaRef = (id: string) => ref(`#/components/schemas/${id}`);
@@ -111,9 +91,10 @@ function infoDescription(): string {
     const e = ERROR_CODES[c];
     return `| \`${c}\` | ${e.http} | ${e.close ?? '—'} | ${e.description} |`;
   });
-  const closeRows = (Object.keys(CLOSE_CODES) as (keyof typeof CLOSE_CODES)[]).map(
-    (k) => `| ${CLOSE_CODES[k]} | \`${k}\` | ${CLOSE_CODE_TEXT[k]} |`,
-  );
+  const closeRows = (Object.keys(CLOSE_CODE_TABLE) as CloseCodeName[]).map((k) => {
+    const c = CLOSE_CODE_TABLE[k];
+    return `| ${c.code} | \`${k}\` | ${c.meaning} | \`${c.clientAction}\` |`;
+  });
   return [
     'Real-time layer of NetSentinel: backends publish events over HTTP (`POST /v1/publish`), clients',
     'subscribe to channels over one WebSocket connection (`GET /ws`).',
@@ -133,8 +114,8 @@ function infoDescription(): string {
     '',
     '## Close codes',
     '',
-    '| code | name | meaning |',
-    '|---|---|---|',
+    '| code | name | meaning | client action |',
+    '|---|---|---|---|',
     ...closeRows,
   ].join('\n');
 }
@@ -145,7 +126,7 @@ function infoDescription(): string {
  * and ping as request/reply operations; filters; error and close codes) and `POST /v1/publish`.
  * Written from the gateway's side: it `receive`s requests and `send`s events.
  */
-export function asyncApiDocument(): JsonObject {
+export function asyncApiDocument(events: AnyEventSchemas = EVENT_SCHEMAS): JsonObject {
   const components = new SchemaComponents();
   const messages: Record<string, JsonObject> = {};
   const channels: Record<string, JsonObject> = {};
@@ -155,12 +136,12 @@ export function asyncApiDocument(): JsonObject {
   // Control messages of a connection.
   const control: JsonObject = {};
   for (const [type, schema] of Object.entries(CLIENT_MESSAGES) as [ClientMessageType, z.ZodType][]) {
-    messages[type] = message(type, schema, components.add(schema, 'input'), CONTROL_TEXT[type], { correlationId });
+    messages[type] = message(type, schema, components.add(schema, 'input'), controlText(type), { correlationId });
     control[type] = messageRef(type);
   }
   for (const [type, schema] of Object.entries(SERVER_CONTROL_MESSAGES) as [ServerControlMessageType, z.ZodType][]) {
     const extra: JsonObject = type === 'welcome' || type === 'auth_expiring' ? {} : { correlationId };
-    messages[type] = message(type, schema, components.add(schema, 'output'), CONTROL_TEXT[type], extra);
+    messages[type] = message(type, schema, components.add(schema, 'output'), controlText(type), extra);
     control[type] = messageRef(type);
   }
   channels.connection = {
@@ -193,7 +174,7 @@ export function asyncApiDocument(): JsonObject {
   const requestReply = (type: ClientMessageType, replies: ServerControlMessageType[]): JsonObject => ({
     action: 'receive',
     channel: channelRef('connection'),
-    summary: CONTROL_TEXT[type],
+    summary: controlText(type),
     messages: [ref(`#/channels/connection/messages/${type}`)],
     reply: { channel: channelRef('connection'), messages: replies.map((r) => ref(`#/channels/connection/messages/${r}`)) },
   });
@@ -209,7 +190,7 @@ export function asyncApiDocument(): JsonObject {
     operations[name] = {
       action: 'send',
       channel: channelRef('connection'),
-      summary: CONTROL_TEXT[type],
+      summary: controlText(type),
       messages: [ref(`#/channels/connection/messages/${type}`)],
     };
   }
@@ -218,9 +199,10 @@ export function asyncApiDocument(): JsonObject {
   for (const name of CHANNEL_NAMES) {
     const spec: ChannelSpec = CHANNELS[name];
     const channelMessages: JsonObject = {};
-    for (const type of typesForChannel(name) as EventType[]) {
-      const envelope = ENVELOPES[type];
-      messages[type] = message(type, envelope, components.add(envelope, 'output'), EVENT_TYPES[type].description);
+    for (const type of events.names.filter((t) => channelOfTypeName(t) === name)) {
+      const envelope = events.envelopes[type] as z.ZodType;
+      const row = events.table[type] as EventTypeRow;
+      messages[type] = message(type, envelope, components.add(envelope, 'output'), row.description);
       channelMessages[type] = messageRef(type);
     }
     components.add(spec.filter, 'input');
@@ -249,8 +231,8 @@ export function asyncApiDocument(): JsonObject {
   // HTTP publish.
   messages.publishRequest = message(
     'publishRequest',
-    PublishRequest,
-    components.add(PublishRequest, 'input'),
+    events.PublishRequest,
+    components.add(events.PublishRequest, 'input'),
     `Body of \`POST /v1/publish\`: one event \`{type, data, id?}\` or \`{events: [...]}\` (at most ${MAX_BATCH_EVENTS}), validated all or nothing.`,
   );
   messages.publishResponse = message(
@@ -336,7 +318,10 @@ export function asyncApiDocument(): JsonObject {
       ERROR_CODE_NAMES.map((c) => [c, { http: ERROR_CODES[c].http, close: ERROR_CODES[c].close, description: ERROR_CODES[c].description }]),
     ),
     'x-ns-close-codes': Object.fromEntries(
-      (Object.keys(CLOSE_CODES) as (keyof typeof CLOSE_CODES)[]).map((k) => [String(CLOSE_CODES[k]), { name: k, description: CLOSE_CODE_TEXT[k] }]),
+      (Object.keys(CLOSE_CODE_TABLE) as CloseCodeName[]).map((k) => {
+        const c = CLOSE_CODE_TABLE[k];
+        return [String(c.code), { name: k, description: c.meaning, client_action: c.clientAction }];
+      }),
     ),
   };
 }

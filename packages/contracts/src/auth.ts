@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { PERMISSIONS } from './wire.js';
+export { PERMISSIONS } from './wire.js';
 
-/** Permission names, as in NetSentinel's auth service. */
-export const PERMISSIONS = ['read:events', 'read:alerts', 'write:events', 'admin'] as const;
 /** Zod schema of a permission name. */
 export const Permission = z.enum(PERMISSIONS).meta({
   id: 'Permission',

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Permission } from './auth.js';
 import { EVENT_TYPE_NAMES, type EventType } from './events.js';
 import {
   AlertsFilter,
@@ -9,102 +8,40 @@ import {
   SystemFilter,
   ThreatsFilter,
 } from './filters.js';
+// Re-exported so this module still reads as the registry's home.
+export { CHANNEL_NAMES, isChannelName, type ChannelName, type DeliveryClass, type HistorySpec } from './wire.js';
+import { CHANNEL_NAMES, CHANNEL_RULES, channelOfTypeName, type ChannelName, type ChannelOfTypeName, type ChannelRule, type HistorySpec } from './wire.js';
 
-/**
- * How a channel's events are delivered and kept:
- * - `lossless`: never dropped for a live connection; a client that cannot keep up is closed (4008)
- *   and recovers from history;
- * - `latest`: latest value per key; under backpressure a pending older value for the same key is replaced;
- * - `ephemeral`: best effort, no history, dropped first under backpressure.
- */
-export type DeliveryClass = 'lossless' | 'latest' | 'ephemeral';
-
-/** How a channel's history is retained. */
-export type HistorySpec =
-  | { readonly kind: 'ring'; readonly size: number }
-  | { readonly kind: 'latest'; readonly keyField: 'component'; readonly maxKeys: number }
-  | { readonly kind: 'none' };
-
-/** One row of the channel registry. */
-export interface ChannelSpec<D extends string = string> {
-  /** Event types of this channel are `<domain>.<verb>`. */
-  readonly domain: D;
-  readonly description: string;
-  /** Permission needed to read the channel; `null` means anonymous access is allowed. */
-  readonly readPermission: Permission | null;
-  readonly delivery: DeliveryClass;
-  readonly history: HistorySpec;
+/** One row of the channel registry: the plain rules of `CHANNEL_RULES` plus the channel's typed filter. */
+export interface ChannelSpec<D extends string = string> extends ChannelRule<D> {
   /** The typed subscription filter of this channel. */
   readonly filter: z.ZodType;
 }
 
+// The filter of each channel; `satisfies` makes a channel added to CHANNEL_RULES fail to compile here
+// until it has one.
+const CHANNEL_FILTERS = {
+  threats: ThreatsFilter,
+  alerts: AlertsFilter,
+  status: ComponentsFilter,
+  metrics: ComponentsFilter,
+  events: EventsFilter,
+  correlations: CorrelationsFilter,
+  system: SystemFilter,
+} as const satisfies Record<ChannelName, z.ZodType>;
+
+/** The filter schema of each channel, by channel name. */
+export type ChannelFilterSchemas = typeof CHANNEL_FILTERS;
+
+type Channels = { readonly [C in ChannelName]: (typeof CHANNEL_RULES)[C] & { readonly filter: (typeof CHANNEL_FILTERS)[C] } };
+
 /**
- * The channel registry (docs/protocol.md#channels): the one table every other package reads.
+ * The channel registry (docs/protocol.md#channels): the one table every other package reads — the
+ * rules of `CHANNEL_RULES` (`@ns/contracts/wire`) with each channel's filter schema.
  */
-export const CHANNELS = {
-  threats: {
-    domain: 'threat',
-    description: 'Scored threats from the NetSentinel processor.',
-    readPermission: 'read:events',
-    delivery: 'lossless',
-    history: { kind: 'ring', size: 1000 },
-    filter: ThreatsFilter,
-  },
-  alerts: {
-    domain: 'alert',
-    description: 'Alerts raised, acknowledged and resolved.',
-    readPermission: 'read:alerts',
-    delivery: 'lossless',
-    history: { kind: 'ring', size: 1000 },
-    filter: AlertsFilter,
-  },
-  status: {
-    domain: 'status',
-    description: 'Component health; the latest value per component.',
-    readPermission: null,
-    delivery: 'latest',
-    history: { kind: 'latest', keyField: 'component', maxKeys: 10_000 },
-    filter: ComponentsFilter,
-  },
-  metrics: {
-    domain: 'metrics',
-    description: 'Component metrics; the latest value per component.',
-    readPermission: 'read:events',
-    delivery: 'latest',
-    history: { kind: 'latest', keyField: 'component', maxKeys: 10_000 },
-    filter: ComponentsFilter,
-  },
-  events: {
-    domain: 'event',
-    description: 'Raw honeypot events; best effort, no history.',
-    readPermission: 'read:events',
-    delivery: 'ephemeral',
-    history: { kind: 'none' },
-    filter: EventsFilter,
-  },
-  correlations: {
-    domain: 'correlation',
-    description: 'Correlations of events into attack patterns.',
-    readPermission: 'read:events',
-    delivery: 'lossless',
-    history: { kind: 'ring', size: 500 },
-    filter: CorrelationsFilter,
-  },
-  system: {
-    domain: 'system',
-    description: 'System-wide notices.',
-    readPermission: null,
-    delivery: 'lossless',
-    history: { kind: 'ring', size: 100 },
-    filter: SystemFilter,
-  },
-} as const satisfies Record<string, ChannelSpec>;
-
-/** A channel name, e.g. `'threats'`. */
-export type ChannelName = keyof typeof CHANNELS;
-
-/** All channel names, in registry order. */
-export const CHANNEL_NAMES = Object.keys(CHANNELS) as ChannelName[];
+export const CHANNELS: Channels = Object.fromEntries(
+  CHANNEL_NAMES.map((c) => [c, { ...CHANNEL_RULES[c], filter: CHANNEL_FILTERS[c] }]),
+) as unknown as Channels;
 
 /** Zod schema of channel names. */
 export const ChannelNameSchema = z.enum(CHANNEL_NAMES as [ChannelName, ...ChannelName[]]).meta({
@@ -114,12 +51,8 @@ export const ChannelNameSchema = z.enum(CHANNEL_NAMES as [ChannelName, ...Channe
   examples: ['threats'],
 });
 
-type DomainOf<T extends string> = T extends `${infer D}.${string}` ? D : never;
-
 /** The channel an event type belongs to, at the type level. */
-export type ChannelOf<T extends EventType> = {
-  [C in ChannelName]: (typeof CHANNELS)[C]['domain'] extends DomainOf<T> ? C : never;
-}[ChannelName];
+export type ChannelOf<T extends EventType> = ChannelOfTypeName<T>;
 
 /** The event types carried by a channel, at the type level. */
 export type EventTypeOf<C extends ChannelName> = Extract<EventType, `${(typeof CHANNELS)[C]['domain']}.${string}`>;
@@ -127,11 +60,9 @@ export type EventTypeOf<C extends ChannelName> = Extract<EventType, `${(typeof C
 /** The filter type of a channel. */
 export type FilterOf<C extends ChannelName> = z.infer<(typeof CHANNELS)[C]['filter']>;
 
-const channelByDomain = new Map<string, ChannelName>(CHANNEL_NAMES.map((c) => [CHANNELS[c].domain, c]));
-
 const channelByType = new Map<EventType, ChannelName>(
   EVENT_TYPE_NAMES.map((t) => {
-    const c = channelByDomain.get(t.slice(0, t.indexOf('.')));
+    const c = channelOfTypeName(t);
     if (c === undefined) throw new Error(`event type ${t} has no channel in the registry`);
     return [t, c];
   }),
@@ -145,11 +76,6 @@ export function channelForType<T extends EventType>(type: T): ChannelOf<T> {
 /** The event types a channel carries. */
 export function typesForChannel<C extends ChannelName>(channel: C): EventTypeOf<C>[] {
   return EVENT_TYPE_NAMES.filter((t) => channelByType.get(t) === channel) as EventTypeOf<C>[];
-}
-
-/** True when `name` is a channel of the registry. */
-export function isChannelName(name: unknown): name is ChannelName {
-  return typeof name === 'string' && Object.hasOwn(CHANNELS, name);
 }
 
 /**

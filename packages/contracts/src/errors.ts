@@ -1,50 +1,7 @@
 import { z } from 'zod';
+export { CLOSE_CODES, ERROR_CODE_NAMES, ERROR_CODES, type CloseCode, type ErrorCode } from './wire.js';
+import { ERROR_CODE_NAMES, ERROR_CODES, type CloseCode, type ErrorCode } from './wire.js';
 
-/** WebSocket close codes used by the gateway (docs/protocol.md#close-codes). */
-export const CLOSE_CODES = {
-  NORMAL: 1000,
-  /** Server shutting down; reconnect (to another instance) right away. */
-  GOING_AWAY: 1001,
-  /** Policy violation, e.g. a disallowed Origin. */
-  POLICY: 1008,
-  /** A message exceeded the size limit. */
-  TOO_BIG: 1009,
-  INTERNAL: 1011,
-  /** Repeated protocol abuse (invalid frames, binary frames, floods). */
-  PROTOCOL_ABUSE: 4000,
-  /** Unauthorized, token expired, or no `auth` within the auth timeout. */
-  UNAUTHORIZED: 4001,
-  RATE_LIMITED: 4002,
-  FORBIDDEN: 4003,
-  /** The client could not keep up with a lossless channel; resume with `since`. */
-  SLOW_CONSUMER: 4008,
-} as const;
-/** One of the {@link CLOSE_CODES} values. */
-export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
-
-/**
- * Every error code, with the HTTP status and the WebSocket close code it maps to (when the error is
- * fatal for a connection). The one place where codes meet statuses.
- */
-export const ERROR_CODES = {
-  invalid_json: { http: 400, close: null, description: 'The body or frame is not valid JSON.' },
-  invalid_message: { http: 400, close: null, description: 'The message does not match its schema.' },
-  unknown_type: { http: 400, close: null, description: 'The message or event type is not known.' },
-  unknown_channel: { http: 404, close: null, description: 'The channel is not in the registry.' },
-  unauthorized: { http: 401, close: CLOSE_CODES.UNAUTHORIZED, description: 'Missing or invalid credentials.' },
-  forbidden: { http: 403, close: CLOSE_CODES.FORBIDDEN, description: 'The principal lacks the permission.' },
-  token_expired: { http: 401, close: CLOSE_CODES.UNAUTHORIZED, description: 'The token has expired.' },
-  rate_limited: { http: 429, close: CLOSE_CODES.RATE_LIMITED, description: 'Too many requests or messages.' },
-  message_too_large: { http: 413, close: CLOSE_CODES.TOO_BIG, description: 'Over the size limit.' },
-  too_many_subscriptions: { http: 400, close: null, description: 'Over the per-connection subscription cap.' },
-  unavailable: { http: 503, close: null, description: 'The engine is down or the gateway is draining.' },
-  internal: { http: 500, close: CLOSE_CODES.INTERNAL, description: 'An unexpected server error.' },
-} as const;
-
-/** A stable error code, e.g. `'invalid_message'`. */
-export type ErrorCode = keyof typeof ERROR_CODES;
-/** All error codes, in table order. */
-export const ERROR_CODE_NAMES = Object.keys(ERROR_CODES) as ErrorCode[];
 /** Zod schema of the error codes. */
 export const ErrorCodeSchema = z.enum(ERROR_CODE_NAMES as [ErrorCode, ...ErrorCode[]]).meta({
   id: 'ErrorCode',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { EventTypeTable } from './event-schemas.js';
 import { ComponentHealth, IpAddress, Port, ShortText, ThreatLevel, Timestamp } from './primitives.js';
 
 // Payloads are loose objects: unknown extra fields inside `data` are accepted and passed through
@@ -239,20 +240,23 @@ export const SystemNoticeData = z
 export type SystemNoticeData = z.infer<typeof SystemNoticeData>;
 
 /**
- * Every event type the gateway accepts, with its payload schema. The channel of each type is derived
- * from the channel registry (`channelForType`), never written twice.
+ * Every event type the gateway accepts — the one table a new event type is added to: its payload
+ * schema, its description and the schema id of its delivered envelope. Its channel follows from its
+ * domain (`threat.*` → `threats`) by the channel registry, never written twice. The envelope union,
+ * the publish schemas, the parsers, `schemas/` and the AsyncAPI and OpenAPI documents are all derived
+ * from this table (`eventSchemas`).
  */
 export const EVENT_TYPES = {
-  'threat.new': { data: ThreatData, description: 'A new threat was detected.' },
-  'alert.new': { data: AlertData, description: 'A new alert was raised.' },
-  'alert.acknowledged': { data: AlertStateData, description: 'An alert was acknowledged.' },
-  'alert.resolved': { data: AlertStateData, description: 'An alert was resolved.' },
-  'status.update': { data: StatusData, description: 'A component reported its health.' },
-  'metrics.update': { data: MetricsData, description: 'A component reported metrics.' },
-  'event.raw': { data: RawEventData, description: 'A raw honeypot event.' },
-  'correlation.new': { data: CorrelationData, description: 'A new correlation of events.' },
-  'system.notice': { data: SystemNoticeData, description: 'A system-wide notice.' },
-} as const;
+  'threat.new': { data: ThreatData, description: 'A new threat was detected.', envelope: 'ThreatNewEvent' },
+  'alert.new': { data: AlertData, description: 'A new alert was raised.', envelope: 'AlertNewEvent' },
+  'alert.acknowledged': { data: AlertStateData, description: 'An alert was acknowledged.', envelope: 'AlertAcknowledgedEvent' },
+  'alert.resolved': { data: AlertStateData, description: 'An alert was resolved.', envelope: 'AlertResolvedEvent' },
+  'status.update': { data: StatusData, description: 'A component reported its health.', envelope: 'StatusUpdateEvent' },
+  'metrics.update': { data: MetricsData, description: 'A component reported metrics.', envelope: 'MetricsUpdateEvent' },
+  'event.raw': { data: RawEventData, description: 'A raw honeypot event.', envelope: 'RawEvent' },
+  'correlation.new': { data: CorrelationData, description: 'A new correlation of events.', envelope: 'CorrelationNewEvent' },
+  'system.notice': { data: SystemNoticeData, description: 'A system-wide notice.', envelope: 'SystemNoticeEvent' },
+} as const satisfies EventTypeTable;
 
 /** Names of all event types, e.g. `'threat.new'`. */
 export type EventType = keyof typeof EVENT_TYPES;

@@ -1,5 +1,6 @@
 export * from './primitives.js';
 export * from './limits.js';
+export * from './wire.js';
 export * from './events.js';
 export * from './auth.js';
 export * from './filters.js';

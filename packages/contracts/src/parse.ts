@@ -1,12 +1,12 @@
 import type { z } from 'zod';
 import { isChannelName } from './channels.js';
-import { EventEnvelope } from './envelope.js';
+import { EVENT_SCHEMAS } from './envelope.js';
+import type { EventEnvelope } from './envelope.js';
 import { NsError, type ErrorCode, type ErrorIssue } from './errors.js';
-import { isEventType } from './events.js';
 import { inspectJson } from './json-guard.js';
 import { MAX_BATCH_EVENTS, MAX_EVENT_DATA_BYTES } from './limits.js';
 import { CLIENT_MESSAGE_TYPES, ClientMessage } from './protocol.js';
-import { PublishEvent } from './publish.js';
+import type { PublishEvent } from './publish.js';
 
 /** Result of a parse helper: a typed value, or an {@link NsError} naming the field. Never throws. */
 export type ParseResult<T> = { success: true; data: T } | { success: false; error: NsError; id?: string };
@@ -120,8 +120,8 @@ export function parseClientMessage(input: unknown): ParseResult<ClientMessage> {
 }
 
 /** A validated publish request, normalised to a list. */
-export interface ParsedPublish {
-  events: PublishEvent[];
+export interface ParsedPublish<E = PublishEvent> {
+  events: E[];
   /** True when the body was the `{events: [...]}` form. */
   batch: boolean;
 }
@@ -141,7 +141,16 @@ function utf8Length(s: string): number {
   return n;
 }
 
-function checkEvent(value: unknown, prefix: PropertyKey[], index: number | undefined, issues: ErrorIssue[]): PublishEvent | undefined {
+// The event-type side of publish parsing: which types exist and the schema of one publish event.
+type PublishContract<E> = { isType(type: unknown): boolean; PublishEvent: z.ZodType<E> };
+
+function checkEvent<E extends { data: unknown }>(
+  contract: PublishContract<E>,
+  value: unknown,
+  prefix: PropertyKey[],
+  index: number | undefined,
+  issues: ErrorIssue[],
+): E | undefined {
   const push = (path: PropertyKey[], code: string, message: string) => {
     const issue: ErrorIssue = { path: formatPath([...prefix, ...path]), code, message };
     if (index !== undefined) issue.index = index;
@@ -151,7 +160,7 @@ function checkEvent(value: unknown, prefix: PropertyKey[], index: number | undef
     push([], 'invalid_type', 'event must be an object {type, data, id?}');
     return undefined;
   }
-  if (!isEventType(value.type)) {
+  if (!contract.isType(value.type)) {
     push(['type'], 'unknown_type', typeof value.type === 'string' ? `unknown event type "${value.type.slice(0, 64)}"` : 'type must be a string');
     return undefined;
   }
@@ -162,7 +171,7 @@ function checkEvent(value: unknown, prefix: PropertyKey[], index: number | undef
     push(['data', ...problem.path], problem.code, problem.message);
     return undefined;
   }
-  const parsed = PublishEvent.safeParse(value);
+  const parsed = contract.PublishEvent.safeParse(value);
   if (!parsed.success) {
     issues.push(...issuesFromZod(parsed.error, prefix, index));
     return undefined;
@@ -183,10 +192,22 @@ function checkEvent(value: unknown, prefix: PropertyKey[], index: number | undef
 }
 
 /**
+ * The `POST /v1/publish` body parser of an event-type table (`eventSchemas(table)`):
+ * {@link parsePublishRequest} is the one for `EVENT_TYPES`.
+ */
+export function publishRequestParser<E extends { data: unknown }>(contract: PublishContract<E>): (body: unknown) => ParseResult<ParsedPublish<E>> {
+  return (body) => parsePublishWith(contract, body);
+}
+
+/**
  * Parses a `POST /v1/publish` body: one event or `{events: [...]}` (≤ 1000). Validates everything first;
  * any invalid event fails the whole request with per-index issues.
  */
 export function parsePublishRequest(body: unknown): ParseResult<ParsedPublish> {
+  return parsePublishWith(EVENT_SCHEMAS as PublishContract<PublishEvent>, body);
+}
+
+function parsePublishWith<E extends { data: unknown }>(contract: PublishContract<E>, body: unknown): ParseResult<ParsedPublish<E>> {
   if (isPlainObject(body) && 'events' in body) {
     const extra = Object.keys(body).filter((k) => k !== 'events');
     if (extra.length > 0) {
@@ -201,16 +222,16 @@ export function parsePublishRequest(body: unknown): ParseResult<ParsedPublish> {
       ]);
     }
     const issues: ErrorIssue[] = [];
-    const events: PublishEvent[] = [];
+    const events: E[] = [];
     list.forEach((v, i) => {
-      const e = checkEvent(v, ['events', i], i, issues);
+      const e = checkEvent(contract, v, ['events', i], i, issues);
       if (e) events.push(e);
     });
     if (issues.length > 0) return fail(codeFor(issues), issues);
     return ok({ events, batch: true });
   }
   const issues: ErrorIssue[] = [];
-  const event = checkEvent(body, [], undefined, issues);
+  const event = checkEvent(contract, body, [], undefined, issues);
   if (event === undefined) return fail(codeFor(issues), issues);
   return ok({ events: [event], batch: false });
 }
@@ -230,16 +251,27 @@ function codeFor(issues: readonly ErrorIssue[]): ErrorCode {
  * `unknown_type` (a type this version does not know, so a client can skip it), `invalid_message`.
  */
 export function parseEnvelope(input: unknown): ParseResult<EventEnvelope> {
+  return parseEnvelopeWith(EVENT_SCHEMAS as EnvelopeContract<EventEnvelope>, input);
+}
+
+type EnvelopeContract<V> = { isType(type: unknown): boolean; EventEnvelope: z.ZodType<V> };
+
+/** The envelope parser of an event-type table (`eventSchemas(table)`); {@link parseEnvelope} is the one for `EVENT_TYPES`. */
+export function envelopeParser<V>(contract: EnvelopeContract<V>): (input: unknown) => ParseResult<V> {
+  return (input) => parseEnvelopeWith(contract, input);
+}
+
+function parseEnvelopeWith<V>(contract: EnvelopeContract<V>, input: unknown): ParseResult<V> {
   let value = input;
   if (typeof input === 'string') {
     const json = parseJson(input);
     if (!json.success) return json;
     value = json.data;
   }
-  if (isPlainObject(value) && typeof value.type === 'string' && !isEventType(value.type)) {
+  if (isPlainObject(value) && typeof value.type === 'string' && !contract.isType(value.type)) {
     return fail('unknown_type', [{ path: 'type', code: 'unknown_type', message: `unknown event type "${value.type.slice(0, 64)}"` }]);
   }
-  const parsed = EventEnvelope.safeParse(value);
+  const parsed = contract.EventEnvelope.safeParse(value);
   if (!parsed.success) return fail('invalid_message', issuesFromZod(parsed.error));
   return ok(parsed.data);
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Principal } from './auth.js';
-import { ChannelNameSchema, CHANNELS, type ChannelName } from './channels.js';
+import { CHANNEL_NAMES, ChannelNameSchema, CHANNELS, type ChannelFilterSchemas, type ChannelName } from './channels.js';
 import { EventEnvelope } from './envelope.js';
 import { ErrorCodeSchema } from './errors.js';
 import { PROTOCOL_VERSION } from './limits.js';
@@ -32,7 +32,7 @@ export const AuthMessage = z
   .meta({
     id: 'AuthMessage',
     title: 'auth',
-    description: 'Authenticate (first frame, for browsers) or refresh the token before it expires.',
+    description: 'Authenticate as the first frame (browsers), or refresh the token before it expires. Reply: `authenticated` or `error`.',
     examples: [{ type: 'auth', id: 'a1', token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1XzQyIn0.sig' }],
   });
 export type AuthMessage = z.infer<typeof AuthMessage>;
@@ -51,20 +51,14 @@ function subscribeTo<C extends ChannelName, F extends z.ZodType>(channel: C, fil
 }
 
 /** `subscribe`: join a channel, optionally with a typed filter and a resume cursor. */
+type SubscribeTo = { [C in ChannelName]: ChannelFilterSchemas[C] extends infer F extends z.ZodType ? ReturnType<typeof subscribeTo<C, F>> : never }[ChannelName];
 export const SubscribeMessage = z
-  .discriminatedUnion('channel', [
-    subscribeTo('threats', CHANNELS.threats.filter),
-    subscribeTo('alerts', CHANNELS.alerts.filter),
-    subscribeTo('status', CHANNELS.status.filter),
-    subscribeTo('metrics', CHANNELS.metrics.filter),
-    subscribeTo('events', CHANNELS.events.filter),
-    subscribeTo('correlations', CHANNELS.correlations.filter),
-    subscribeTo('system', CHANNELS.system.filter),
-  ])
+  // One variant per registry channel, each with that channel's filter.
+  .discriminatedUnion('channel', CHANNEL_NAMES.map((c) => subscribeTo(c, CHANNELS[c].filter)) as unknown as [SubscribeTo, ...SubscribeTo[]])
   .meta({
     id: 'SubscribeMessage',
     title: 'subscribe',
-    description: 'Join a channel; `filter` is typed per channel; `since` resumes after the given cursor.',
+    description: 'Join a registry channel, optionally with the channel\'s typed `filter` and a `since` cursor. Reply: `subscribed`, then the replayed events, then live events; or `error`.',
     examples: [{ type: 'subscribe', id: 'r1', channel: 'threats', filter: { min_score: 7 }, since: { epoch: 'k3v9q1', seq: 41 } }],
   });
 export type SubscribeMessage = z.infer<typeof SubscribeMessage>;
@@ -75,7 +69,7 @@ export const UnsubscribeMessage = z
   .meta({
     id: 'UnsubscribeMessage',
     title: 'unsubscribe',
-    description: 'Leave a channel.',
+    description: 'Leave a channel. Reply: `unsubscribed` or `error`.',
     examples: [{ type: 'unsubscribe', id: 'r2', channel: 'threats' }],
   });
 export type UnsubscribeMessage = z.infer<typeof UnsubscribeMessage>;
@@ -86,14 +80,23 @@ export const PingMessage = z
   .meta({
     id: 'PingMessage',
     title: 'ping',
-    description: 'Application-level keepalive; the server replies `pong`.',
+    description: 'Application-level keepalive (browsers cannot send protocol pings). Reply: `pong`.',
     examples: [{ type: 'ping', id: 'p1' }],
   });
 export type PingMessage = z.infer<typeof PingMessage>;
 
+/** The schema of each client message type: the one list of client messages. */
+export const CLIENT_MESSAGES = {
+  auth: AuthMessage,
+  subscribe: SubscribeMessage,
+  unsubscribe: UnsubscribeMessage,
+  ping: PingMessage,
+} as const;
+type ClientMessageSchema = (typeof CLIENT_MESSAGES)[keyof typeof CLIENT_MESSAGES];
+
 /** Every message a client may send. */
 export const ClientMessage = z
-  .discriminatedUnion('type', [AuthMessage, SubscribeMessage, UnsubscribeMessage, PingMessage])
+  .discriminatedUnion('type', Object.values(CLIENT_MESSAGES) as [ClientMessageSchema, ...ClientMessageSchema[]])
   .meta({
     id: 'ClientMessage',
     title: 'Client message',
@@ -104,15 +107,7 @@ export type ClientMessage = z.infer<typeof ClientMessage>;
 /** The `type` of a client message. */
 export type ClientMessageType = ClientMessage['type'];
 /** Every client message type. */
-export const CLIENT_MESSAGE_TYPES = ['auth', 'subscribe', 'unsubscribe', 'ping'] as const satisfies readonly ClientMessageType[];
-
-/** The schema of each client message type. */
-export const CLIENT_MESSAGES = {
-  auth: AuthMessage,
-  subscribe: SubscribeMessage,
-  unsubscribe: UnsubscribeMessage,
-  ping: PingMessage,
-} as const satisfies Record<ClientMessageType, z.ZodType>;
+export const CLIENT_MESSAGE_TYPES = Object.keys(CLIENT_MESSAGES) as ClientMessageType[];
 
 // ---------------------------------------------------------------------------------------------------
 // Server → client
@@ -132,7 +127,7 @@ export const WelcomeMessage = z
   .meta({
     id: 'WelcomeMessage',
     title: 'welcome',
-    description: 'First message on every connection.',
+    description: 'First frame on every connection: protocol version, limits, channels and the principal.',
     examples: [
       {
         type: 'welcome',
@@ -160,7 +155,7 @@ export const AuthenticatedMessage = z
   .meta({
     id: 'AuthenticatedMessage',
     title: 'authenticated',
-    description: 'Reply to `auth`: who the connection now acts as, and when the token expires.',
+    description: 'Reply to `auth`: the principal and when its token expires.',
     examples: [
       {
         type: 'authenticated',
@@ -189,7 +184,7 @@ export const SubscribedMessage = z
   .meta({
     id: 'SubscribedMessage',
     title: 'subscribed',
-    description: 'Reply to `subscribe`: the `replayed` history or snapshot events follow, then live ones.',
+    description: 'Reply to `subscribe`: the channel is live; `replayed` history or snapshot events follow, then live ones.',
     examples: [{ type: 'subscribed', id: 'r1', channel: 'threats', epoch: 'k3v9q1', seq: 44, recovered: true, replayed: 3 }],
   });
 export type SubscribedMessage = z.infer<typeof SubscribedMessage>;
@@ -228,7 +223,7 @@ export const ErrorMessage = z
   .meta({
     id: 'ErrorMessage',
     title: 'error',
-    description: 'A request failed or a frame could not be parsed; `id` echoes the request id when it could be read.',
+    description: 'A request failed (`id` echoes the request\'s id) or a frame could not be parsed.',
     examples: [{ type: 'error', id: 'r1', code: 'forbidden', message: 'channel alerts requires read:alerts' }],
   });
 export type ErrorMessage = z.infer<typeof ErrorMessage>;
@@ -239,22 +234,26 @@ export const AuthExpiringMessage = z
   .meta({
     id: 'AuthExpiringMessage',
     title: 'auth_expiring',
-    description: 'The token expires soon; send a new `auth` message to stay connected.',
+    description: 'About 30 s before the token expires; send a new `auth` to stay connected.',
     examples: [{ type: 'auth_expiring', expires_at: 1764118800 }],
   });
 export type AuthExpiringMessage = z.infer<typeof AuthExpiringMessage>;
 
+/** The schema of each server control message type: the one list of server control messages. */
+export const SERVER_CONTROL_MESSAGES = {
+  welcome: WelcomeMessage,
+  authenticated: AuthenticatedMessage,
+  subscribed: SubscribedMessage,
+  unsubscribed: UnsubscribedMessage,
+  pong: PongMessage,
+  error: ErrorMessage,
+  auth_expiring: AuthExpiringMessage,
+} as const;
+type ServerControlSchema = (typeof SERVER_CONTROL_MESSAGES)[keyof typeof SERVER_CONTROL_MESSAGES];
+
 /** Every control (non-event) message the server sends. */
 export const ServerControlMessage = z
-  .discriminatedUnion('type', [
-    WelcomeMessage,
-    AuthenticatedMessage,
-    SubscribedMessage,
-    UnsubscribedMessage,
-    PongMessage,
-    ErrorMessage,
-    AuthExpiringMessage,
-  ])
+  .discriminatedUnion('type', Object.values(SERVER_CONTROL_MESSAGES) as [ServerControlSchema, ...ServerControlSchema[]])
   .meta({
     id: 'ServerControlMessage',
     title: 'Server control message',
@@ -265,19 +264,9 @@ export type ServerControlMessage = z.infer<typeof ServerControlMessage>;
 /** The `type` of a server control message. */
 export type ServerControlMessageType = ServerControlMessage['type'];
 
-/** The schema of each server control message type. */
-export const SERVER_CONTROL_MESSAGES = {
-  welcome: WelcomeMessage,
-  authenticated: AuthenticatedMessage,
-  subscribed: SubscribedMessage,
-  unsubscribed: UnsubscribedMessage,
-  pong: PongMessage,
-  error: ErrorMessage,
-  auth_expiring: AuthExpiringMessage,
-} as const satisfies Record<ServerControlMessageType, z.ZodType>;
-
-/** Everything the server sends: control messages and event envelopes. */
-export const ServerMessage = z.union([ServerControlMessage, EventEnvelope]).meta({
+/** Everything the server sends for a given envelope union (the default: every event type's). */
+export function serverMessageOf<E extends z.ZodType>(envelope: E) {
+  return z.union([ServerControlMessage, envelope]).meta({
   id: 'ServerMessage',
   title: 'Server message',
   description: 'Any server → client frame: a control message or an event envelope.',
@@ -294,4 +283,8 @@ export const ServerMessage = z.union([ServerControlMessage, EventEnvelope]).meta
     },
   ],
 });
+}
+
+/** Everything the server sends: control messages and event envelopes. */
+export const ServerMessage = serverMessageOf(EventEnvelope);
 export type ServerMessage = z.infer<typeof ServerMessage>;

@@ -1,12 +1,13 @@
 import type { z } from 'zod';
 import { asyncApiDocument } from './asyncapi.js';
-import { CHANNEL_NAMES, CHANNELS, historyToJson, typesForChannel, type ChannelSpec } from './channels.js';
-import { ENVELOPES, EventEnvelope } from './envelope.js';
+import { CHANNEL_NAMES, CHANNELS, historyToJson, type ChannelSpec } from './channels.js';
+import { EVENT_SCHEMAS } from './envelope.js';
 import { ErrorBody } from './errors.js';
-import { EVENT_TYPE_NAMES, EVENT_TYPES } from './events.js';
+import type { AnyEventSchemas, EventTypeRow } from './event-schemas.js';
 import { toJsonSchemaDocument, type JsonObject } from './json-schema.js';
-import { CLIENT_MESSAGES, ClientMessage, SERVER_CONTROL_MESSAGES, ServerMessage } from './protocol.js';
-import { PublishBatch, PublishEvent, PublishRequest, PublishResponse, PublishResult } from './publish.js';
+import { CLIENT_MESSAGES, ClientMessage, SERVER_CONTROL_MESSAGES, ServerMessage, serverMessageOf } from './protocol.js';
+import { PublishResponse, PublishResult } from './publish.js';
+import { channelOfTypeName } from './wire.js';
 
 /** Where each JSON Schema file comes from: its path under `schemas/`, the contract, and which side. */
 export interface SchemaFileSpec {
@@ -18,21 +19,23 @@ export interface SchemaFileSpec {
 }
 
 /** Every JSON Schema file under `schemas/`, in a fixed order. */
-export function schemaFileSpecs(): SchemaFileSpec[] {
+export function schemaFileSpecs(events: AnyEventSchemas = EVENT_SCHEMAS): SchemaFileSpec[] {
   const specs: SchemaFileSpec[] = [];
-  for (const type of EVENT_TYPE_NAMES) specs.push({ path: `data/${type}.json`, schema: EVENT_TYPES[type].data, io: 'input' });
-  for (const type of EVENT_TYPE_NAMES) specs.push({ path: `events/${type}.json`, schema: ENVELOPES[type], io: 'output' });
-  specs.push({ path: 'envelope.json', schema: EventEnvelope, io: 'output' });
+  const rows = events.table;
+  const envelopes = events.envelopes;
+  for (const type of events.names) specs.push({ path: `data/${type}.json`, schema: (rows[type] as EventTypeRow).data, io: 'input' });
+  for (const type of events.names) specs.push({ path: `events/${type}.json`, schema: envelopes[type] as z.ZodType, io: 'output' });
+  specs.push({ path: 'envelope.json', schema: events.EventEnvelope, io: 'output' });
   for (const [type, schema] of Object.entries(CLIENT_MESSAGES)) specs.push({ path: `messages/client/${type}.json`, schema, io: 'input' });
   for (const [type, schema] of Object.entries(SERVER_CONTROL_MESSAGES)) {
     specs.push({ path: `messages/server/${type}.json`, schema, io: 'output' });
   }
   specs.push({ path: 'messages/client-message.json', schema: ClientMessage, io: 'input' });
-  specs.push({ path: 'messages/server-message.json', schema: ServerMessage, io: 'output' });
+  specs.push({ path: 'messages/server-message.json', schema: events === (EVENT_SCHEMAS as AnyEventSchemas) ? ServerMessage : serverMessageOf(events.EventEnvelope), io: 'output' });
   specs.push(
-    { path: 'publish/publish-event.json', schema: PublishEvent, io: 'input' },
-    { path: 'publish/publish-batch.json', schema: PublishBatch, io: 'input' },
-    { path: 'publish/publish-request.json', schema: PublishRequest, io: 'input' },
+    { path: 'publish/publish-event.json', schema: events.PublishEvent, io: 'input' },
+    { path: 'publish/publish-batch.json', schema: events.PublishBatch, io: 'input' },
+    { path: 'publish/publish-request.json', schema: events.PublishRequest, io: 'input' },
     { path: 'publish/publish-response.json', schema: PublishResponse, io: 'output' },
     { path: 'publish/publish-result.json', schema: PublishResult, io: 'output' },
     { path: 'publish/error-body.json', schema: ErrorBody, io: 'output' },
@@ -42,7 +45,7 @@ export function schemaFileSpecs(): SchemaFileSpec[] {
 }
 
 /** The channel registry as plain data (`schemas/channels.json`), for consumers that cannot import TS. */
-export function channelsDocument(): JsonObject {
+export function channelsDocument(events: AnyEventSchemas = EVENT_SCHEMAS): JsonObject {
   return {
     $comment: 'Generated from @ns/contracts by `npm run schemas`; do not edit.',
     version: 1,
@@ -51,7 +54,7 @@ export function channelsDocument(): JsonObject {
       return {
         name,
         description: spec.description,
-        event_types: typesForChannel(name),
+        event_types: events.names.filter((t) => channelOfTypeName(t) === name),
         read_permission: spec.readPermission,
         delivery: spec.delivery,
         history: historyToJson(spec.history),
@@ -65,10 +68,10 @@ export function channelsDocument(): JsonObject {
  * Every generated document under `schemas/` (JSON Schemas, `channels.json`, `asyncapi.json`), keyed by
  * path, sorted. `npm run schemas` writes exactly these; the gateway may serve them from memory.
  */
-export function schemaDocuments(): Record<string, JsonObject> {
+export function schemaDocuments(events: AnyEventSchemas = EVENT_SCHEMAS): Record<string, JsonObject> {
   const docs: Record<string, JsonObject> = {};
-  for (const spec of schemaFileSpecs()) docs[spec.path] = toJsonSchemaDocument(spec.schema, spec.path, spec.io);
-  docs['channels.json'] = channelsDocument();
-  docs['asyncapi.json'] = asyncApiDocument();
+  for (const spec of schemaFileSpecs(events)) docs[spec.path] = toJsonSchemaDocument(spec.schema, spec.path, spec.io);
+  docs['channels.json'] = channelsDocument(events);
+  docs['asyncapi.json'] = asyncApiDocument(events);
   return Object.fromEntries(Object.entries(docs).sort(([a], [b]) => (a < b ? -1 : 1)));
 }
