@@ -79,8 +79,9 @@ export function eventSchemas<const Tbl extends EventTypeTable>(table: Tbl, examp
     envelopes[type] = envelopeOf(type, channel, row) as unknown as EnvelopeSchema<Tbl, typeof type>;
     publishEvents[type] = publishOf(type, row.data) as unknown as PublishEventSchema<Tbl, typeof type>;
   }
-  type AnyEnvelope = EnvelopeSchema<Tbl, T>;
-  type AnyPublish = PublishEventSchema<Tbl, T>;
+  // Mapped over each type, then indexed: a union of per-type schemas, not one schema of unions.
+  type AnyEnvelope = { [K in T]: EnvelopeSchema<Tbl, K> }[T];
+  type AnyPublish = { [K in T]: PublishEventSchema<Tbl, K> }[T];
   const envelopeList = names.map((t) => envelopes[t]) as [AnyEnvelope, ...AnyEnvelope[]];
   const publishList = names.map((t) => publishEvents[t]) as [AnyPublish, ...AnyPublish[]];
   const first = names[0] as T;
