@@ -9,7 +9,8 @@
 
 Reconnects by itself and resumes every channel from the last event it printed (``since``), so a
 dropped connection or a gateway restart neither skips nor repeats events while the gateway still
-holds them. Environment: ``NS_GATEWAY_WS`` (URL), ``NS_TOKEN`` (a JWT, when the gateway requires one).
+holds them. Environment: ``NS_GATEWAY_URL`` (the gateway, as for publishing: ``http://host:8080``; a
+``ws://…/ws`` URL works too), ``NS_TOKEN`` (a JWT, when the gateway requires one).
 """
 
 from __future__ import annotations
@@ -189,10 +190,20 @@ def _pairs(values: List[str], what: str) -> Dict[str, str]:
     return out
 
 
+def ws_url(url: str) -> str:
+    """The /ws endpoint of a gateway given by its base URL (``http://host:8080``) or its WebSocket URL."""
+    if url.startswith(("ws://", "wss://")):
+        return url
+    if url.startswith(("http://", "https://")):
+        base = "ws" + url[len("http"):]
+        return base if base.rstrip("/").endswith("/ws") else base.rstrip("/") + "/ws"
+    raise SystemExit("--url must be http(s)://host:port or ws(s)://host:port/ws, got %r" % url)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Tail NetSentinel gateway channels over WebSocket.")
     parser.add_argument("channels", nargs="*", default=["threats", "alerts"], help="channels (default: threats alerts)")
-    parser.add_argument("--url", default=os.environ.get("NS_GATEWAY_WS", "ws://127.0.0.1:8080/ws"), help="gateway WebSocket URL (NS_GATEWAY_WS)")
+    parser.add_argument("--url", default=os.environ.get("NS_GATEWAY_URL", "http://127.0.0.1:8080"), help="gateway URL (NS_GATEWAY_URL)")
     parser.add_argument("--token", default=os.environ.get("NS_TOKEN"), help="JWT sent as Authorization: Bearer (NS_TOKEN)")
     parser.add_argument("--filter", action="append", default=[], metavar="CHANNEL=JSON", help='e.g. threats=\'{"min_score": 7}\'')
     parser.add_argument("--since", action="append", default=[], metavar="CHANNEL=EPOCH:SEQ", help="resume after this event")
@@ -205,7 +216,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     for channel, value in _pairs(args.since, "since").items():
         epoch, _, seq = value.rpartition(":")
         since[channel] = {"epoch": epoch, "seq": int(seq)}
-    tail = ChannelTail(args.url, args.channels, filters=filters, since=since, token=args.token)
+    tail = ChannelTail(ws_url(args.url), args.channels, filters=filters, since=since, token=args.token)
 
     async def run() -> None:
         seen = 0
