@@ -214,3 +214,15 @@ describe('ns-gateway demo-publish', () => {
     watcher.close();
   });
 });
+
+describe('the console token field', () => {
+  it('says how to get a token next to the field', async () => {
+    const gw = await startGateway();
+    const html = await (await fetch(`${gw.url}/`)).text();
+    const form = html.slice(html.indexOf('<form id="auth"'), html.indexOf('</form>'));
+    expect(form).toContain('id="token"');
+    expect(form).toMatch(/<details id="token-help"[^>]*>\s*<summary>how to get one<\/summary>/);
+    expect(form).toContain('ns-gateway token --sub you --roles analyst');
+    expect(form).toContain('Getting a token');
+  });
+});
