@@ -1,6 +1,6 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { DEFAULT_MAX_MESSAGE_BYTES, SUBPROTOCOL, type ErrorCode } from '@ns/contracts';
+import { CLOSE_CODES, DEFAULT_MAX_MESSAGE_BYTES, SUBPROTOCOL, type ErrorCode } from '@ns/contracts';
 import type { WsManager } from '@ns/ws-manager';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
@@ -64,7 +64,7 @@ export interface WsServerOptions {
 /** Counters of an endpoint. */
 export interface WsEndpointStats {
   authFailures: number;
-  /** Upgrades refused before the handshake, by reason (`origin`, `ip_connect_rate`, …). */
+  /** Upgrades refused, by reason (`origin` — upgraded then closed 1008 —, `ip_connect_rate`, …). */
   rejectedUpgrades: Record<string, number>;
   rateLimitedMessages: number;
 }
@@ -79,6 +79,8 @@ export interface WsEndpoint {
 // Unread TCP chunks one connection may hold while a frame is incomplete (scaled up for large
 // NS_MAX_MESSAGE_BYTES, so a legitimate message in ≥ 1 KiB segments always fits).
 const MIN_BUFFERED_CHUNKS = 1024;
+// How long a connection refused for its origin may take to answer the close frame.
+const ORIGIN_CLOSE_LINGER_MS = 2_000;
 // Frames one fragmented message may span.
 const MAX_FRAGMENTS = 256;
 
@@ -86,7 +88,6 @@ const MAX_FRAGMENTS = 256;
 const REJECTIONS = {
   path: { status: 404, code: null },
   draining: { status: 503, code: 'unavailable' },
-  origin: { status: 403, code: 'forbidden' },
   max_connections: { status: 503, code: 'unavailable' },
   ip_max_connections: { status: 429, code: 'rate_limited' },
   ip_connect_rate: { status: 429, code: 'rate_limited' },
@@ -115,8 +116,9 @@ function writeRejection(socket: Duplex, reason: RejectionReason, message: string
 /**
  * Serves the WebSocket protocol (docs/protocol.md#websocket) at `path` on `server` (a `node:http` server, or a
  * framework's underlying one such as `fastify.server`). Handles `upgrade` itself so that everything is
- * refused before the handshake where HTTP can still say why: wrong path (404), draining (503), origin
- * (403), global cap (503), per-IP concurrency and connect rate (429), slow checks (408).
+ * refused before the handshake where HTTP can still say why: wrong path (404), draining (503), global
+ * cap (503), per-IP concurrency and connect rate (429), slow checks (408). A disallowed browser origin
+ * is the exception: upgraded and closed at once with 1008 "origin not allowed", which a browser can see.
  */
 export function attach(server: Server, options: WsServerOptions): WsEndpoint {
   const manager = options.manager;
@@ -198,10 +200,10 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
       reject(socket, 'draining', 'server is shutting down', log, { 'Retry-After': '1' });
       return;
     }
-    if (!originAllowed(req.headers.origin, req.headers.host)) {
-      reject(socket, 'origin', 'origin not allowed', log);
-      return;
-    }
+    // A refused browser origin still gets its upgrade, only to be closed at once (below): a browser
+    // reports an HTTP refusal as a bare 1006, indistinguishable from a network error, so its client
+    // would retry forever; 1008 "origin not allowed" tells it (and its user) to stop.
+    const originRefused = !originAllowed(req.headers.origin, req.headers.host);
     if (counter.total >= maxConnections) {
       reject(socket, 'max_connections', 'too many connections', log, { 'Retry-After': '1' });
       return;
@@ -231,6 +233,10 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
           reject(socket, 'draining', 'server is shutting down', log, { 'Retry-After': '1' });
           return;
         }
+        if (originRefused) {
+          refuseOrigin(req, socket, head, log);
+          return;
+        }
         wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, req, url, ip, log));
       },
       (err: unknown) => {
@@ -239,6 +245,20 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
         socket.destroy();
       },
     );
+  };
+
+  // Completes the upgrade and closes with 1008 straight away: no welcome, no session, no listener for
+  // the client's messages. The socket stays counted against its IP until it is gone, and a client that
+  // never answers the close frame is cut off after ORIGIN_CLOSE_LINGER_MS.
+  const refuseOrigin = (req: IncomingMessage, socket: Duplex, head: Buffer, log: Record<string, unknown>) => {
+    rejected.origin = (rejected.origin ?? 0) + 1;
+    logger.info({ ...log, reason: 'origin', close_code: CLOSE_CODES.POLICY }, 'upgrade refused: origin not allowed');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.close(CLOSE_CODES.POLICY, 'origin not allowed');
+      const cutOff = setTimeout(() => ws.terminate(), ORIGIN_CLOSE_LINGER_MS);
+      cutOff.unref();
+      ws.once('close', () => clearTimeout(cutOff));
+    });
   };
 
   const onConnection = (ws: WebSocket, socket: Duplex, req: IncomingMessage, url: URL, ip: string, log: Record<string, unknown>) => {

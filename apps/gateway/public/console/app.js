@@ -18,7 +18,7 @@ const FILTER_HINTS = {
 const MAX_ROWS = 500;
 /** Why the client stopped for good, by close code (the client retries everything else itself). */
 const STOP_REASONS = {
-  1008: 'this origin is not allowed (NS_ALLOWED_ORIGINS)',
+  1008: 'origin not allowed (add this page\'s origin to NS_ALLOWED_ORIGINS)',
   4001: 'the gateway refused the token (missing, invalid or expired)',
   4003: 'the token lacks the permission for a channel',
 };
