@@ -114,6 +114,13 @@ describe('runtime tree (what the image holds)', () => {
     expect(readdirSync(join(tree, 'apps')).sort()).toEqual(['gateway']);
   });
 
+  it('npm ls --omit=dev of @ns/gateway (what the repository declares) holds no benchmark or test tool either', async () => {
+    const { stdout } = await run('npm', ['ls', '--omit=dev', '--omit=peer', '--all', '--parseable', '-w', '@ns/gateway'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+    const names = stdout.split('\n').map((p) => p.slice(p.lastIndexOf('node_modules/') + 'node_modules/'.length));
+    expect(names).toContain('fastify');
+    for (const tool of ['socket.io', 'vitest', 'typescript', 'happy-dom', 'playwright-core']) expect(names, tool).not.toContain(tool);
+  });
+
   it('holds no sources or tests', () => {
     const offending: string[] = [];
     const walk = (dir: string): void => {
