@@ -123,6 +123,9 @@ export function sumCounts(parts: readonly ConnectionCounts[]): ConnectionCounts 
 export function serveClusterStats(): void {
   let nextCollect = 0;
   const collecting = new Map<number, { parts: ConnectionCounts[]; waiting: Set<number>; done(error?: string): void }>();
+  cluster.on('exit', (worker) => {
+    for (const c of [...collecting.values()]) if (c.waiting.delete(worker.id) && c.waiting.size === 0) c.done();
+  });
   cluster.on('message', (worker, message: unknown) => {
     if (isStats(message, STATS_PART)) {
       const c = collecting.get(message.id);
@@ -132,6 +135,7 @@ export function serveClusterStats(): void {
       return;
     }
     if (!isStats(message, STATS_REQUEST)) return;
+    // (A worker that exits mid-collection is dropped from it below: its clients are gone with it.)
     const requestId = message.id;
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
     const id = nextCollect++;
