@@ -134,6 +134,8 @@ describe('loadConfig', () => {
 
   it('bounds a whole HTTP request at 10 s by default, never shorter than the handshake timeout', () => {
     expect(loadConfig({}).requestTimeoutS).toBe(10);
+    expect(loadConfig({}).replayBytesPerS).toBe(262_144);
+    expect(configError({ NS_REPLAY_BYTES_PER_S: '10' }).variable).toBe('NS_REPLAY_BYTES_PER_S');
     expect(loadConfig({ NS_REQUEST_TIMEOUT_S: '2', NS_HANDSHAKE_TIMEOUT_S: '1' }).requestTimeoutS).toBe(2);
     const e = configError({ NS_REQUEST_TIMEOUT_S: '2' });
     expect(e.variable).toBe('NS_REQUEST_TIMEOUT_S');

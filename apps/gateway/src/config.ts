@@ -67,6 +67,8 @@ export interface GatewayConfig {
   handshakeTimeoutS: number;
   /** Seconds to receive a whole HTTP request, body included (`NS_REQUEST_TIMEOUT_S`). */
   requestTimeoutS: number;
+  /** Bytes of replayed events per connection per second (`NS_REPLAY_BYTES_PER_S`). */
+  replayBytesPerS: number;
   publishRate: number;
   /**
    * Weak but usable settings, shown in the start banner. A short NS_JWT_SECRET is only warned about:
@@ -230,6 +232,7 @@ const PARSERS = {
   NS_SHUTDOWN_GRACE_S: decimal(0, 3600),
   NS_HANDSHAKE_TIMEOUT_S: decimal(0.1, 600),
   NS_REQUEST_TIMEOUT_S: decimal(0.1, 600),
+  NS_REPLAY_BYTES_PER_S: int(1024, 1024 * 1024 * 1024),
   NS_PUBLISH_RATE: int(1, 1_000_000),
 } satisfies Record<EnvVarName, z.ZodType<unknown, string | undefined>>;
 
@@ -363,6 +366,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     shutdownGraceS: v.NS_SHUTDOWN_GRACE_S,
     handshakeTimeoutS: v.NS_HANDSHAKE_TIMEOUT_S,
     requestTimeoutS: v.NS_REQUEST_TIMEOUT_S,
+    replayBytesPerS: v.NS_REPLAY_BYTES_PER_S,
     publishRate: v.NS_PUBLISH_RATE,
     warnings,
   };

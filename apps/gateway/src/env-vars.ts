@@ -51,6 +51,11 @@ export const ENV_VARS = [
     default: '10',
     description: 'Seconds to receive a whole HTTP request, body included (a stalled upload gets 408 and its connection is closed). At least NS_HANDSHAKE_TIMEOUT_S.',
   },
+  {
+    name: 'NS_REPLAY_BYTES_PER_S',
+    default: '262144',
+    description: 'Bytes of replayed events (latest-per-key snapshots, history after since) one connection may draw per second, bursts of 4 s worth; a subscribe while that is spent gets rate_limited with retry_after_ms. A connection\'s first replay always goes through.',
+  },
   { name: 'NS_PUBLISH_RATE', default: '1000', description: 'POST /v1/publish requests per client per second (a batch counts once); over it: 429.' },
 ] as const satisfies readonly EnvVarDoc[];
 

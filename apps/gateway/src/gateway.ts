@@ -65,6 +65,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     writeDelayMs: config.writeDelayMs,
     heartbeatMs: config.heartbeatS * 1000,
     maxSubscriptions: config.maxSubscriptions,
+    replayBytesPerS: config.replayBytesPerS,
     logger: logger.child({ component: 'ws-manager' }),
   });
   const verifier = createTokenVerifier(config.auth);

@@ -133,6 +133,12 @@ export class GatewayMetrics {
       read: () => [{ value: manager()?.lossCloses ?? 0 }],
     });
     registerSnapshotMetric(r, {
+      name: 'ns_replays_refused_total',
+      help: 'Subscribes refused with rate_limited because the connection had spent its replay budget (NS_REPLAY_BYTES_PER_S).',
+      type: 'counter',
+      read: () => [{ value: manager()?.replaysRefused ?? 0 }],
+    });
+    registerSnapshotMetric(r, {
       name: 'ns_heartbeat_terminations_total',
       help: 'Connections terminated for not answering heartbeat pings.',
       type: 'counter',

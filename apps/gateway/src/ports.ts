@@ -64,6 +64,8 @@ export interface ManagerStatsView {
   heartbeatTerminations: number;
   /** Connections closed with 4008 because the engine lost events they would have read. */
   lossCloses?: number;
+  /** Subscribes refused because the connection's replay budget was spent. */
+  replaysRefused?: number;
 }
 
 /** Upgrade-level counters of the /ws endpoint. */

@@ -6,5 +6,6 @@ export { Heartbeat, DEFAULT_HEARTBEAT_MS, DEFAULT_PONG_TIMEOUT_MS, type Heartbea
 export { EventFrameCache, controlFrame, textFrame, type FramableEvent, type OutboundFrame } from './frame-builder.js';
 export { FrameCoalescer, DEFAULT_WRITE_DELAY_MS, type Flushable } from './frame-coalescer.js';
 export { OutboundQueue } from './outbound-queue.js';
+export { ReplayBudget, DEFAULT_REPLAY_BYTES_PER_S, REPLAY_BURST_S } from './replay-budget.js';
 export { admitOverCap, DEFAULT_MAX_BUFFERED_BYTES, type Admission } from './backpressure.js';
 export { silentLogger, type LogFn, type ManagerLogger } from './logger.js';

@@ -25,6 +25,7 @@ import { ConnectionRegistry } from './connection-registry.js';
 import { EventFrameCache } from './frame-builder.js';
 import { DEFAULT_WRITE_DELAY_MS, FrameCoalescer } from './frame-coalescer.js';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_PONG_TIMEOUT_MS, Heartbeat } from './heartbeat.js';
+import { DEFAULT_REPLAY_BYTES_PER_S, ReplayBudget } from './replay-budget.js';
 import { silentLogger, type ManagerLogger } from './logger.js';
 import { SubscriptionIndex, type Subscription } from './subscription-index.js';
 
@@ -41,6 +42,11 @@ export interface WsManagerOptions {
   pongTimeoutMs?: number;
   /** Subscriptions per connection (`NS_MAX_SUBSCRIPTIONS`). Default 64. */
   maxSubscriptions?: number;
+  /**
+   * Bytes of replayed events (history after `since`, latest-per-key snapshots) per connection per
+   * second, bursts of four times that (`NS_REPLAY_BYTES_PER_S`); see {@link ReplayBudget}. Default 256 KiB.
+   */
+  replayBytesPerS?: number;
   /** A pino logger (or anything with the same methods). Default: silent. */
   logger?: ManagerLogger;
 }
@@ -60,6 +66,8 @@ export interface WsManagerStats {
   heartbeatTerminations: number;
   /** Connections closed with 4008 because the engine lost events of a lossless channel they read. */
   lossCloses: number;
+  /** Subscribes refused (`rate_limited`) because the connection's replay budget was spent. */
+  replaysRefused: number;
 }
 
 /** Messages the manager answers itself (`auth` belongs to the endpoint). */
@@ -78,6 +86,7 @@ export class WsManager implements IWebSocketBroadcaster {
   readonly bus: EventBus;
   readonly heartbeatMs: number;
   readonly maxSubscriptions: number;
+  readonly replayBytesPerS: number;
   readonly broadcastThreat: IWebSocketBroadcaster['broadcastThreat'];
   readonly broadcastAlert: IWebSocketBroadcaster['broadcastAlert'];
   readonly broadcastStatus: IWebSocketBroadcaster['broadcastStatus'];
@@ -94,6 +103,8 @@ export class WsManager implements IWebSocketBroadcaster {
   #slowConsumerCloses = 0;
   #heartbeatTerminations = 0;
   #lossCloses = 0;
+  #replaysRefused = 0;
+  readonly #replayBudgets = new WeakMap<Connection, ReplayBudget>();
   #closing: Promise<void> | undefined;
   #onEmpty: (() => void)[] = [];
 
@@ -102,6 +113,8 @@ export class WsManager implements IWebSocketBroadcaster {
     this.#logger = options.logger ?? silentLogger;
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     this.maxSubscriptions = options.maxSubscriptions ?? DEFAULT_MAX_SUBSCRIPTIONS;
+    this.replayBytesPerS = options.replayBytesPerS ?? DEFAULT_REPLAY_BYTES_PER_S;
+    if (!(this.replayBytesPerS > 0)) throw new RangeError('replayBytesPerS must be > 0');
     const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     if (!(maxBufferedBytes > 0)) throw new RangeError('maxBufferedBytes must be > 0');
     this.#host = {
@@ -208,6 +221,23 @@ export class WsManager implements IWebSocketBroadcaster {
       });
       return false;
     }
+    // A subscribe that replays (a snapshot, or history after `since`) spends the connection's replay
+    // budget; while it is in debt such a subscribe is refused and the current subscription stays.
+    const replays = message.since !== undefined || CHANNELS[channel].delivery === 'latest';
+    let budget: ReplayBudget | undefined;
+    if (replays) {
+      budget = this.#replayBudgets.get(connection);
+      if (budget === undefined) this.#replayBudgets.set(connection, (budget = new ReplayBudget(this.replayBytesPerS)));
+      const waitMs = budget.waitMs();
+      if (waitMs > 0) {
+        this.#replaysRefused++;
+        this.#replyError(connection, 'rate_limited', `replays (snapshots and history) are limited to ${this.replayBytesPerS} bytes per second per connection; retry in ${waitMs} ms`, id, {
+          channel,
+          retry_after_ms: waitMs,
+        });
+        return false;
+      }
+    }
     let filter: ((event: EventEnvelope) => boolean) | null = null;
     try {
       if (message.filter !== undefined && Object.keys(message.filter).length > 0) filter = compileFilter(channel, message.filter);
@@ -257,7 +287,13 @@ export class WsManager implements IWebSocketBroadcaster {
       recovered: resumed.recovered,
       replayed: replay.length,
     });
-    for (const event of replay) connection.enqueue(frames.frameOf(event));
+    let replayedBytes = 0;
+    for (const event of replay) {
+      const frame = frames.frameOf(event);
+      replayedBytes += frame.bytes.length;
+      connection.enqueue(frame);
+    }
+    budget?.spend(replayedBytes);
     // Synchronously: deliver what arrived during the read, stop the handover, join the fan-out index.
     resumed.start();
     resumed.unsubscribe();
@@ -321,6 +357,7 @@ export class WsManager implements IWebSocketBroadcaster {
       slowConsumerCloses: this.#slowConsumerCloses,
       heartbeatTerminations: this.#heartbeatTerminations,
       lossCloses: this.#lossCloses,
+      replaysRefused: this.#replaysRefused,
     };
   }
 
