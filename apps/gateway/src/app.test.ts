@@ -99,7 +99,7 @@ describe('POST /v1/publish', () => {
     const first = await app.inject({ method: 'POST', url: '/v1/publish', headers: json, payload: { ...threat, id: 'thr-1' } });
     const again = await app.inject({ method: 'POST', url: '/v1/publish', headers: json, payload: { ...threat, id: 'thr-1' } });
     expect(again.statusCode).toBe(202);
-    expect(again.json()).toEqual(first.json());
+    expect(again.json()).toEqual({ results: [{ ...first.json().results[0], duplicate: true }] });
     expect(delivered).toBe(1);
   });
 

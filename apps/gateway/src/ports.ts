@@ -48,6 +48,7 @@ export interface EngineView {
 /** The part of the event bus the HTTP API uses. */
 export interface PublishingBus {
   readonly engine: EngineView;
+  publish(event: PublishEvent): Promise<PublishResult>;
   publishBatch(events: readonly PublishEvent[]): Promise<PublishResult[]>;
   history(channel: ChannelName, options?: { sinceSeq?: number; limit?: number }): Promise<{ epoch: string; seq: number; events: readonly BusEventView[] }>;
   heads(): Promise<Partial<Record<ChannelName, { epoch: string; seq: number }>>>;

@@ -72,16 +72,46 @@ describe('ns-gateway start (real process, real HTTP and WebSocket clients)', () 
     expect(client.events('threats')).toHaveLength(1);
   });
 
-  it('answers a republished id with the original result and delivers it once', async () => {
+  it('answers a republished event with the original result, duplicate: true, and delivers it once', async () => {
     const client = await subscriber('alerts');
     const event = { ...SEED_ALERT, id: `alert-idem-${Date.now()}` };
     const first = await publish(event);
-    const again = await publish(event);
+    // The same content with its keys in another order is the same event.
+    const again = await publish({ id: event.id, data: Object.fromEntries(Object.entries(event.data).reverse()), type: event.type });
     expect(again.status).toBe(202);
-    expect(again.json).toEqual(first.json);
+    expect(again.json).toEqual({ results: [{ ...first.json.results[0], duplicate: true }] });
     const marker = await publish({ ...SEED_ALERT, id: `alert-marker-${Date.now()}` });
     await client.next((m) => m.id === marker.json.results[0].id);
     expect(client.events('alerts').map((e) => e.id)).toEqual([event.id, marker.json.results[0].id]);
+  });
+
+  it('refuses an id reused for another event with 409 id_conflict naming it, publishing nothing (a batch all or nothing)', async () => {
+    const client = await subscriber('alerts', 'threats');
+    const alertId = `alert_${Date.now()}`;
+    // People use the alert's own id as the event id; its resolution is another event.
+    const created = await publish({ ...SEED_ALERT, id: alertId });
+    expect(created.status).toBe(202);
+    const resolved = await publish({ type: 'alert.resolved', id: alertId, data: { id: alertId, by: 'analyst1', timestamp: 1234567891 } });
+    expect(resolved.status).toBe(409);
+    expect(resolved.json.error).toMatchObject({ code: 'id_conflict', details: { ids: [alertId] }, issues: [{ path: 'id', code: 'id_conflict' }] });
+    expect(resolved.json.error.message).toContain(`"${alertId}"`);
+    // Across channels: a threat's id reused for an alert.
+    const procId = `proc-${Date.now()}`;
+    expect((await publish({ ...SEED_THREAT, id: procId })).status).toBe(202);
+    const across = await publish({ ...SEED_ALERT, id: procId });
+    expect(across.status).toBe(409);
+    expect(across.json.error.code).toBe('id_conflict');
+    // A batch with one conflicting id: 409 naming its index, and none of the batch is published.
+    const fresh = { ...SEED_THREAT, id: `fresh-${Date.now()}` };
+    const batch = await publish({ events: [fresh, { ...SEED_THREAT, id: alertId }] });
+    expect(batch.status).toBe(409);
+    expect(batch.json.error.issues).toEqual([expect.objectContaining({ index: 1, path: 'events[1].id', code: 'id_conflict' })]);
+    const marker = await publish({ type: 'threat.new', data: SEED_THREAT.data });
+    await client.next((m) => m.id === marker.json.results[0].id);
+    expect(client.events().map((e) => e.id)).toEqual([alertId, procId, marker.json.results[0].id]);
+    // The id still belongs to the first event, and the refused batch's ids are free.
+    expect((await publish({ ...SEED_ALERT, id: alertId })).json.results[0]).toMatchObject({ id: alertId, duplicate: true });
+    expect((await publish(fresh)).json.results[0]).toEqual({ id: fresh.id, channel: 'threats', seq: marker.json.results[0].seq + 1 });
   });
 
   it('serves retained events from the history endpoint, after since_seq', async () => {

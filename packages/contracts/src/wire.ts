@@ -204,6 +204,11 @@ export const ERROR_CODES = {
   rate_limited: { http: 429, close: CLOSE_CODE_TABLE.RATE_LIMITED.code, description: 'Too many requests or messages.' },
   message_too_large: { http: 413, close: CLOSE_CODE_TABLE.TOO_BIG.code, description: 'Over the size limit.' },
   too_many_subscriptions: { http: 400, close: null, description: 'Over the per-connection subscription cap.' },
+  id_conflict: {
+    http: 409,
+    close: null,
+    description: 'The event id was already used within the idempotency window for a different event (another type or other data); nothing was published.',
+  },
   unavailable: { http: 503, close: null, description: 'The engine is down or the gateway is draining.' },
   internal: { http: 500, close: CLOSE_CODE_TABLE.INTERNAL.code, description: 'An unexpected server error.' },
 } as const satisfies Record<string, { http: number; close: CloseCode | null; description: string }>;

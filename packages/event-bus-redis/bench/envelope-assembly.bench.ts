@@ -5,7 +5,7 @@
  *
  *   npx tsx packages/event-bus-redis/bench/envelope-assembly.bench.ts
  */
-import { generateEpoch } from '@ns/event-bus';
+import { dataDigest, generateEpoch } from '@ns/event-bus';
 import { Redis } from 'ioredis';
 import { envelopePieces } from '../src/envelope-json.js';
 import { APPEND_LUA } from '../src/lua-scripts.js';
@@ -49,12 +49,28 @@ async function main(): Promise<void> {
     console.log(`event JSON ≈ ${JSON.stringify({ ...events[0], seq: 1, epoch: 'k3v9q1x2' }).length} bytes`);
 
     // Splice: the engine's own script.
-    const keys = new RedisKeys('bench:').channel('threats');
+    const names = new RedisKeys('bench:');
+    const keys = names.channel('threats');
     const spliceSha = (await redis.script('LOAD', APPEND_LUA)) as string;
-    const spliceArgs: (string | number)[] = [3, keys.head, keys.hist, keys.order, 300_000, 1, 'ring', 1000, generateEpoch(), keys.topic, 'threats'];
+    const spliceArgs: (string | number)[] = [
+      5,
+      names.idempotencyIds,
+      names.idempotencyOrder,
+      keys.head,
+      keys.hist,
+      keys.order,
+      300_000,
+      100_000,
+      1,
+      'ring',
+      1000,
+      generateEpoch(),
+      keys.topic,
+      'threats',
+    ];
     for (const e of events) {
       const p = envelopePieces(e);
-      spliceArgs.push(1, '0', p.head, p.tail, '');
+      spliceArgs.push(1, '0', e.id, e.type, dataDigest(e.data), p.head, p.tail, '');
     }
     await redis.config('RESETSTAT');
     for (let r = 0; r < ROUNDS; r++) await redis.call('EVALSHA', spliceSha, ...spliceArgs);

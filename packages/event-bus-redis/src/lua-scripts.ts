@@ -30,31 +30,50 @@ end
 `;
 
 /**
- * Appends a batch.
- * KEYS: per touched channel `head, hist, order`; then one idempotency key per idempotent event.
- * ARGV: window_ms, n_channels; per channel `kind, cap, new_epoch, topic, name`; per event
- * `channel_index, idempotent ('1'|'0'), envelope_head, envelope_tail, latest_key ('' = none)`.
- * Returns `{ epochs[], results[] }`: per event its seq, or `"<channel>:<seq>"` of the original for a
- * repeated idempotent id (nothing stored, nothing published). Idempotency keys hold
- * `"<channel>:<seq>:<epoch>"`, set with PX = the window.
+ * Appends a batch, all or nothing.
+ * KEYS: `ids` (hash id → record), `order` (list of ids, oldest first); then per touched channel
+ * `head, hist, order`.
+ * ARGV: window_ms, max_ids, n_channels; per channel `kind, cap, new_epoch, topic, name`; per event
+ * `channel_index, check ('1' = publisher-supplied id: look it up; '0' = an id minted by the gateway:
+ * only record it), id, type, digest, envelope_head, envelope_tail, latest_key ('' = none)`.
+ * Returns `{ epochs[], results[], conflicts[] }`: per event its seq, or `"<channel>:<seq>"` of the
+ * original for a repeat of the same event (same type and data digest, stored before or earlier in
+ * the batch: nothing stored, nothing published). `conflicts` lists `index, type` pairs (0-based
+ * index, the type holding the id) of ids held by a different event; if it is not empty nothing was
+ * stored and `results` is empty.
+ *
+ * Idempotency records, `"<channel>:<seq>:<type>:<digest>:<expires_ms>:<epoch>"`, are kept for every
+ * stored event, minted ids included: a caller told that the outcome of an append is unknown retries
+ * with its ids, and this script, being atomic, stores each event once whichever attempt runs first.
+ * A record past its expiry (Redis's clock) is ignored; expired records are swept from the front of
+ * the order list a few per call, and at most `max_ids` ids are kept — beyond that the oldest are
+ * evicted first, as the memory engine does. Lookups, records and the order list take one call per
+ * 1000 events each (HMGET, HSET, RPUSH), not one per event: `redis.call` is most of a script's cost.
  *
  * The envelope is spliced, not encoded here: the engine serializes `{"type":…,"channel":…,"id":…,
  * "seq":` and `,"ts":…,"data":…}` once in Node and the script concatenates seq and epoch in between.
  * Redis's cjson is not an option for correctness alone: it prints numbers with 14 significant digits
  * (ts 1764115200.123456 came back as 1764115200.1235), turns an empty array into `{}` and does not
- * keep key order. It is also slower: bench/envelope-assembly.bench.ts (batches of 100 ~260-byte
- * events, Redis-side time from INFO commandstats) measured 3.5 µs/event for this whole script
- * (splice, head, XADD, PUBLISH) versus 5.3 µs/event for a cjson decode+encode script doing less.
+ * keep key order. bench/envelope-assembly.bench.ts (batches of 100 ~260-byte events, Redis-side
+ * time from INFO commandstats) measured 3.5 µs/event for this script when it recorded publisher ids
+ * only, versus 5.3 µs/event for a cjson decode+encode script doing less. Recording every id costs
+ * more: on a loaded 2-core machine, interleaved runs measured 6.3 → 9.8 µs/event for minted ids and
+ * 9.3 → 11.1 µs/event for publisher ids (old script → this one).
  * Each channel's events of one batch go out as ONE pub/sub message, envelopes joined by "\\n"
  * (JSON.stringify never emits a raw newline).
  */
 export const APPEND_LUA = `${CHANNEL_HEAD}
-local window = ARGV[1]
-local nch = tonumber(ARGV[2])
+local ids_key, order_key = KEYS[1], KEYS[2]
+local window = tonumber(ARGV[1])
+local max_ids = tonumber(ARGV[2])
+local nch = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
 local chans = {}
-local a = 3
+local a = 4
 for c = 1, nch do
-  local k = (c - 1) * 3
+  local k = 2 + (c - 1) * 3
   local ch = { head = KEYS[k + 1], hist = KEYS[k + 2], order = KEYS[k + 3],
     kind = ARGV[a], cap = tonumber(ARGV[a + 1]), topic = ARGV[a + 3], name = ARGV[a + 4],
     msgs = {}, wrote = false }
@@ -63,40 +82,105 @@ for c = 1, nch do
   chans[c] = ch
   a = a + 5
 end
-local nkey = nch * 3
-local results = {}
-local i = 0
-while a <= #ARGV do
-  i = i + 1
-  local ch = chans[tonumber(ARGV[a])]
-  local idem_key = false
-  if ARGV[a + 1] == '1' then
-    nkey = nkey + 1
-    idem_key = KEYS[nkey]
+local first_event = a
+local n_events = (#ARGV - first_event + 1) / 8
+
+-- HDEL in chunks: unpack() of thousands of ids would overflow Lua's C stack.
+local function forget(list)
+  for j = 1, #list, 500 do
+    redis.call('HDEL', ids_key, unpack(list, j, math.min(j + 499, #list)))
   end
-  local seen = idem_key and redis.call('GET', idem_key)
-  if seen then
-    -- "<channel>:<seq>:<epoch>"; a result from a voided epoch of this channel no longer stands
-    -- (its event is gone with that history), so the event is stored again.
-    local s_ch, s_seq, s_epoch = string.match(seen, '^([^:]*):(%d+):(.*)$')
-    if s_ch == ch.name and s_epoch ~= ch.epoch then
-      seen = false
+end
+
+-- Sweep expired records from the front (oldest first), up to one more than this call adds. The
+-- front record alone is read first: most calls find it unexpired and sweep nothing.
+local function expired_at(rec)
+  local expires = rec and tonumber(string.match(rec, '^[^:]*:%d+:[^:]*:[^:]*:(%d+):'))
+  return not (expires and expires > now)
+end
+local oldest = redis.call('LINDEX', order_key, 0)
+if oldest and expired_at(redis.call('HGET', ids_key, oldest)) then
+  local front = redis.call('LRANGE', order_key, 0, n_events)
+  local recs = redis.call('HMGET', ids_key, unpack(front))
+  local gone, count = {}, 0
+  for j = 1, #front do
+    if not expired_at(recs[j]) then break end
+    if recs[j] then gone[#gone + 1] = front[j] end
+    count = j
+  end
+  redis.call('LPOP', order_key, count)
+  forget(gone)
+end
+
+-- First pass, nothing written: repeats and conflicts, against the records and earlier events.
+-- The records of every publisher-supplied id come in one HMGET per 1000 ids.
+local lookup, records = {}, {}
+for i = 1, n_events do
+  local e = first_event + (i - 1) * 8
+  if ARGV[e + 1] == '1' then lookup[#lookup + 1] = ARGV[e + 2] end
+end
+for j = 1, #lookup, 1000 do
+  local got = redis.call('HMGET', ids_key, unpack(lookup, j, math.min(j + 999, #lookup)))
+  for k = 1, #got do
+    if got[k] then records[lookup[j + k - 1]] = got[k] end
+  end
+end
+local in_batch = {}
+local repeats = {}
+local conflicts = {}
+for i = 1, n_events do
+  local e = first_event + (i - 1) * 8
+  if ARGV[e + 1] == '1' then
+    local id, typ, digest = ARGV[e + 2], ARGV[e + 3], ARGV[e + 4]
+    local held = in_batch[id]
+    local rec = not held and records[id]
+    if rec then
+      local r_ch, r_seq, r_type, r_digest, r_exp, r_epoch = string.match(rec, '^([^:]*):(%d+):([^:]*):([^:]*):(%d+):(.*)$')
+      -- A record from a voided epoch of this channel no longer stands (its event is gone with
+      -- that history), so the event is stored again.
+      local ch = chans[tonumber(ARGV[e])]
+      if r_ch and tonumber(r_exp) > now and not (r_ch == ch.name and r_epoch ~= ch.epoch) then
+        held = { type = r_type, digest = r_digest, result = r_ch .. ':' .. r_seq }
+      end
+    end
+    if held and (held.type ~= typ or held.digest ~= digest) then
+      conflicts[#conflicts + 1] = i - 1
+      conflicts[#conflicts + 1] = held.type
+    elseif held then
+      repeats[i] = held
     else
-      seen = s_ch .. ':' .. s_seq
+      in_batch[id] = { type = typ, digest = digest }
     end
   end
-  if seen then
-    results[i] = seen
+end
+if #conflicts > 0 then return { {}, {}, conflicts } end
+
+local results = {}
+local expires = string.format('%d', now + window)
+local recorded, pushed = {}, {}
+for i = 1, n_events do
+  local e = first_event + (i - 1) * 8
+  local held = repeats[i]
+  if held then
+    -- An earlier event of this batch has its result once it was stored (below, in order).
+    results[i] = held.result
   else
+    local ch = chans[tonumber(ARGV[e])]
+    local id = ARGV[e + 2]
     local seq = ch.seq + 1
     ch.seq = seq
-    local json = ARGV[a + 2] .. seq .. ',"epoch":"' .. ch.epoch .. '"' .. ARGV[a + 3]
-    if idem_key then redis.call('SET', idem_key, ch.name .. ':' .. seq .. ':' .. ch.epoch, 'PX', window) end
+    local json = ARGV[e + 5] .. seq .. ',"epoch":"' .. ch.epoch .. '"' .. ARGV[e + 6]
+    local result = ch.name .. ':' .. seq
+    recorded[#recorded + 1] = id
+    recorded[#recorded + 1] = result .. ':' .. ARGV[e + 3] .. ':' .. ARGV[e + 4] .. ':' .. expires .. ':' .. ch.epoch
+    pushed[#pushed + 1] = id
+    local mine = in_batch[id]
+    if mine then mine.result = result end
     if ch.kind == 'ring' then
       redis.call('XADD', ch.hist, 'MAXLEN', '~', ch.cap, seq .. '-0', 'e', json)
       ch.wrote = true
-    elseif ch.kind == 'latest' and ARGV[a + 4] ~= '' then
-      local key = ARGV[a + 4]
+    elseif ch.kind == 'latest' and ARGV[e + 7] ~= '' then
+      local key = ARGV[e + 7]
       redis.call('HSET', ch.hist, key, json)
       redis.call('ZADD', ch.order, seq, key)
       if redis.call('ZCARD', ch.order) > ch.cap then
@@ -108,8 +192,24 @@ while a <= #ARGV do
     ch.msgs[#ch.msgs + 1] = json
     results[i] = seq
   end
-  a = a + 5
 end
+
+-- The records, in one HSET and one RPUSH per 1000 events.
+local length = 0
+if max_ids > 0 then
+  for j = 1, #pushed, 1000 do
+    local last = math.min(j + 999, #pushed)
+    redis.call('HSET', ids_key, unpack(recorded, 2 * j - 1, 2 * last))
+    length = redis.call('RPUSH', order_key, unpack(pushed, j, last))
+  end
+end
+
+-- Keep at most max_ids: evict from the front, the oldest. (A record stored again after it expired
+-- is in the list twice; evicting its older entry drops it early, never keeps more than max_ids.)
+if length > max_ids then
+  forget(redis.call('LPOP', order_key, length - max_ids))
+end
+
 local epochs = {}
 for c = 1, nch do
   local ch = chans[c]
@@ -123,7 +223,7 @@ for c = 1, nch do
     redis.call('PUBLISH', ch.topic, table.concat(ch.msgs, '\\n'))
   end
 end
-return { epochs, results }
+return { epochs, results, {} }
 `;
 
 /**

@@ -8,11 +8,16 @@ import {
   type ChannelName,
   type ChannelSpec,
   type EventEnvelope,
+  type EventType,
   type SinceCursor,
 } from '@ns/contracts';
 import {
   BusEvent,
+  dataDigest,
+  DEFAULT_MAX_IDEMPOTENCY_KEYS,
   generateEpoch,
+  idConflictError,
+  type IdConflict,
   ListenerList,
   type AppendResult,
   type ChannelHead,
@@ -42,8 +47,10 @@ export interface RedisEngineOptions {
   url?: string;
   /** Key and topic prefix (`NS_REDIS_PREFIX`), so deployments can share a Redis; default `ns:`. */
   prefix?: string;
-  /** How long a publisher-supplied id is remembered; default 5 min. */
+  /** How long an event id is remembered; default 5 min. */
   idempotencyWindowMs?: number;
+  /** Most event ids remembered at once (the oldest are forgotten first); default 100 000, as MemoryEngine. */
+  maxIdempotencyKeys?: number;
   /** A command without a reply after this long rejects (`unavailable`); default 5000. */
   commandTimeoutMs?: number;
   /** Upper bound of the reconnect backoff; default 2000. */
@@ -79,7 +86,7 @@ export interface RedisEngineStats {
 
 /** The engine's scripts, as ioredis `defineCommand` attaches them. */
 interface ScriptCommands {
-  nsAppend(...args: (string | number)[]): Promise<[string[], (number | string)[]]>;
+  nsAppend(...args: (string | number)[]): Promise<[string[], (number | string)[], (number | string)[]]>;
   nsRead(...args: (string | number)[]): Promise<(string | number)[]>;
   nsHeads(...args: (string | number)[]): Promise<(string | number)[]>;
 }
@@ -139,6 +146,7 @@ export class RedisEngine implements Engine {
   readonly prefix: string;
   readonly #keys: RedisKeys;
   readonly #windowMs: number;
+  readonly #maxIds: number;
   readonly #logger: RedisEngineLogger | undefined;
   readonly #cmd: CommandConnection;
   readonly #sub: Redis;
@@ -166,7 +174,11 @@ export class RedisEngine implements Engine {
     this.#keys = new RedisKeys(this.prefix);
     this.#windowMs = options.idempotencyWindowMs ?? IDEMPOTENCY_WINDOW_MS;
     this.#logger = options.logger;
+    this.#maxIds = options.maxIdempotencyKeys ?? DEFAULT_MAX_IDEMPOTENCY_KEYS;
     if (!(this.#windowMs > 0)) throw new RangeError(`idempotencyWindowMs must be > 0, got ${this.#windowMs}`);
+    if (!Number.isSafeInteger(this.#maxIds) || this.#maxIds < 0) {
+      throw new RangeError(`maxIdempotencyKeys must be an integer >= 0, got ${this.#maxIds}`);
+    }
     const maxDelay = options.maxReconnectDelayMs ?? 2000;
     const connection: RedisOptions = {
       ...options.redis,
@@ -258,7 +270,7 @@ export class RedisEngine implements Engine {
 
     const touched: ChannelRuntime[] = [];
     const index = new Map<ChannelName, number>();
-    const keys: string[] = [];
+    const keys: string[] = [this.#keys.idempotencyIds, this.#keys.idempotencyOrder];
     const channelArgs: (string | number)[] = [];
     for (const e of events) {
       if (index.has(e.channel)) continue;
@@ -271,18 +283,26 @@ export class RedisEngine implements Engine {
     const eventArgs: (string | number)[] = [];
     for (const e of events) {
       const p = envelopePieces(e);
-      if (e.idempotent) keys.push(this.#keys.idempotency(e.id));
-      eventArgs.push(index.get(e.channel) as number, e.idempotent ? '1' : '0', p.head, p.tail, latestKeyOf(e.channel, e.data) ?? '');
+      // Every event is recorded, minted ids too (see APPEND_LUA): only publisher ids are looked up.
+      eventArgs.push(index.get(e.channel) as number, e.idempotent ? '1' : '0', e.id, e.type, dataDigest(e.data), p.head, p.tail, latestKeyOf(e.channel, e.data) ?? '');
     }
 
-    let reply: [string[], (number | string)[]];
+    let reply: [string[], (number | string)[], (number | string)[]];
     try {
-      reply = await this.#cmd.nsAppend(keys.length, ...keys, this.#windowMs, touched.length, ...channelArgs, ...eventArgs);
+      reply = await this.#cmd.nsAppend(keys.length, ...keys, this.#windowMs, this.#maxIds, touched.length, ...channelArgs, ...eventArgs);
     } catch (err) {
       throw this.#unavailable('append', err);
     }
 
-    const [epochs, seqs] = reply;
+    const [epochs, seqs, conflicts] = reply;
+    if (conflicts.length > 0) {
+      const found: IdConflict[] = [];
+      for (let i = 0; i < conflicts.length; i += 2) {
+        const at = Number(conflicts[i]);
+        found.push({ index: at, id: (events[at] as PendingEvent).id, heldBy: conflicts[i + 1] as EventType });
+      }
+      throw idConflictError(found);
+    }
     const results: AppendResult[] = [];
     const last = new Map<ChannelRuntime, { epoch: string; seq: number }>();
     events.forEach((e, i) => {

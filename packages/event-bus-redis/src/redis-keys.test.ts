@@ -11,7 +11,7 @@ describe('RedisKeys', () => {
       topic: 'prod:ch:threats:events',
     });
     expect(keys.channel('threats')).toBe(keys.channel('threats'));
-    expect(keys.idempotency('evt_1')).toBe('prod:idem:evt_1');
+    expect([keys.idempotencyIds, keys.idempotencyOrder]).toEqual(['prod:idempotency:ids', 'prod:idempotency:order']);
   });
 
   it('defaults to the ns: prefix', () => {

@@ -37,8 +37,16 @@ export class RedisKeys {
     return keys;
   }
 
-  /** Where a publisher-supplied event id is remembered for the idempotency window. */
-  idempotency(id: string): string {
-    return `${this.prefix}idem:${id}`;
+  /**
+   * Hash event id → idempotency record of every stored event, within the window and the id cap.
+   * (Not under `idem:`, where earlier versions kept one string key per id.)
+   */
+  get idempotencyIds(): string {
+    return `${this.prefix}idempotency:ids`;
+  }
+
+  /** List of the recorded ids, oldest first: expired ones are swept and the oldest evicted from its front. */
+  get idempotencyOrder(): string {
+    return `${this.prefix}idempotency:order`;
   }
 }

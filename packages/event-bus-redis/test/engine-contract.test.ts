@@ -15,5 +15,5 @@ describe.skipIf(!hasRedisServer)('RedisEngine', () => {
   });
 
   // A fresh prefix per engine gives each contract test an empty history on the shared server.
-  engineContract('RedisEngine', () => RedisEngine.connect({ url: server.url, prefix: uniquePrefix() }));
+  engineContract('RedisEngine', (options) => RedisEngine.connect({ url: server.url, prefix: uniquePrefix(), ...options }));
 });

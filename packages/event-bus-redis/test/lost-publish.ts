@@ -1,5 +1,5 @@
 import { CHANNELS, latestKeyOf } from '@ns/contracts';
-import { generateEpoch, type PendingEvent } from '@ns/event-bus';
+import { dataDigest, generateEpoch, type PendingEvent } from '@ns/event-bus';
 import type { Redis } from 'ioredis';
 import { envelopePieces } from '../src/envelope-json.js';
 import { APPEND_LUA } from '../src/lua-scripts.js';
@@ -12,15 +12,19 @@ import { RedisKeys } from '../src/redis-keys.js';
  */
 export async function appendWithLostPublish(redis: Redis, prefix: string, events: PendingEvent[]): Promise<number[]> {
   const channel = (events[0] as PendingEvent).channel;
-  const keys = new RedisKeys(prefix).channel(channel);
+  const names = new RedisKeys(prefix);
+  const keys = names.channel(channel);
   const history = CHANNELS[channel].history;
   const cap = history.kind === 'ring' ? history.size : history.kind === 'latest' ? history.maxKeys : 0;
-  const args: (string | number)[] = [1000, 1, history.kind, cap, generateEpoch(), `${prefix}nowhere`, channel];
+  const args: (string | number)[] = [1000, 1000, 1, history.kind, cap, generateEpoch(), `${prefix}nowhere`, channel];
   for (const e of events) {
     const p = envelopePieces(e);
-    args.push(1, '0', p.head, p.tail, latestKeyOf(channel, e.data) ?? '');
+    args.push(1, '0', e.id, e.type, dataDigest(e.data), p.head, p.tail, latestKeyOf(channel, e.data) ?? '');
   }
-  const [, seqs] = (await redis.eval(APPEND_LUA, 3, keys.head, keys.hist, keys.order, ...args)) as [string[], number[]];
+  const [, seqs] = (await redis.eval(APPEND_LUA, 5, names.idempotencyIds, names.idempotencyOrder, keys.head, keys.hist, keys.order, ...args)) as [
+    string[],
+    number[],
+  ];
   return seqs;
 }
 

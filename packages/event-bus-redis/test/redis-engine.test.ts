@@ -1,7 +1,7 @@
 import { NsError, type ChannelName } from '@ns/contracts';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RedisKeys } from '../src/index.js';
+import { RedisKeys, type RedisEngineOptions } from '../src/index.js';
 import { Collector, DATA, field, EnginePool, pending, threats, uniquePrefix } from './fixtures.js';
 import { hasRedisServer, startRedisServer, type TestRedisServer } from './redis-server.js';
 
@@ -23,9 +23,9 @@ describe.skipIf(!hasRedisServer)('RedisEngine on one Redis', () => {
     await pool.closeAll();
   });
 
-  const open = () => {
+  const open = (options: RedisEngineOptions = {}) => {
     prefix = uniquePrefix();
-    return pool.open(server.url, { prefix });
+    return pool.open(server.url, { prefix, ...options });
   };
 
   it('assigns seq from 1 per channel and resolves after its own listeners saw the events', async () => {
@@ -77,15 +77,29 @@ describe.skipIf(!hasRedisServer)('RedisEngine on one Redis', () => {
     expect((await engine.heads()).alerts.seq).toBe(2);
   });
 
-  it('remembers idempotency ids only for the window (SET PX)', async () => {
+  it('remembers ids for the window only: an expired record is ignored, swept, and the event stored again', async () => {
+    const keys = new RedisKeys(prefix);
     const engine = await open();
     await engine.append([pending('alert.new', DATA.alert(1), { id: 'alert-1' })]);
-    const ttl = await admin.pttl(new RedisKeys(prefix).idempotency('alert-1'));
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(5 * 60 * 1000);
-    await admin.del(new RedisKeys(prefix).idempotency('alert-1'));
-    const [again] = await engine.append([pending('alert.new', DATA.alert(1), { id: 'alert-1' })]);
+    const [sec, usec] = (await admin.time()) as unknown as [string, string];
+    // "<channel>:<seq>:<type>:<digest>:<expires_ms>:<epoch>"
+    const record = (await admin.hget(keys.idempotencyIds, 'alert-1')) as string;
+    expect(record).toMatch(/^alerts:1:alert\.new:[\w-]{22}:\d+:\S+$/);
+    const expires = Number(record.split(':')[4]);
+    expect(expires - (Number(sec) * 1000 + Number(usec) / 1000)).toBeGreaterThan(4 * 60 * 1000);
+    expect(expires - (Number(sec) * 1000 + Number(usec) / 1000)).toBeLessThanOrEqual(5 * 60 * 1000);
+
+    const short = await open({ idempotencyWindowMs: 50 });
+    const shortKeys = new RedisKeys(short.prefix);
+    await short.append([pending('alert.new', DATA.alert(1), { id: 'alert-1' })]);
+    expect(await admin.hexists(shortKeys.idempotencyIds, 'alert-1')).toBe(1);
+    await new Promise((r) => setTimeout(r, 120)); // past the 50 ms window by Redis's clock too
+    const [again] = await short.append([pending('alert.new', DATA.alert(1), { id: 'alert-1' })]);
     expect(again).toEqual({ id: 'alert-1', channel: 'alerts', seq: 2, duplicate: false });
+    await new Promise((r) => setTimeout(r, 120));
+    await short.append([pending('system.notice', DATA.notice(1))]);
+    expect(await admin.lrange(shortKeys.idempotencyOrder, 0, -1)).toEqual([expect.stringMatching(/^evt_/)]); // alert-1 swept
+    expect(await admin.hlen(shortKeys.idempotencyIds)).toBe(1);
   });
 
   it('stores a repeated id again when the epoch of its original result was renewed (that event is gone)', async () => {
@@ -98,13 +112,36 @@ describe.skipIf(!hasRedisServer)('RedisEngine on one Redis', () => {
     expect(third).toEqual({ id: 'alert-1', channel: 'alerts', seq: 1, duplicate: true });
   });
 
-  it('does not remember generated ids', async () => {
+  it('records minted ids without looking them up, so a retry that names them is a duplicate', async () => {
     const engine = await open();
-    const event = pending('alert.new', DATA.alert(1));
-    await engine.append([event]);
-    const [again] = await engine.append([event]);
-    expect(again?.duplicate).toBe(false);
-    expect(await admin.exists(new RedisKeys(prefix).idempotency(event.id))).toBe(0);
+    const seen = new Collector(engine);
+    const minted = pending('alert.new', DATA.alert(1));
+    expect(minted.idempotent).toBe(false);
+    await engine.append([minted]);
+    expect(await admin.hexists(new RedisKeys(prefix).idempotencyIds, minted.id)).toBe(1);
+    const [retry] = await engine.append([{ ...minted, idempotent: true }]);
+    expect(retry).toEqual({ id: minted.id, channel: 'alerts', seq: 1, duplicate: true });
+    const [reused] = await engine.append([{ ...minted, data: DATA.alert(2), idempotent: true }]).catch((e: unknown) => [e]);
+    expect(reused).toMatchObject({ code: 'id_conflict' });
+    await engine.append([pending('alert.new', DATA.alert(3), { id: 'marker' })]);
+    await seen.count('alerts', 2);
+    expect(seen.of('alerts').map((e) => e.id)).toEqual([minted.id, 'marker']);
+  });
+
+  it('keeps at most maxIdempotencyKeys ids, in two keys whatever their number, forgetting the oldest first', async () => {
+    // The default is 100 000, as MemoryEngine's; 10 000 keeps this test quick with the same code path.
+    const engine = await open({ maxIdempotencyKeys: 10_000 });
+    const keys = new RedisKeys(prefix);
+    const dbBefore = await admin.dbsize();
+    const event = (i: number) => pending('event.raw', DATA.raw(i), { id: `raw-${i}` });
+    for (let b = 0; b < 12; b++) await engine.append(Array.from({ length: 1000 }, (_, i) => event(b * 1000 + i)));
+    expect(await admin.hlen(keys.idempotencyIds)).toBe(10_000);
+    expect(await admin.llen(keys.idempotencyOrder)).toBe(10_000);
+    // No key per id (12 000 before): the idempotency hash and list are all the ids added.
+    expect((await admin.dbsize()) - dbBefore).toBe(2);
+    expect([await admin.hexists(keys.idempotencyIds, 'raw-2000'), await admin.hexists(keys.idempotencyIds, 'raw-1999')]).toEqual([1, 0]);
+    expect(await engine.append([event(11_999)])).toEqual([{ id: 'raw-11999', channel: 'events', seq: 12_000, duplicate: true }]);
+    expect(await engine.append([event(1_999)])).toEqual([{ id: 'raw-1999', channel: 'events', seq: 12_001, duplicate: false }]);
   });
 
   it('keeps the last N of a ring channel and answers readSince like the memory engine', async () => {

@@ -26,7 +26,7 @@ describe('BusBroadcaster', () => {
     expect(results.map((r) => r.channel)).toEqual(['threats', 'alerts', 'status', 'metrics', 'system']);
     expect(results[1]!.id).toBe('alert_123');
     expect(got.map((e) => e.type)).toEqual(['threat.new', 'alert.new', 'status.update', 'metrics.update', 'system.notice']);
-    expect(await broadcaster.broadcastAlert(sampleEvents.alert().data as never, { id: 'alert_123' })).toEqual(results[1]);
+    expect(await broadcaster.broadcastAlert(sampleEvents.alert().data as never, { id: 'alert_123' })).toEqual({ ...results[1], duplicate: true });
     expect(got).toHaveLength(5);
   });
 

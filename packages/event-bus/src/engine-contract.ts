@@ -27,16 +27,23 @@ const ringSize = (channel: ChannelName): number => {
   return h.size;
 };
 
+/** Engine settings some contract tests need; `makeEngine` passes them to the engine's constructor. */
+export interface EngineContractOptions {
+  /** Most idempotency ids remembered at once. */
+  maxIdempotencyKeys?: number;
+}
+
 /**
  * The behaviour every {@link Engine} must have (docs/protocol.md#channels, #resume; docs/architecture.md#the-engine-seam), as a vitest suite:
- * `engineContract('RedisEngine', () => new RedisEngine({ prefix: uniquePrefix() }))`. `makeEngine`
- * must return a fresh engine with empty history each time; the suite closes it after each test.
+ * `engineContract('RedisEngine', (o) => new RedisEngine({ prefix: uniquePrefix(), ...o }))`.
+ * `makeEngine` must return a fresh engine with empty history each time, honouring `options`; the
+ * suite closes it after each test.
  */
-export function engineContract(name: string, makeEngine: () => Promise<Engine> | Engine): void {
+export function engineContract(name: string, makeEngine: (options?: EngineContractOptions) => Promise<Engine> | Engine): void {
   describe(`Engine contract: ${name}`, () => {
     const open: Engine[] = [];
-    const fresh = async () => {
-      const engine = await makeEngine();
+    const fresh = async (options?: EngineContractOptions) => {
+      const engine = await makeEngine(options);
       open.push(engine);
       return engine;
     };
@@ -117,13 +124,16 @@ export function engineContract(name: string, makeEngine: () => Promise<Engine> |
       expect(gone.events).toEqual([]);
     });
 
-    it('returns the original result for an id repeated within the window, and neither stores nor delivers it again', async () => {
+    it('answers the same event again (id, type, data in any key order) with the original result, duplicate, and neither stores nor delivers it again', async () => {
       const engine = await fresh();
       const feed = collect(engine);
-      const [first] = await engine.append([samplePending('alert.new', {}, { id: 'alert_123' })]);
+      const original = samplePending('alert.new', { id: 'alert_123', message: 'High threat detected' }, { id: 'alert_123' });
+      const [first] = await engine.append([original]);
+      // The same content with its keys in another order is the same event.
+      const reordered = Object.fromEntries(Object.entries(original.data).reverse());
       const again = await engine.append([
-        samplePending('alert.new', { message: 'changed' }, { id: 'alert_123' }),
-        samplePending('alert.new', {}, { id: 'alert_124' }),
+        { ...original, data: reordered },
+        samplePending('alert.new', { id: 'alert_124' }, { id: 'alert_124' }),
       ]);
       expect(first).toEqual({ id: 'alert_123', channel: 'alerts', seq: 1, duplicate: false });
       expect(again).toEqual([
@@ -132,9 +142,85 @@ export function engineContract(name: string, makeEngine: () => Promise<Engine> |
       ]);
       await feed.until(2);
       expect(feed.events.map((e) => e.envelope.id)).toEqual(['alert_123', 'alert_124']);
-      const history = await engine.history('alerts');
-      expect(seqs(history.events)).toEqual([1, 2]);
-      expect(history.events[0]!.envelope.data).toMatchObject({ message: 'High threat detected' });
+      expect(seqs((await engine.history('alerts')).events)).toEqual([1, 2]);
+      expect((await engine.heads()).alerts.seq).toBe(2);
+    });
+
+    it('refuses an id reused for another type, another channel or other data with id_conflict naming it, and stores nothing', async () => {
+      const engine = await fresh();
+      const feed = collect(engine);
+      await engine.append([samplePending('alert.new', {}, { id: 'alert_123' }), samplePending('threat.new', {}, { id: 'proc-7' })]);
+      const reuses = [
+        samplePending('alert.resolved', {}, { id: 'alert_123' }), // same channel, another type
+        samplePending('alert.new', {}, { id: 'proc-7' }), // another channel
+        samplePending('alert.new', { message: 'changed' }, { id: 'alert_123' }), // same type, other data
+      ];
+      for (const reuse of reuses) {
+        const err = await engine.append([reuse]).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(NsError);
+        expect((err as NsError).code).toBe('id_conflict');
+        expect((err as NsError).message).toContain(`"${reuse.id}"`);
+        expect((err as NsError).details).toEqual({ ids: [reuse.id] });
+        expect((err as NsError).issues).toEqual([{ index: 0, path: 'events[0].id', code: 'id_conflict', message: expect.stringContaining(reuse.id) }]);
+      }
+      const heads = await engine.heads();
+      expect([heads.alerts.seq, heads.threats.seq]).toEqual([1, 1]);
+      // The id still belongs to the first event: a retry of it is a duplicate.
+      expect(await engine.append([samplePending('alert.new', {}, { id: 'alert_123' })])).toEqual([
+        { id: 'alert_123', channel: 'alerts', seq: 1, duplicate: true },
+      ]);
+      await engine.append([samplePending('system.notice', {}, { id: 'marker' })]);
+      await feed.until(3);
+      expect(feed.events.map((e) => e.envelope.id)).toEqual(['alert_123', 'proc-7', 'marker']);
+    });
+
+    it('refuses a whole batch when one id conflicts — with the window or within the batch — and stores none of it', async () => {
+      const engine = await fresh();
+      const feed = collect(engine);
+      await engine.append([samplePending('alert.new', {}, { id: 'alert_123' })]);
+      const fresh1 = samplePending('threat.new', {}, { id: 'new-1' });
+      const err = await engine
+        .append([fresh1, samplePending('alert.resolved', {}, { id: 'alert_123' }), samplePending('system.notice', {}, { id: 'n-1' })])
+        .catch((e: unknown) => e);
+      expect((err as NsError).code).toBe('id_conflict');
+      expect((err as NsError).issues?.map((i) => [i.index, i.path])).toEqual([[1, 'events[1].id']]);
+      // The same id twice in one batch with different content.
+      const inBatch = await engine
+        .append([samplePending('system.notice', { message: 'a' }, { id: 'twice' }), samplePending('system.notice', { message: 'b' }, { id: 'twice' })])
+        .catch((e: unknown) => e);
+      expect((inBatch as NsError).code).toBe('id_conflict');
+      expect((inBatch as NsError).details).toEqual({ ids: ['twice'] });
+      const heads = await engine.heads();
+      expect([heads.threats.seq, heads.system.seq, heads.alerts.seq]).toEqual([0, 0, 1]);
+      // Nothing of the refused batches was remembered either: its ids are still free.
+      expect(await engine.append([fresh1, samplePending('system.notice', { message: 'b' }, { id: 'twice' })])).toEqual([
+        { id: 'new-1', channel: 'threats', seq: 1, duplicate: false },
+        { id: 'twice', channel: 'system', seq: 1, duplicate: false },
+      ]);
+      await feed.until(3);
+      expect(feed.events.map((e) => e.envelope.id)).toEqual(['alert_123', 'new-1', 'twice']);
+    });
+
+    it('stores the same event twice in one batch once; the second is a duplicate of the first', async () => {
+      const engine = await fresh();
+      const event = samplePending('threat.new', {}, { id: 'proc-7' });
+      expect(await engine.append([event, samplePending('threat.new'), event])).toEqual([
+        { id: 'proc-7', channel: 'threats', seq: 1, duplicate: false },
+        expect.objectContaining({ seq: 2, duplicate: false }),
+        { id: 'proc-7', channel: 'threats', seq: 1, duplicate: true },
+      ]);
+      expect((await engine.heads()).threats.seq).toBe(2);
+    });
+
+    it('remembers at most maxIdempotencyKeys ids, forgetting the oldest first', async () => {
+      const engine = await fresh({ maxIdempotencyKeys: 5 });
+      const event = (i: number) => samplePending('system.notice', { message: `m${i}` }, { id: `id-${i}` });
+      for (let i = 0; i < 8; i++) await engine.append([event(i)]);
+      // Newest first, so no re-append below evicts one that is still to be checked.
+      const kept = await engine.append([7, 6, 5, 4, 3].map(event));
+      expect(kept.map((r) => [r.id, r.seq, r.duplicate])).toEqual([7, 6, 5, 4, 3].map((i) => [`id-${i}`, i + 1, true]));
+      const forgotten = await engine.append([event(2)]);
+      expect(forgotten).toEqual([{ id: 'id-2', channel: 'system', seq: 9, duplicate: false }]);
     });
 
     it('replays exactly the missed events of a lossless channel, in order, with recovered: true', async () => {

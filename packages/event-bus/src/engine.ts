@@ -11,7 +11,12 @@ export interface PendingEvent {
   /** Acceptance time, Unix seconds (float). */
   ts: number;
   data: Record<string, unknown>;
-  /** True when the publisher supplied `id`; only such ids are remembered for idempotency. */
+  /**
+   * True when the publisher supplied `id`: the engine then answers a repeat of the same event (id,
+   * type and data) with the original result, and a reuse of the id for a different event with
+   * `id_conflict`. Engines remember at least these ids; one whose append can end with an unknown
+   * outcome (Redis) remembers every id, so a retry with the ids it was given is safe.
+   */
   idempotent: boolean;
 }
 
@@ -20,7 +25,10 @@ export interface AppendResult {
   id: string;
   channel: ChannelName;
   seq: number;
-  /** True when `id` was seen within the idempotency window: the original result, nothing delivered. */
+  /**
+   * True when the same event (id, type, data) was appended within the idempotency window, earlier or
+   * in this batch: the original result, nothing stored or delivered again.
+   */
   duplicate: boolean;
 }
 
@@ -78,7 +86,12 @@ export interface EngineLoss {
  */
 export interface Engine {
   readonly name: string;
-  /** Sequence, store and fan out `events` (all or nothing). Rejects with `unavailable` when down. */
+  /**
+   * Sequence, store and fan out `events`, all or nothing. Rejects `unavailable` when down — with
+   * `details: {outcome: 'unknown', ids}` (`UnknownOutcomeDetails`) when the events may have been
+   * stored all the same — and `id_conflict`, storing nothing, when an idempotent id of the batch is
+   * held by a different event (within the window or earlier in the batch).
+   */
   append(events: readonly PendingEvent[]): Promise<AppendResult[]>;
   /** Events after `since` (or the snapshot/retained history when `since` is absent), atomically with the head. */
   readSince(channel: ChannelName, since: SinceCursor | undefined): Promise<ReadSinceResult>;

@@ -147,17 +147,32 @@ describe('EventBus', () => {
       expect((await bus.heads()).threats.seq).toBe(0);
     });
 
-    it('answers a republished id within the window with the original result and does not deliver it again', async () => {
+    it('answers the same event republished within the window with the original result, duplicate, and does not deliver it again', async () => {
       const bus = make();
       const got: BusEvent[] = [];
       bus.subscribe('alerts', (e) => got.push(e));
       const first = await bus.publish({ ...alert(), id: 'alert_7' });
       await bus.publish(alert());
-      const again = await bus.publish({ ...alert({ message: 'retry' }), id: 'alert_7' });
-      expect(again).toEqual(first);
+      const again = await bus.publish({ ...alert(), id: 'alert_7' });
+      expect(first).toEqual({ id: 'alert_7', channel: 'alerts', seq: 1 });
+      expect(again).toEqual({ ...first, duplicate: true });
       expect(got.map((e) => e.seq)).toEqual([1, 2]);
       expect(bus.metrics().duplicates).toBe(1);
       expect(bus.metrics().publishedByChannel.alerts).toBe(2);
+    });
+
+    it('refuses an id reused for a different event with id_conflict on the field id, and delivers nothing', async () => {
+      const bus = make();
+      const got: BusEvent[] = [];
+      bus.subscribe('alerts', (e) => got.push(e));
+      await bus.publish({ ...alert(), id: 'alert_7' });
+      const err = await rejected(bus.publish({ ...alert({ message: 'retry' }), id: 'alert_7' }));
+      expect(err.code).toBe('id_conflict');
+      expect(err.issues).toEqual([{ path: 'id', code: 'id_conflict', message: expect.stringContaining('"alert_7"') }]);
+      const batch = await rejected(bus.publishBatch([alert(), { ...alert({ message: 'retry' }), id: 'alert_7' }]));
+      expect(batch.issues?.map((i) => [i.index, i.path])).toEqual([[1, 'events[1].id']]);
+      expect(got.map((e) => e.seq)).toEqual([1]);
+      expect(bus.metrics().publishedByChannel.alerts).toBe(1);
     });
   });
 

@@ -110,13 +110,19 @@ export class EventBus {
   /**
    * Validates `event` with `@ns/contracts` (`NsError` `invalid_message` / `unknown_type` naming the
    * field), applies the transforms once, appends it through the engine and resolves with
-   * `{id, channel, seq}`. A repeated publisher id within the idempotency window resolves with the
-   * original result and is not delivered again. Engine down → `NsError('unavailable')`.
+   * `{id, channel, seq}`. The same event again (publisher id, type and data) within the idempotency
+   * window resolves with the original result and `duplicate: true`, and is not delivered again; its
+   * id on a different event rejects `id_conflict` (path `id`). Engine down → `NsError('unavailable')`.
    */
   async publish(event: PublishEvent | PublishEventOf<EventType>): Promise<PublishResult> {
     const started = performance.now();
     const pending = this.#prepare([validatePublishEvent(event)]);
-    const [result] = await this.#append(pending);
+    let result: PublishResult | undefined;
+    try {
+      [result] = await this.#append(pending);
+    } catch (err) {
+      throw err instanceof NsError && err.code === 'id_conflict' ? singleEventError(err) : err;
+    }
     this.#metrics.observeLatency((performance.now() - started) / 1000);
     return result as PublishResult;
   }
@@ -124,7 +130,9 @@ export class EventBus {
   /**
    * Publishes up to 1000 events atomically: all are validated (and transformed) first — any invalid
    * one rejects the whole batch with per-index issues and nothing is published — then appended in
-   * one engine call. Results are in input order.
+   * one engine call. Results are in input order. Repeats are answered as by {@link publish}; one
+   * id held by a different event rejects the whole batch `id_conflict` (issues `events[i].id`) and
+   * nothing of it is published.
    */
   async publishBatch(events: readonly (PublishEvent | PublishEventOf<EventType>)[]): Promise<PublishResult[]> {
     const started = performance.now();
@@ -294,8 +302,11 @@ export class EventBus {
       throw this.#engineError(err);
     }
     return appended.map((r, i) => {
-      if (r.duplicate) this.#metrics.duplicates++;
-      else this.#metrics.countPublished((pending[i] as PendingEvent).type, r.channel);
+      if (r.duplicate) {
+        this.#metrics.duplicates++;
+        return { id: r.id, channel: r.channel, seq: r.seq, duplicate: true };
+      }
+      this.#metrics.countPublished((pending[i] as PendingEvent).type, r.channel);
       return { id: r.id, channel: r.channel, seq: r.seq };
     });
   }
@@ -356,6 +367,12 @@ export class EventBus {
   #assertOpen(): void {
     if (this.#closed) throw new NsError('unavailable', 'event bus is closed');
   }
+}
+
+/** An engine's batch error about one event, as it reads for a single publish: path `id`, no index. */
+function singleEventError(err: NsError): NsError {
+  const issues = err.issues?.map(({ index: _index, ...issue }) => ({ ...issue, path: issue.path.replace(/^events\[\d+\]\./, '') }));
+  return new NsError(err.code, err.message, { ...(issues !== undefined && { issues }), ...(err.details !== undefined && { details: err.details }) });
 }
 
 function toBusEvent(stored: StoredEvent): BusEvent {

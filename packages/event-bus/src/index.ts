@@ -13,6 +13,7 @@ export { generateEventId, generateEpoch } from './event-id.js';
 export { HistoryRing } from './history-ring.js';
 export { LatestStore } from './latest-store.js';
 export { ListenerList } from './listener-list.js';
+export { canonicalJson, dataDigest, idConflictError, type IdConflict } from './event-identity.js';
 export { IdempotencyWindow, DEFAULT_MAX_IDEMPOTENCY_KEYS, type IdempotencyWindowOptions } from './idempotency-window.js';
 export type {
   AppendResult,

@@ -1,4 +1,4 @@
 import { engineContract } from '@ns/event-bus/testing';
 import { MemoryEngine } from './memory-engine.js';
 
-engineContract('MemoryEngine', () => new MemoryEngine());
+engineContract('MemoryEngine', (options) => new MemoryEngine(options));

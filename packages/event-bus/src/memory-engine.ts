@@ -7,6 +7,7 @@ import {
   type ChannelName,
   type ChannelSpec,
   type EventEnvelope,
+  type EventType,
   type SinceCursor,
 } from '@ns/contracts';
 import { BusEvent } from './bus-event.js';
@@ -22,6 +23,7 @@ import type {
   StoredEvent,
 } from './engine.js';
 import { generateEpoch } from './event-id.js';
+import { dataDigest, idConflictError, type IdConflict } from './event-identity.js';
 import { HistoryRing } from './history-ring.js';
 import { IdempotencyWindow } from './idempotency-window.js';
 import { LatestStore } from './latest-store.js';
@@ -31,10 +33,18 @@ import { ListenerList } from './listener-list.js';
 export interface MemoryEngineOptions {
   /** How long a publisher-supplied id is remembered; default 5 min. */
   idempotencyWindowMs?: number;
-  /** Most ids remembered at once; default 100 000. */
+  /** Most ids remembered at once (the oldest are forgotten first); default 100 000. */
   maxIdempotencyKeys?: number;
   /** The epoch of every channel; default a random id, new for every engine. */
   epoch?: string;
+}
+
+/** What the idempotency window keeps per id: the result, and what tells the same event from another. */
+interface RememberedEvent {
+  result: AppendResult;
+  type: EventType;
+  /** {@link dataDigest} of the event's data. */
+  digest: string;
 }
 
 /** Where one channel keeps its history, chosen by the registry's `history` spec. */
@@ -71,7 +81,7 @@ export class MemoryEngine implements Engine {
   readonly name = 'memory';
   readonly epoch: string;
   readonly #channels: Record<ChannelName, ChannelState>;
-  readonly #idempotency: IdempotencyWindow<AppendResult>;
+  readonly #idempotency: IdempotencyWindow<RememberedEvent>;
   readonly #listeners = new ListenerList<EngineListener>();
   readonly #stateListeners = new ListenerList<(state: EngineState) => void>();
   #state: EngineState = 'ready';
@@ -107,21 +117,42 @@ export class MemoryEngine implements Engine {
 
   /**
    * Sequences, stores and fans out `events` in order. A publisher-supplied id seen within the window
-   * returns its original result with `duplicate: true` and is neither stored nor delivered again.
+   * (or earlier in the batch) for the same event — type and data — returns the original result with
+   * `duplicate: true` and is neither stored nor delivered again; seen for a different event, the
+   * whole batch is refused `id_conflict` and nothing is stored.
    * Fan-out is synchronous, but never re-entrant: an append made by a listener during fan-out is
    * delivered after the current event reached every listener, so each listener sees seq order.
    */
   async append(events: readonly PendingEvent[]): Promise<AppendResult[]> {
     this.#assertReady();
     for (const pending of events) this.#channel(pending.channel); // all or nothing: check before storing
+    // First pass, nothing stored yet: which events repeat one already stored (or an earlier one of
+    // this batch), and does any id name a different event?
+    const repeats: (AppendResult | number | undefined)[] = new Array(events.length);
+    const digests: (string | undefined)[] = new Array(events.length);
+    const conflicts: IdConflict[] = [];
+    const inBatch = new Map<string, { index: number; type: EventType; digest: string }>();
+    events.forEach((pending, index) => {
+      if (!pending.idempotent) return;
+      const digest = dataDigest(pending.data);
+      digests[index] = digest;
+      const held = inBatch.get(pending.id) ?? this.#idempotency.get(pending.id);
+      if (held === undefined) {
+        inBatch.set(pending.id, { index, type: pending.type, digest });
+      } else if (held.type !== pending.type || held.digest !== digest) {
+        conflicts.push({ index, id: pending.id, heldBy: held.type });
+      } else {
+        repeats[index] = 'index' in held ? held.index : { ...held.result, duplicate: true };
+      }
+    });
+    if (conflicts.length > 0) throw idConflictError(conflicts);
+
     const results: AppendResult[] = [];
-    for (const pending of events) {
-      if (pending.idempotent) {
-        const seen = this.#idempotency.get(pending.id);
-        if (seen !== undefined) {
-          results.push({ ...seen, duplicate: true });
-          continue;
-        }
+    events.forEach((pending, index) => {
+      const repeat = repeats[index];
+      if (repeat !== undefined) {
+        results.push(typeof repeat === 'number' ? { ...(results[repeat] as AppendResult), duplicate: true } : repeat);
+        return;
       }
       const state = this.#channel(pending.channel);
       const seq = ++state.seq;
@@ -137,10 +168,11 @@ export class MemoryEngine implements Engine {
       const event = new BusEvent(envelope);
       this.#store(state.store, event);
       const result: AppendResult = { id: pending.id, channel: pending.channel, seq, duplicate: false };
-      if (pending.idempotent) this.#idempotency.set(pending.id, result);
+      const digest = digests[index];
+      if (digest !== undefined) this.#idempotency.set(pending.id, { result, type: pending.type, digest });
       results.push(result);
       this.#outbox.push(event);
-    }
+    });
     this.#drain();
     return results;
   }

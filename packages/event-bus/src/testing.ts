@@ -1,2 +1,2 @@
-export { engineContract } from './engine-contract.js';
+export { engineContract, type EngineContractOptions } from './engine-contract.js';
 export { sampleEvents, samplePending, SAMPLE_TS } from './sample-events.js';

@@ -1,4 +1,4 @@
-import { NsError, parsePublishRequest, type PublishResponse } from '@ns/contracts';
+import { NsError, parsePublishRequest, type PublishEvent, type PublishResponse } from '@ns/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { HttpAuth } from '../http-auth.js';
 import type { Lifecycle } from '../lifecycle.js';
@@ -17,8 +17,10 @@ export interface PublishRouteOptions {
 
 /**
  * `POST /v1/publish` (docs/protocol.md#http-api): one event `{type, data, id?}` or `{events: [...]}` (≤ 1000). Order of
- * checks: draining (503) → credentials (401/403), both before the body is read → validation of every event (400/413, nothing
- * published) → one atomic `publishBatch` (503 when the engine is down) → 202 `{results}`.
+ * checks: draining (503) → credentials (401/403), both before the body is read → validation of every
+ * event (400/413, nothing published) → one atomic append (409 `id_conflict` when an id names a
+ * different event, nothing published; 503 when the engine is down, with `details.outcome: 'unknown'`
+ * and the ids when the events may have been stored) → 202 `{results}`, a repeat marked `duplicate: true`.
  */
 export function registerPublishRoute(app: FastifyInstance, o: PublishRouteOptions): void {
   app.post(
@@ -39,7 +41,9 @@ export function registerPublishRoute(app: FastifyInstance, o: PublishRouteOption
       const parsed = parsePublishRequest(req.body);
       if (!parsed.success) throw parsed.error;
       if (!o.lifecycle.engineReady) throw new NsError('unavailable', `engine ${o.bus.engine.name} is not connected; nothing was published`);
-      const results = await o.bus.publishBatch(parsed.data.events);
+      // A single event is published as one (errors name `id`), a batch as a batch (`events[i].id`).
+      const single = !(typeof req.body === 'object' && req.body !== null && 'events' in req.body);
+      const results = single ? [await o.bus.publish(parsed.data.events[0] as PublishEvent)] : await o.bus.publishBatch(parsed.data.events);
       const body: PublishResponse = { results };
       return reply.code(202).send(body);
     },
