@@ -1,6 +1,7 @@
 import { pino, type Logger } from 'pino';
 import pinoPretty from 'pino-pretty';
 import type { LogFormat, LogLevel } from './config.js';
+import { stdoutLogDestination } from './log-destination.js';
 import { clip, redactUrl } from '@ns/ws-server';
 
 /** Header paths never written to logs. */
@@ -54,7 +55,8 @@ export function createLogger(level: LogLevel, destinationOrOptions?: NodeJS.Writ
           translateTime: 'SYS:HH:MM:ss.l',
           ignore: 'pid,hostname,service',
         })
-      : o.destination;
+      : // JSON to stdout: a destination that survives a closed reader (EPIPE) and never hangs the exit.
+        (o.destination ?? stdoutLogDestination());
   return pino(
     {
       level,
