@@ -9,6 +9,8 @@ import { HttpAuth } from './http-auth.js';
 import { Lifecycle } from './lifecycle.js';
 import { GatewayMetrics } from './metrics.js';
 import { PUBLIC_DIR } from './paths.js';
+import { responseContractViolation } from '../test/support/http-contract.js';
+import { SCHEMAS_DIR } from '../test/support/schema-validator.js';
 
 const KEY = 'k-test-0123456789abcdef';
 const threat = { type: 'threat.new', data: { source_ip: '192.168.1.100', threat_score: 8.5, threat_level: 'high', timestamp: 1234567890.123 } };
@@ -45,12 +47,23 @@ async function harness(env: Record<string, string> = {}, engine: Engine = new Me
     onFailure: (r) => metrics.countHttpAuthFailure(r),
   });
   const app = await buildApp({ config, bus, lifecycle, metrics, auth, logger: pino({ level: 'silent' }), publicDir: PUBLIC_DIR, schemasDir });
+  // Every response a test provokes must keep the published contract (schemas/openapi.json).
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (typeof payload === 'string') {
+      const violation = responseContractViolation(req.method, req.url, reply.statusCode, String(reply.getHeader('content-type') ?? ''), payload);
+      if (violation !== null) contractViolations.push(violation);
+    }
+    return payload;
+  });
   const h = { app, bus, lifecycle };
   open.push(h);
   return h;
 }
 
+const contractViolations: string[] = [];
+
 afterEach(async () => {
+  expect(contractViolations.splice(0)).toEqual([]);
   for (const h of open.splice(0)) {
     await h.app.close();
     await h.bus.close();
@@ -317,6 +330,16 @@ describe('health, metrics and headers', () => {
     const res = await app.inject({ url: '/nope' });
     expect(res.statusCode).toBe(404);
     expect(res.json().error.message).toContain('/nope');
+  });
+
+  it('serves the generated OpenAPI and AsyncAPI documents and the schema index', async () => {
+    const { app } = await harness({}, new MemoryEngine(), SCHEMAS_DIR);
+    const openapi = await app.inject({ url: '/openapi.json' });
+    expect(openapi.statusCode).toBe(200);
+    expect(openapi.json()).toMatchObject({ openapi: '3.1.0', paths: { '/v1/publish': { post: { operationId: 'publish' } } } });
+    expect((await app.inject({ url: '/asyncapi.json' })).json()).toMatchObject({ asyncapi: '3.0.0' });
+    const index = (await app.inject({ url: '/schemas/' })).json() as { schemas: { name: string }[] };
+    expect(index.schemas.map((s) => s.name)).toEqual(expect.arrayContaining(['openapi.json', 'http/history-response.json']));
   });
 
   it('answers the schema routes with a hint when schemas/ is missing', async () => {

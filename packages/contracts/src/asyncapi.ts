@@ -32,16 +32,20 @@ const idOf = (schema: z.ZodType): string => {
 const examplesOf = (schema: z.ZodType): JsonValue[] => (schema.meta()?.examples as JsonValue[] | undefined) ?? [];
 
 /**
- * Collects contracts as AsyncAPI `components.schemas` (draft-07 Schema Objects, refs between them
- * rewritten to `#/components/schemas/<id>`). A schema id converted twice must convert the same way.
+ * Collects contracts as `components.schemas` of an AsyncAPI (draft-07 Schema Objects) or OpenAPI 3.1
+ * (draft 2020-12) document, refs between them rewritten to `#/components/schemas/<id>`. A schema id
+ * converted twice must convert the same way.
  */
-class SchemaComponents {
+export class SchemaComponents {
   readonly schemas: Record<string, JsonObject> = {};
+
+  constructor(private readonly target: 'draft-7' | 'draft-2020-12' = 'draft-7') {}
 
   add(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
     const id = idOf(schema);
-    const { root, defs } = toJsonSchemaParts(schema, { io, target: 'draft-7' });
-    const rewrite = (r: string) => (r === '#' ? `#/components/schemas/${id}` : r.replace(/^#\/definitions\//, '#/components/schemas/'));
+    const { root, defs } = toJsonSchemaParts(schema, { io, target: this.target });
+    const defsPrefix = this.target === 'draft-7' ? /^#\/definitions\// : /^#\/\$defs\//;
+    const rewrite = (r: string) => (r === '#' ? `#/components/schemas/${id}` : r.replace(defsPrefix, '#/components/schemas/'));
     this.put(id, mapRefs(root, rewrite));
     for (const [name, def] of Object.entries(defs)) this.put(name, mapRefs(def, rewrite));
     return schemaRef(id);
@@ -127,7 +131,7 @@ function infoDescription(): string {
  * Written from the gateway's side: it `receive`s requests and `send`s events.
  */
 export function asyncApiDocument(events: AnyEventSchemas = EVENT_SCHEMAS): JsonObject {
-  const components = new SchemaComponents();
+  const components = new SchemaComponents('draft-7');
   const messages: Record<string, JsonObject> = {};
   const channels: Record<string, JsonObject> = {};
   const operations: Record<string, JsonObject> = {};

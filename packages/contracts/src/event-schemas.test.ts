@@ -77,6 +77,14 @@ describe('eventSchemas: one table row is all a new event type takes', () => {
     expect(asyncapi.components.messages['threat.escalated']).toMatchObject({ summary: 'A threat was escalated.' });
   });
 
+  it('adds the type to the OpenAPI document\'s publish body', () => {
+    const openapi = docs['openapi.json'] as { components: { schemas: Record<string, JsonObject> } };
+    const body = ajv.compile({ ...(openapi.components.schemas.PublishRequest as JsonObject), components: openapi.components } as JsonObject);
+    expect(body({ type: 'threat.escalated', data })).toBe(true);
+    expect(body({ type: 'threat.escalated', data: { ...data, source_ip: 'nope' } })).toBe(false);
+    expect(JSON.stringify(openapi.components.schemas)).toContain('"threat.escalated"');
+  });
+
   it('refuses a type whose domain names no channel', () => {
     expect(() => eventSchemas({ 'nothing.new': { data: EscalatedData, description: 'x', envelope: 'NothingNewEvent' } })).toThrow(/no channel/);
   });

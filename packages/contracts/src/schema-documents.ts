@@ -4,7 +4,9 @@ import { CHANNEL_NAMES, CHANNELS, historyToJson, type ChannelSpec } from './chan
 import { EVENT_SCHEMAS } from './envelope.js';
 import { ErrorBody } from './errors.js';
 import type { AnyEventSchemas, EventTypeRow } from './event-schemas.js';
+import { ChannelInfo, ChannelsResponse, HealthResponse, HistoryQuery, HistoryResponse, ReadyResponse, SchemaIndex } from './http.js';
 import { toJsonSchemaDocument, type JsonObject } from './json-schema.js';
+import { openApiDocument } from './openapi.js';
 import { CLIENT_MESSAGES, ClientMessage, SERVER_CONTROL_MESSAGES, ServerMessage, serverMessageOf } from './protocol.js';
 import { PublishResponse, PublishResult } from './publish.js';
 import { channelOfTypeName } from './wire.js';
@@ -41,6 +43,15 @@ export function schemaFileSpecs(events: AnyEventSchemas = EVENT_SCHEMAS): Schema
     { path: 'publish/error-body.json', schema: ErrorBody, io: 'output' },
   );
   for (const channel of CHANNEL_NAMES) specs.push({ path: `filters/${channel}.json`, schema: CHANNELS[channel].filter, io: 'input' });
+  specs.push(
+    { path: 'http/history-query.json', schema: HistoryQuery, io: 'input' },
+    { path: 'http/history-response.json', schema: HistoryResponse, io: 'output' },
+    { path: 'http/channel-info.json', schema: ChannelInfo, io: 'output' },
+    { path: 'http/channels-response.json', schema: ChannelsResponse, io: 'output' },
+    { path: 'http/health-response.json', schema: HealthResponse, io: 'output' },
+    { path: 'http/ready-response.json', schema: ReadyResponse, io: 'output' },
+    { path: 'http/schema-index.json', schema: SchemaIndex, io: 'output' },
+  );
   return specs;
 }
 
@@ -65,7 +76,7 @@ export function channelsDocument(events: AnyEventSchemas = EVENT_SCHEMAS): JsonO
 }
 
 /**
- * Every generated document under `schemas/` (JSON Schemas, `channels.json`, `asyncapi.json`), keyed by
+ * Every generated document under `schemas/` (JSON Schemas, `channels.json`, `asyncapi.json`, `openapi.json`), keyed by
  * path, sorted. `npm run schemas` writes exactly these; the gateway may serve them from memory.
  */
 export function schemaDocuments(events: AnyEventSchemas = EVENT_SCHEMAS): Record<string, JsonObject> {
@@ -73,5 +84,6 @@ export function schemaDocuments(events: AnyEventSchemas = EVENT_SCHEMAS): Record
   for (const spec of schemaFileSpecs(events)) docs[spec.path] = toJsonSchemaDocument(spec.schema, spec.path, spec.io);
   docs['channels.json'] = channelsDocument(events);
   docs['asyncapi.json'] = asyncApiDocument(events);
+  docs['openapi.json'] = openApiDocument(events);
   return Object.fromEntries(Object.entries(docs).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

@@ -1,6 +1,18 @@
-import { CHANNEL_NAMES, CHANNELS, isChannelName, issuesFromZod, NsError, typesForChannel, type ChannelName } from '@ns/contracts';
+import {
+  CHANNEL_NAMES,
+  CHANNELS,
+  HistoryQuery,
+  historyToJson,
+  isChannelName,
+  issuesFromZod,
+  NsError,
+  typesForChannel,
+  type ChannelInfo,
+  type ChannelSpec,
+  type ChannelsResponse,
+  type HistoryResponse,
+} from '@ns/contracts';
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import type { HttpAuth } from '../http-auth.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { ManagerStatsView, PublishingBus } from '../ports.js';
@@ -18,26 +30,8 @@ export interface ChannelRoutesOptions {
   counts?: () => Promise<Pick<ManagerStatsView, 'subscriptions'>>;
 }
 
-/** Largest history page. */
-export const MAX_HISTORY_LIMIT = 1000;
-
-const HistoryQuery = z.strictObject({
-  since_seq: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_HISTORY_LIMIT).default(100),
-});
-
-/** One row of `GET /v1/channels`. */
-export interface ChannelInfo {
-  name: ChannelName;
-  description: string;
-  types: string[];
-  read_permission: string | null;
-  delivery: string;
-  history: { kind: string; size?: number };
-  subscribers: number;
-  epoch: string | null;
-  seq: number;
-}
+/** Largest history page (from the contracts, kept here for the route's callers). */
+export { MAX_HISTORY_LIMIT } from '@ns/contracts';
 
 /**
  * `GET /v1/channels`: the registry with live subscriber counts (this process's, or under NS_WORKERS the
@@ -54,8 +48,8 @@ export function registerChannelRoutes(app: FastifyInstance, o: ChannelRoutesOpti
     const heads = await o.bus.heads();
     const subs = (o.counts !== undefined ? (await o.counts()).subscriptions : o.manager?.stats().subscriptions) ?? {};
     const channels: ChannelInfo[] = CHANNEL_NAMES.map((name) => {
-      const spec = CHANNELS[name];
-      const history = spec.history.kind === 'ring' ? { kind: 'ring', size: spec.history.size } : { kind: spec.history.kind };
+      const spec: ChannelSpec = CHANNELS[name];
+      const history = historyToJson(spec.history);
       return {
         name,
         description: spec.description,
@@ -68,7 +62,8 @@ export function registerChannelRoutes(app: FastifyInstance, o: ChannelRoutesOpti
         seq: heads[name]?.seq ?? 0,
       };
     });
-    return { channels };
+    const body: ChannelsResponse = { channels };
+    return body;
   });
 
   app.get<{ Params: { channel: string }; Querystring: Record<string, string> }>('/v1/channels/:channel/history', async (req, reply) => {
@@ -82,8 +77,9 @@ export function registerChannelRoutes(app: FastifyInstance, o: ChannelRoutesOpti
     }
     requireEngine();
     const page = await o.bus.history(channel, { sinceSeq: q.data.since_seq ?? 0, limit: q.data.limit });
-    // Events keep the JSON the bus serialized once; the page is assembled around it, not re-encoded.
-    const head = JSON.stringify({ channel, epoch: page.epoch, seq: page.seq });
+    // Events keep the JSON the bus serialized once; the page (a HistoryResponse) is assembled around
+    // them, not re-encoded.
+    const head = JSON.stringify({ channel, epoch: page.epoch, seq: page.seq } satisfies Omit<HistoryResponse, 'events'>);
     const body = `${head.slice(0, -1)},"events":[${page.events.map((e) => e.json).join(',')}]}`;
     return reply.type('application/json; charset=utf-8').send(body);
   });
