@@ -49,7 +49,7 @@ export function httpRoutes(events: AnyEventSchemas = EVENT_SCHEMAS): HttpRouteSp
       auth: 'publish',
       body: events.PublishRequest,
       responses: { 202: { description: 'Accepted: the assigned `{id, channel, seq}` of every event, in request order.', schema: PublishResponse } },
-      errors: [400, 401, 403, 413, 415, 429, 503],
+      errors: [400, 401, 403, 409, 413, 415, 429, 503],
     },
     {
       method: 'get',
