@@ -42,7 +42,7 @@ if (mutate.length === 0) throw new Error(`STRYKER_PROFILE=${profile}: no core fi
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   testRunner: 'vitest',
-  vitest: { configFile: 'vitest.config.ts', related: true },
+  vitest: { configFile: 'vitest.mutation.config.ts', related: true },
   plugins: ['@stryker-mutator/vitest-runner'],
   mutate,
   // Type errors are not bugs a test must catch; leave them to `npm run typecheck`.
