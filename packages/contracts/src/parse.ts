@@ -50,6 +50,7 @@ export function issuesFromZod(error: z.ZodError, prefix: readonly PropertyKey[] 
 
 const summarize = (issues: readonly ErrorIssue[]): string => {
   const first = issues[0];
+  // Stryker disable next-line all: unreachable (every caller passes at least one issue); here for the types
   if (first === undefined) return 'invalid input';
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more issue${issues.length > 2 ? 's' : ''})` : '';
   return `${first.path}: ${first.message}${more}`;
@@ -72,6 +73,7 @@ export function parseJson(text: string): ParseResult<unknown> {
     // key, which the walk below then refuses.
     value = JSON.parse(text);
   } catch (err) {
+    // Stryker disable next-line all: JSON.parse only throws SyntaxError
     const message = err instanceof Error ? err.message : 'invalid JSON';
     return fail('invalid_json', [{ path: '(root)', code: 'invalid_json', message }]);
   }
@@ -141,6 +143,14 @@ function utf8Length(s: string): number {
   return n;
 }
 
+/** Whether `s` is longer than `max` bytes in UTF-8. */
+function utf8Exceeds(s: string, max: number): boolean {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: a string this short needs no counting.
+  // Stryker disable next-line all: equivalent (a shortcut; counting gives the same answer)
+  if (s.length <= max / 3) return false;
+  return utf8Length(s) > max;
+}
+
 // The event-type side of publish parsing: which types exist and the schema of one publish event.
 type PublishContract<E> = { isType(type: unknown): boolean; PublishEvent: z.ZodType<E> };
 
@@ -184,7 +194,7 @@ function checkEvent<E extends { data: unknown }>(
     push(['data'], 'invalid_type', 'data must be serializable as JSON');
     return undefined;
   }
-  if (size.length > MAX_EVENT_DATA_BYTES / 3 && utf8Length(size) > MAX_EVENT_DATA_BYTES) {
+  if (utf8Exceeds(size, MAX_EVENT_DATA_BYTES)) {
     push(['data'], 'too_big', `data is larger than ${MAX_EVENT_DATA_BYTES} bytes`);
     return undefined;
   }
@@ -222,13 +232,10 @@ function parsePublishWith<E extends { data: unknown }>(contract: PublishContract
       ]);
     }
     const issues: ErrorIssue[] = [];
-    const events: E[] = [];
-    list.forEach((v, i) => {
-      const e = checkEvent(contract, v, ['events', i], i, issues);
-      if (e) events.push(e);
-    });
+    const events = list.map((v, i) => checkEvent(contract, v, ['events', i], i, issues));
     if (issues.length > 0) return fail(codeFor(issues), issues);
-    return ok({ events, batch: true });
+    // No issue: checkEvent returned every event.
+    return ok({ events: events as E[], batch: true });
   }
   const issues: ErrorIssue[] = [];
   const event = checkEvent(contract, body, [], undefined, issues);
