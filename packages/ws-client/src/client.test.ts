@@ -96,6 +96,23 @@ describe('createClient: connecting', () => {
     expect(getToken).toHaveBeenCalledTimes(1);
   });
 
+  it('redacts a credential under an encoded or other name in the reported URL (?%74oken=, access_token, user:pass@)', async () => {
+    let calls = 0;
+    const Fails = class extends fake.WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        calls += 1;
+        if (calls > 1) throw new SyntaxError('blocked');
+        super(url, protocols);
+      }
+    };
+    start({ url: 'wss://user:pw@gw/ws?%74oken=secret-jwt&Access-Token=t2&subscribe=threats,alerts&fail=1', WebSocket: Fails });
+    fake.last().serverClose(1006);
+    await vi.advanceTimersByTimeAsync(50);
+    const message = errors.map((e) => e.message).join('\n');
+    expect(message).toContain('wss://[redacted]@gw/ws?token=[redacted]&Access-Token=[redacted]&subscribe=threats,alerts&fail=1');
+    expect(message).not.toMatch(/secret-jwt|t2|pw/);
+  });
+
   it('stays closed and reports connect_failed, with a URL token redacted, when the WebSocket cannot be created', async () => {
     let calls = 0;
     const FailsOnRetry = class extends fake.WebSocket {

@@ -520,9 +520,27 @@ function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
-/** The URL with a `?token=` credential blanked, for messages that may end up in logs. */
+const CREDENTIAL_PARAM = /token|key|secret|passw|auth|jwt|sig|credential|session/;
+
+/**
+ * The URL with credentials blanked, for messages that may end up in logs. The query is parsed as the
+ * gateway parses it, so an encoded name (`?%74oken=`) is caught as well as `?token=`; an unparsable
+ * URL loses its whole query.
+ */
 function redactToken(url: string): string {
-  return url.replace(/([?&]token=)[^&#]*/gi, '$1[redacted]');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    const q = url.indexOf('?');
+    return q === -1 ? url : `${url.slice(0, q)}?[redacted]`;
+  }
+  const userinfo = parsed.username !== '' || parsed.password !== '' ? '[redacted]@' : '';
+  const query = [...parsed.searchParams].map(([name, value]) => {
+    const shown = CREDENTIAL_PARAM.test(name.toLowerCase().replace(/[^a-z0-9]/g, '')) ? '[redacted]' : encodeURIComponent(value).replace(/%2C/gi, ',');
+    return `${encodeURIComponent(name)}=${shown}`;
+  });
+  return `${parsed.protocol}//${userinfo}${parsed.host}${parsed.pathname}${query.length === 0 ? '' : `?${query.join('&')}`}`;
 }
 
 // setTimeout's limit: a longer delay overflows and fires after 1 ms.
