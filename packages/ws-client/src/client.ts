@@ -536,9 +536,10 @@ function redactToken(url: string): string {
     return q === -1 ? url : `${url.slice(0, q)}?[redacted]`;
   }
   const userinfo = parsed.username !== '' || parsed.password !== '' ? '[redacted]@' : '';
-  const query = [...parsed.searchParams].map(([name, value]) => {
+  const query: string[] = [];
+  parsed.searchParams.forEach((value, name) => {
     const shown = CREDENTIAL_PARAM.test(name.toLowerCase().replace(/[^a-z0-9]/g, '')) ? '[redacted]' : encodeURIComponent(value).replace(/%2C/gi, ',');
-    return `${encodeURIComponent(name)}=${shown}`;
+    query.push(`${encodeURIComponent(name)}=${shown}`);
   });
   return `${parsed.protocol}//${userinfo}${parsed.host}${parsed.pathname}${query.length === 0 ? '' : `?${query.join('&')}`}`;
 }
