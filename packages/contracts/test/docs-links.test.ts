@@ -84,6 +84,25 @@ function markdownLinks(text: string): string[] {
   return out;
 }
 
+const CODE = /\.(ts|mts|js|mjs|cjs|py|sh)$|(^|\/)run$/;
+
+/**
+ * The prose of a file: all of it for documents, only the comments of code (string literals in code
+ * are data — test fixtures name files that do not exist on purpose).
+ */
+function proseOf(file: string, text: string): string {
+  if (!CODE.test(file)) return text;
+  return text
+    .split('\n')
+    .map((line) => {
+      const t = line.trim();
+      if (t.startsWith('//') || t.startsWith('*') || t.startsWith('/*') || t.startsWith('#')) return line;
+      const i = line.indexOf(' // ');
+      return i >= 0 ? line.slice(i) : '';
+    })
+    .join('\n');
+}
+
 describe('the repository documents', () => {
   it('exist: docs/protocol.md and docs/architecture.md', () => {
     expect(existsSync(join(root, 'docs/protocol.md'))).toBe(true);
@@ -123,7 +142,7 @@ describe('the repository documents', () => {
     const broken: string[] = [];
     for (const f of textFiles) {
       if (f === 'packages/contracts/test/docs-links.test.ts') continue;
-      const text = readFileSync(join(root, f), 'utf8');
+      const text = proseOf(f, readFileSync(join(root, f), 'utf8'));
       // A mention like `docs/protocol.md#close-codes`, `README.md` or `../../docs/architecture.md`;
       // URLs are not mentions.
       for (const m of text.matchAll(/(?<![\w/.:-])((?:\.{1,2}\/)*(?:[\w.-]+\/)*[\w-]+\.md)(?:#([\w-]+))?/g)) {
