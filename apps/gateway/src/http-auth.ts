@@ -62,24 +62,39 @@ export class HttpAuth {
 
   /** Resolves when `req` may publish; rejects with NsError `unauthorized` / `forbidden`. */
   async authorizePublish(req: FastifyRequest): Promise<void> {
+    await this.checkPublish(req);
+  }
+
+  /**
+   * {@link authorizePublish} deciding synchronously where it can: returns `undefined` when `req` may
+   * publish, throws NsError when it may not, and returns a promise only when a JWT must be verified.
+   * The publish route runs it before the body is read; deferring every request there by even one
+   * turn raised peak RSS under 3 MB batches by ~35 MB (measured), so API keys and loopback are
+   * decided on the spot.
+   */
+  checkPublish(req: FastifyRequest): Promise<void> | undefined {
     this.#checkOrigin(req);
     const token = bearer(req);
     const { keys, mode, verifier } = this.#o;
     if (token !== undefined) {
-      if (keys.matches(token)) return;
+      if (keys.matches(token)) return undefined;
       if (verifier !== null) {
         // Publishers mostly hold API keys: a wrong key is not a malformed JWT, so an unverifiable
         // credential gets one answer naming both, not the JWS parser's complaint about it.
-        const principal = await this.#verify(token).catch((err: unknown) => {
-          if (err instanceof NsError && err.code === 'token_expired') throw err;
-          throw new NsError('unauthorized', 'invalid API key or token', { cause: err });
-        });
-        if (hasPermission(principal, 'write:events')) return;
-        this.#fail('forbidden');
-        throw new NsError('forbidden', 'publishing requires the write:events permission');
+        return this.#verify(token).then(
+          (principal) => {
+            if (hasPermission(principal, 'write:events')) return;
+            this.#fail('forbidden');
+            throw new NsError('forbidden', 'publishing requires the write:events permission');
+          },
+          (err: unknown) => {
+            if (err instanceof NsError && err.code === 'token_expired') throw err;
+            throw new NsError('unauthorized', 'invalid API key or token', { cause: err });
+          },
+        );
       }
     }
-    if (keys.size === 0 && (mode === 'none' || this.#fromLoopback(req))) return;
+    if (keys.size === 0 && (mode === 'none' || this.#fromLoopback(req))) return undefined;
     this.#fail(token === undefined ? 'missing' : 'invalid');
     throw new NsError(
       'unauthorized',
