@@ -137,6 +137,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}).replayBytesPerS).toBe(262_144);
     expect(configError({ NS_REPLAY_BYTES_PER_S: '10' }).variable).toBe('NS_REPLAY_BYTES_PER_S');
     expect(loadConfig({ NS_REQUEST_TIMEOUT_S: '2', NS_HANDSHAKE_TIMEOUT_S: '1' }).requestTimeoutS).toBe(2);
+    expect(loadConfig({ NS_HANDSHAKE_TIMEOUT_S: '30' }).requestTimeoutS).toBe(30);
     const e = configError({ NS_REQUEST_TIMEOUT_S: '2' });
     expect(e.variable).toBe('NS_REQUEST_TIMEOUT_S');
     expect(e.message).toMatch(/shorter than NS_HANDSHAKE_TIMEOUT_S/);

@@ -334,7 +334,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   if ((v.NS_PUBLISH_KEYS ?? []).some((k) => k.reveal().length < MIN_PUBLISH_KEY_CHARS)) {
     warnings.push(`NS_PUBLISH_KEYS holds a key shorter than ${MIN_PUBLISH_KEY_CHARS} characters: use long random keys (e.g. \`openssl rand -hex 24\`)`);
   }
-  if (v.NS_REQUEST_TIMEOUT_S < v.NS_HANDSHAKE_TIMEOUT_S) {
+  // Unset, it follows a longer handshake timeout, so raising NS_HANDSHAKE_TIMEOUT_S alone keeps working.
+  const requestTimeoutS = env.NS_REQUEST_TIMEOUT_S?.trim() ? v.NS_REQUEST_TIMEOUT_S : Math.max(v.NS_REQUEST_TIMEOUT_S, v.NS_HANDSHAKE_TIMEOUT_S);
+  if (requestTimeoutS < v.NS_HANDSHAKE_TIMEOUT_S) {
     // Node requires it: the whole request cannot have less time than its headers.
     throw new ConfigError('NS_REQUEST_TIMEOUT_S', `${v.NS_REQUEST_TIMEOUT_S} s is shorter than NS_HANDSHAKE_TIMEOUT_S (${v.NS_HANDSHAKE_TIMEOUT_S} s), the time allowed for the headers alone`);
   }
@@ -365,7 +367,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     heartbeatS: v.NS_HEARTBEAT_S,
     shutdownGraceS: v.NS_SHUTDOWN_GRACE_S,
     handshakeTimeoutS: v.NS_HANDSHAKE_TIMEOUT_S,
-    requestTimeoutS: v.NS_REQUEST_TIMEOUT_S,
+    requestTimeoutS,
     replayBytesPerS: v.NS_REPLAY_BYTES_PER_S,
     publishRate: v.NS_PUBLISH_RATE,
     warnings,

@@ -49,7 +49,7 @@ export const ENV_VARS = [
   {
     name: 'NS_REQUEST_TIMEOUT_S',
     default: '10',
-    description: 'Seconds to receive a whole HTTP request, body included (a stalled upload gets 408 and its connection is closed). At least NS_HANDSHAKE_TIMEOUT_S.',
+    description: 'Seconds to receive a whole HTTP request, body included (a stalled upload gets 408 and its connection is closed). At least NS_HANDSHAKE_TIMEOUT_S; unset, it follows a longer NS_HANDSHAKE_TIMEOUT_S.',
   },
   {
     name: 'NS_REPLAY_BYTES_PER_S',
