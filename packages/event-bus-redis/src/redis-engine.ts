@@ -10,6 +10,7 @@ import {
   type EventEnvelope,
   type EventType,
   type SinceCursor,
+  type UnknownOutcomeDetails,
 } from '@ns/contracts';
 import {
   BusEvent,
@@ -51,8 +52,20 @@ export interface RedisEngineOptions {
   idempotencyWindowMs?: number;
   /** Most event ids remembered at once (the oldest are forgotten first); default 100 000, as MemoryEngine. */
   maxIdempotencyKeys?: number;
-  /** A command without a reply after this long rejects (`unavailable`); default 5000. */
+  /**
+   * A command without a reply after this long rejects (`unavailable`; for an append with an unknown
+   * outcome) and has a PING check at once whether Redis is hung or merely slow; default 2000.
+   */
   commandTimeoutMs?: number;
+  /** How often a PING checks that Redis answers; default 500. */
+  pingIntervalMs?: number;
+  /**
+   * A PING without a reply after this long marks Redis hung (a stopped or wedged server keeps its
+   * connections open, so only silence shows it): state `down`, and appends still waiting are failed
+   * at once with an unknown outcome; default 1000. The first reply makes the engine resync and
+   * report `ready` again.
+   */
+  pingTimeoutMs?: number;
   /** Upper bound of the reconnect backoff; default 2000. */
   maxReconnectDelayMs?: number;
   /**
@@ -147,6 +160,15 @@ export class RedisEngine implements Engine {
   readonly #keys: RedisKeys;
   readonly #windowMs: number;
   readonly #maxIds: number;
+  readonly #commandTimeoutMs: number;
+  readonly #pingIntervalMs: number;
+  readonly #pingTimeoutMs: number;
+  /** Redis stopped answering (a PING or command timed out) while the connections stayed open. */
+  #hung = false;
+  #pinging = false;
+  #pingTimer: NodeJS.Timeout | undefined;
+  /** Appends waiting for Redis's reply, failed at once when Redis is found hung. */
+  readonly #inflight = new Set<(err: Error) => void>();
   readonly #logger: RedisEngineLogger | undefined;
   readonly #cmd: CommandConnection;
   readonly #sub: Redis;
@@ -175,6 +197,16 @@ export class RedisEngine implements Engine {
     this.#windowMs = options.idempotencyWindowMs ?? IDEMPOTENCY_WINDOW_MS;
     this.#logger = options.logger;
     this.#maxIds = options.maxIdempotencyKeys ?? DEFAULT_MAX_IDEMPOTENCY_KEYS;
+    this.#commandTimeoutMs = options.commandTimeoutMs ?? 2000;
+    this.#pingIntervalMs = options.pingIntervalMs ?? 500;
+    this.#pingTimeoutMs = options.pingTimeoutMs ?? 1000;
+    for (const [name, value] of [
+      ['commandTimeoutMs', this.#commandTimeoutMs],
+      ['pingIntervalMs', this.#pingIntervalMs],
+      ['pingTimeoutMs', this.#pingTimeoutMs],
+    ] as const) {
+      if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be > 0, got ${value}`);
+    }
     if (!(this.#windowMs > 0)) throw new RangeError(`idempotencyWindowMs must be > 0, got ${this.#windowMs}`);
     if (!Number.isSafeInteger(this.#maxIds) || this.#maxIds < 0) {
       throw new RangeError(`maxIdempotencyKeys must be an integer >= 0, got ${this.#maxIds}`);
@@ -187,7 +219,7 @@ export class RedisEngine implements Engine {
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
       autoResubscribe: false,
-      commandTimeout: options.commandTimeoutMs ?? 5000,
+      commandTimeout: this.#commandTimeoutMs,
       retryStrategy: (times: number) => Math.min(times * 100, maxDelay),
     };
     this.#cmd = (options.url === undefined ? new Redis(connection) : new Redis(options.url, connection)) as CommandConnection;
@@ -202,8 +234,11 @@ export class RedisEngine implements Engine {
 
     this.#cmd.on('ready', () => {
       this.#cmdUp = true;
+      this.#hung = false; // a fresh connection's ready check was answered
       this.#resync();
     });
+    this.#pingTimer = setInterval(() => this.#ping(), this.#pingIntervalMs);
+    this.#pingTimer.unref();
     this.#sub.on('ready', () => void this.#subscribe());
     this.#sub.on('message', (topic: string, message: string) => this.#onMessage(topic, message));
     for (const conn of [this.#cmd, this.#sub]) {
@@ -289,9 +324,18 @@ export class RedisEngine implements Engine {
 
     let reply: [string[], (number | string)[], (number | string)[]];
     try {
-      reply = await this.#cmd.nsAppend(keys.length, ...keys, this.#windowMs, this.#maxIds, touched.length, ...channelArgs, ...eventArgs);
+      reply = await this.#untilHung(this.#cmd.nsAppend(keys.length, ...keys, this.#windowMs, this.#maxIds, touched.length, ...channelArgs, ...eventArgs));
     } catch (err) {
-      throw this.#unavailable('append', err);
+      if (isTimeout(err)) this.#ping();
+      // The script was sent: it may have run (or run later, once a stopped Redis resumes). Every id
+      // is recorded by it, so a retry with these ids is answered duplicate for what was stored.
+      const details: UnknownOutcomeDetails = { outcome: 'unknown', ids: events.map((e) => e.id) };
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new NsError(
+        'unavailable',
+        `redis engine append failed (${reason}); the events may or may not have been stored: publish them again with the same ids (details.ids) — what was stored is answered duplicate, never delivered twice`,
+        { details, cause: err },
+      );
     }
 
     const [epochs, seqs, conflicts] = reply;
@@ -402,6 +446,7 @@ export class RedisEngine implements Engine {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#resyncTimer);
+    clearInterval(this.#pingTimer);
     for (const c of CHANNEL_NAMES) clearTimeout(this.#channels[c].retry?.timer);
     for (const c of CHANNEL_NAMES) this.#channels[c].feed.close();
     this.#setState('down');
@@ -583,25 +628,79 @@ export class RedisEngine implements Engine {
    * is missed), every feed catches up from Redis: missed events, or a new epoch. Only then `ready`.
    */
   #resync(): void {
-    if (!this.#cmdUp || !this.#subUp || this.#syncing || this.#closed) return;
+    if (!this.#cmdUp || !this.#subUp || this.#syncing || this.#closed || this.#hung) return;
     this.#syncing = true;
     const generation = this.#generation;
     Promise.all(CHANNEL_NAMES.map((c) => this.#channels[c].feed.sync())).then(
       () => {
         this.#syncing = false;
-        if (generation !== this.#generation) return this.#resync();
+        if (generation !== this.#generation || this.#hung) return this.#resync();
         this.#warnedDown = false;
         this.#resyncs++;
         this.#setState('ready');
       },
       (err: unknown) => {
         this.#syncing = false;
+        if (this.#closed || this.#hung) return; // the first answer after the hang resyncs
         this.#logger?.warn({ err }, 'redis engine: resync failed; retrying');
-        if (this.#closed) return;
         this.#resyncTimer = setTimeout(() => this.#resync(), 200);
         this.#resyncTimer.unref();
       },
     );
+  }
+
+  /**
+   * One health PING at a time on the command connection. No reply within `pingTimeoutMs` marks
+   * Redis hung; the first reply after that (Redis resumed) resyncs the feeds and restores `ready`.
+   */
+  #ping(): void {
+    if (this.#closed || this.#pinging || !this.#cmdUp) return;
+    this.#pinging = true;
+    let answered = false;
+    // The verdict waits for setImmediate: after this process's own event loop was blocked, a reply
+    // already in the socket is read (poll phase) before it, so a busy gateway never blames Redis.
+    const timer = setTimeout(() => setImmediate(() => answered || this.#markHung(`no PING reply within ${this.#pingTimeoutMs} ms`)), this.#pingTimeoutMs);
+    timer.unref();
+    this.#cmd.ping().then(
+      () => {
+        answered = true;
+        clearTimeout(timer);
+        this.#pinging = false;
+        if (this.#hung) this.#recovered();
+      },
+      (err: unknown) => {
+        answered = true;
+        clearTimeout(timer);
+        this.#pinging = false;
+        if (isTimeout(err)) this.#markHung('a PING timed out');
+      },
+    );
+  }
+
+  /** Redis stopped answering with the connections open: not ready, and waiting appends fail now. */
+  #markHung(why: string): void {
+    if (this.#hung || this.#closed || !this.#cmdUp) return;
+    this.#hung = true;
+    this.#generation++;
+    this.#logger?.warn({ why }, 'redis engine: Redis is not answering; not ready until it does');
+    const hung = new Error(`Redis did not answer (${why})`);
+    for (const fail of [...this.#inflight]) fail(hung);
+    this.#inflight.clear();
+    this.#setState('down');
+  }
+
+  #recovered(): void {
+    this.#hung = false;
+    this.#logger?.warn({}, 'redis engine: Redis answers again; resyncing');
+    this.#resync();
+  }
+
+  /** `reply`, or a rejection as soon as Redis is found hung (the command may still run later). */
+  #untilHung<T>(reply: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#inflight.add(reject);
+      reply.then(resolve, reject).finally(() => this.#inflight.delete(reject));
+    });
   }
 
   #connectionLost(conn: Redis): void {
@@ -651,10 +750,16 @@ export class RedisEngine implements Engine {
   }
 
   #unavailable(what: string, err: unknown): NsError {
+    if (isTimeout(err)) this.#ping(); // slow or hung? The PING decides, now rather than at its next turn
     if (err instanceof NsError) return err;
     const reason = err instanceof Error ? err.message : String(err);
     return new NsError('unavailable', `redis engine ${what} failed: ${reason}`, { cause: err });
   }
+}
+
+/** ioredis's rejection of a command whose reply did not come within `commandTimeout`. */
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && err.message === 'Command timed out';
 }
 
 async function quit(conn: Redis): Promise<void> {

@@ -141,6 +141,8 @@ describe.skipIf(!hasRedisServer)('RedisEngine when Redis goes away', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
+    // Found hung (its PING timed out too), the engine is ready again once Redis answers.
+    await stateIs(engine, 'ready');
     // The script did run once Redis woke up: the publisher's retry gets the original result.
     const [retry] = await engine.append([pending('alert.new', DATA.alert(1), { id: 'alert-7' })]);
     expect(retry).toEqual({ id: 'alert-7', channel: 'alerts', seq: 1, duplicate: true });
