@@ -11,6 +11,7 @@ import {
   until,
   type TestRedisServer,
 } from './support/redis-gateways.js';
+import { jsonOf } from './support/json.js';
 import { TestSocket } from './support/test-socket.js';
 
 // Redis stopped with SIGSTOP, not killed: its connections stay open and simply go silent. The
@@ -53,7 +54,7 @@ describe.skipIf(!hasRedisServer)('a hung Redis (SIGSTOP) under the real gateway'
     await until('/readyz to fail', async () => (await readyStatus(gw.url)) === 503, 10_000);
     expect(performance.now() - t0).toBeLessThan(2000);
     const readyz = await fetch(`${gw.url}/readyz`);
-    expect((await readyz.json()).error).toMatchObject({ code: 'unavailable', details: { engine: 'down' } });
+    expect((await jsonOf(readyz)).error).toMatchObject({ code: 'unavailable', details: { engine: 'down' } });
 
     const [withId, withoutId] = await inFlight;
     expect(withId.status).toBe(503);
