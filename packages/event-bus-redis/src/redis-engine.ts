@@ -57,7 +57,7 @@ export interface RedisEngineOptions {
    * outcome) and has a PING check at once whether Redis is hung or merely slow; default 2000.
    */
   commandTimeoutMs?: number;
-  /** How often a PING checks that Redis answers; default 500. */
+  /** How often a PING checks that Redis answers; default 250. */
   pingIntervalMs?: number;
   /**
    * A PING without a reply after this long marks Redis hung (a stopped or wedged server keeps its
@@ -198,7 +198,7 @@ export class RedisEngine implements Engine {
     this.#logger = options.logger;
     this.#maxIds = options.maxIdempotencyKeys ?? DEFAULT_MAX_IDEMPOTENCY_KEYS;
     this.#commandTimeoutMs = options.commandTimeoutMs ?? 2000;
-    this.#pingIntervalMs = options.pingIntervalMs ?? 500;
+    this.#pingIntervalMs = options.pingIntervalMs ?? 250;
     this.#pingTimeoutMs = options.pingTimeoutMs ?? 1000;
     for (const [name, value] of [
       ['commandTimeoutMs', this.#commandTimeoutMs],
