@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `wire` is the zod-free entry: plain protocol data for browsers and thin clients.
+  entry: ['src/index.ts', 'src/wire.ts'],
   format: ['esm', 'cjs'],
   dts: { compilerOptions: { customConditions: [] } },
   tsconfig: 'tsconfig.build.json',

@@ -9,7 +9,7 @@ import { toJsonSchemaDocument, type JsonObject } from './json-schema.js';
 import { openApiDocument } from './openapi.js';
 import { CLIENT_MESSAGES, ClientMessage, SERVER_CONTROL_MESSAGES, ServerMessage, serverMessageOf } from './protocol.js';
 import { PublishResponse, PublishResult } from './publish.js';
-import { channelOfTypeName } from './wire.js';
+import { channelOfTypeName, wireDocument } from './wire.js';
 
 /** Where each JSON Schema file comes from: its path under `schemas/`, the contract, and which side. */
 export interface SchemaFileSpec {
@@ -85,5 +85,6 @@ export function schemaDocuments(events: AnyEventSchemas = EVENT_SCHEMAS): Record
   docs['channels.json'] = channelsDocument(events);
   docs['asyncapi.json'] = asyncApiDocument(events);
   docs['openapi.json'] = openApiDocument(events);
+  docs['wire.json'] = wireDocument() as unknown as JsonObject;
   return Object.fromEntries(Object.entries(docs).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

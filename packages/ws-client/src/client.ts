@@ -5,9 +5,10 @@ import type {
   EventEnvelope,
   ServerControlMessage,
   SinceCursor,
-  SUBPROTOCOL as SubprotocolConstant,
   WelcomeMessage,
 } from '@ns/contracts';
+// From the zod-free wire entry, so the browser bundle carries the constant and none of the schemas.
+import { SUBPROTOCOL } from '@ns/contracts/wire';
 import { Backoff, resolveBackoff } from './backoff.js';
 import { NsClientError, type ClientErrorCode } from './client-error.js';
 import { closeAction } from './close-policy.js';
@@ -17,10 +18,6 @@ import { classifyFrame } from './inbound.js';
 import { SubscriptionRegistry, type EventHandler, type Subscription } from './subscriptions.js';
 import type { ClientEvents, ClientOptions, ClientState, ClientStats, NsClient, StateChange, SubscribeOptions } from './types.js';
 import { WS_OPEN, type WebSocketConstructor, type WebSocketLike } from './websocket-like.js';
-
-// Imported as a type only, so the browser bundle does not pull in @ns/contracts' zod schemas; the
-// annotation still fails to compile if the contracts' subprotocol changes.
-const SUBPROTOCOL: typeof SubprotocolConstant = 'ns.v1';
 
 /** Close code the client reports for a connection that died without a close frame. */
 const ABNORMAL_CLOSURE = 1006;

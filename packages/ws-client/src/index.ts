@@ -7,3 +7,6 @@ export { CursorStore, type Acceptance, type EventPosition } from './cursor-store
 export { Emitter, type Listener, type ListenerErrorHandler } from './emitter.js';
 export { classifyFrame, type InboundFrame } from './inbound.js';
 export type { WebSocketConstructor, WebSocketLike } from './websocket-like.js';
+// The protocol's plain data (channel names, close codes with their client action, error codes, limits),
+// from the contracts' zod-free wire entry, for apps that render or log them.
+export { CHANNEL_NAMES, CLOSE_CODE_TABLE, ERROR_CODES, LIMITS, SUBPROTOCOL, type ChannelName, type ErrorCode } from '@ns/contracts/wire';

@@ -20,8 +20,11 @@ describe('browser bundle', () => {
       conditions: ['@ns/source'],
     });
     const inputs = Object.keys(result.metafile.inputs);
-    expect(inputs.every((path) => path.startsWith('src/') || path.includes('/ws-client/src/'))).toBe(true);
-    expect(inputs.some((path) => path.includes('zod') || path.includes('contracts'))).toBe(false);
+    // Only the client's own sources and the contracts' zod-free wire entry (plain data) get in.
+    const wire = (path: string) => /contracts\/src\/(wire|limits)\.ts$/.test(path);
+    expect(inputs.filter((path) => !(path.startsWith('src/') || path.includes('/ws-client/src/') || wire(path)))).toEqual([]);
+    expect(inputs.some(wire)).toBe(true);
+    expect(inputs.some((path) => path.includes('zod'))).toBe(false);
     for (const output of Object.values(result.metafile.outputs)) expect(output.imports).toEqual([]);
     const code = result.outputFiles[0]?.text ?? '';
     expect(code).not.toMatch(/\bprocess\.|\bBuffer\b|\bsetImmediate\b/);

@@ -2,9 +2,10 @@
 // build): the client owns the protocol — auth frame, resubscribe with `since`, dedup by seq, backoff,
 // app-level ping — and the page only renders. Every value from the network is rendered with
 // textContent, never as HTML.
-import { createClient } from './ws-client.js';
+import { CHANNEL_NAMES, createClient } from './ws-client.js';
 
-const ALL_CHANNELS = ['threats', 'alerts', 'status', 'metrics', 'events', 'correlations', 'system'];
+// The registry's channel names, from the contracts' wire entry bundled into the client.
+const ALL_CHANNELS = CHANNEL_NAMES;
 const DEFAULT_CHANNELS = new Set(['threats', 'alerts', 'status', 'system']);
 const FILTER_HINTS = {
   threats: '{"min_score": 7, "levels": ["high", "critical"]}',
