@@ -111,4 +111,12 @@ describe('IdempotencyWindow', () => {
     expect(() => new IdempotencyWindow({ maxKeys: Number.POSITIVE_INFINITY })).toThrow(RangeError);
     expect(() => new IdempotencyWindow({ windowMs: -1 })).toThrow(/windowMs must be >= 0, got -1/);
   });
+
+  it('remembers nothing with a zero window even when the clock steps back', () => {
+    const c = clock();
+    const w = new IdempotencyWindow<number>({ windowMs: 0, now: c.now });
+    w.set('a', 1);
+    c.advance(-1);
+    expect(w.get('a')).toBeUndefined();
+  });
 });

@@ -30,6 +30,8 @@ describe('Heartbeat', () => {
     a.awaitingPong = false;
     now = 149;
     expect(hb.sweep()).toBe(0);
+    // a answered 49 ms after its ping: not due again until 100 ms after it.
+    expect(a.pings).toBe(1);
     now = 150;
     expect(hb.sweep()).toBe(1);
     expect([a.terminated, b.terminated]).toEqual([false, true]);
