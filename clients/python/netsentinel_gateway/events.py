@@ -7,10 +7,16 @@ import enum
 import json
 import math
 import uuid
+from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, TypedDict
 
+#: The protocol's plain data (limits, close and error codes) as the contracts generate it
+#: (``schemas/wire.json``, bundled with this package by sync_schemas.py), read rather than retyped.
+with open(Path(__file__).resolve().parent / "schemas" / "wire.json", encoding="utf-8") as _wire_file:
+    WIRE: Dict[str, Any] = json.load(_wire_file)
+
 #: Most events one ``POST /v1/publish`` may carry (the contracts' MAX_BATCH_EVENTS).
-MAX_BATCH_EVENTS = 1000
+MAX_BATCH_EVENTS: int = WIRE["limits"]["max_batch_events"]
 #: The gateway's request body limit (apps/gateway MAX_PUBLISH_BODY_BYTES).
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
