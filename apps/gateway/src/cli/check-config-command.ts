@@ -48,6 +48,16 @@ function authSummary(config: GatewayConfig): string {
   }
 }
 
+/** Loads the gateway configuration for a CLI command; a bad variable becomes a usage error (exit 2). */
+export function loadCliConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(EXIT.USAGE, `config error: ${err.message}`);
+    throw err;
+  }
+}
+
 /**
  * `ns-gateway check-config`: validates the environment exactly as `start` would (without listening)
  * and prints the effective configuration — every variable's value and whether it was set or is the
@@ -55,13 +65,7 @@ function authSummary(config: GatewayConfig): string {
  * 2 (with the one-line reason) when it would refuse.
  */
 export function checkConfigCommand(o: CheckConfigCommandOptions): number {
-  let config: GatewayConfig;
-  try {
-    config = loadConfig(o.env);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(EXIT.USAGE, `config error: ${err.message}`);
-    throw err;
-  }
+  const config = loadCliConfig(o.env);
   const lines = ['configuration valid; effective values ([default] when not set):'];
   for (const spec of ENV_VARS) {
     const raw = o.env[spec.name]?.trim() || undefined;

@@ -1,10 +1,11 @@
 import cluster from 'node:cluster';
-import { ConfigError, loadConfig, type GatewayConfig } from '../config.js';
+import { ConfigError, type GatewayConfig } from '../config.js';
 import { startDemoPublisher } from '../demo-publisher.js';
 import { createGateway } from '../gateway.js';
 import { createLogger } from '../logger.js';
 import { handleShutdownSignals } from '../shutdown.js';
 import { runPrimary } from './workers.js';
+import { loadCliConfig } from './check-config-command.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 /** Options of {@link startCommand}. */
@@ -20,13 +21,7 @@ export interface StartCommandOptions {
  * when start-up fails; a running gateway ends the process from its signal handler.
  */
 export async function startCommand(o: StartCommandOptions): Promise<number | 'running'> {
-  let config: GatewayConfig;
-  try {
-    config = loadConfig(o.env);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(EXIT.USAGE, `config error: ${err.message}`);
-    throw err;
-  }
+  let config = loadCliConfig(o.env);
   // `--demo` is a local development choice: on loopback with no key configured, the console should
   // show every channel, so the demo turns auth off (the banner says so). With a key, auth stays on.
   if (o.demo && config.auth.mode === 'local') config = { ...config, auth: { mode: 'none' } };
