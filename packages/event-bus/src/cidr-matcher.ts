@@ -86,7 +86,8 @@ export function parseIp(text: string): ParsedIp | undefined {
 let cachedText: string | undefined;
 let cachedIp: ParsedIp | undefined;
 
-function parseIpCached(text: string): ParsedIp | undefined {
+/** {@link parseIp}, remembering the last address: a dispatch asks many matchers about the same event. */
+export function parseIpCached(text: string): ParsedIp | undefined {
   if (text !== cachedText) {
     cachedIp = parseIp(text);
     cachedText = text;
@@ -96,13 +97,14 @@ function parseIpCached(text: string): ParsedIp | undefined {
 
 const maskOf = (bits: number): number => (bits <= 0 ? 0 : bits >= 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0);
 
-interface V4Net {
-  net: number;
-  mask: number;
+/** An IPv4 network: the masked address and its mask. */
+export interface V4Net {
+  readonly net: number;
+  readonly mask: number;
 }
 
 /** An IPv6 network as four masked words and four masks, unrolled so matching allocates nothing. */
-interface V6Net {
+export interface V6Net {
   n0: number;
   n1: number;
   n2: number;
@@ -119,11 +121,18 @@ function v6Net(w: readonly number[], bits: number): V6Net {
   return { n0: (w0 & m0) >>> 0, n1: (w1 & m1) >>> 0, n2: (w2 & m2) >>> 0, n3: (w3 & m3) >>> 0, m0, m1, m2, m3 };
 }
 
+/** Networks parsed for matching: IPv4 ones (masked network and mask) and IPv6 ones. */
+export interface ParsedNetworks {
+  readonly v4: readonly V4Net[];
+  readonly v6: readonly V6Net[];
+}
+
 /**
- * Compiles CIDR networks (`10.0.0.0/8`, `2001:db8::/32`) or single addresses into one matcher
- * `(address) => boolean`. Throws `RangeError` on a malformed network (callers validate first).
+ * Parses CIDR networks (`10.0.0.0/8`, `2001:db8::/32`) or single addresses into masked integers, the
+ * form both {@link compileCidrs} and the filter index match against. Throws `RangeError` on a
+ * malformed network (callers validate first).
  */
-export function compileCidrs(cidrs: readonly string[]): (address: string) => boolean {
+export function parseNetworks(cidrs: readonly string[]): ParsedNetworks {
   const v4: V4Net[] = [];
   const v6: V6Net[] = [];
   for (const cidr of cidrs) {
@@ -147,6 +156,15 @@ export function compileCidrs(cidrs: readonly string[]): (address: string) => boo
       if (bits < 96) v6.push(v6Net([0, 0, 0xffff, ip.n], bits));
     }
   }
+  return { v4, v6 };
+}
+
+/**
+ * Compiles CIDR networks (`10.0.0.0/8`, `2001:db8::/32`) or single addresses into one matcher
+ * `(address) => boolean`. Throws `RangeError` on a malformed network (callers validate first).
+ */
+export function compileCidrs(cidrs: readonly string[]): (address: string) => boolean {
+  const { v4, v6 } = parseNetworks(cidrs);
   return (address: string) => {
     const ip = parseIpCached(address);
     if (ip === undefined) return false;

@@ -4,6 +4,7 @@ export { BusEvent } from './bus-event.js';
 export { BusBroadcaster } from './bus-broadcaster.js';
 export { MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';
 export { compileFilter, type EventPredicate } from './filter-compiler.js';
+export { FilterIndex } from './filter-index.js';
 export { compileCidrs, parseIp, type ParsedIp } from './cidr-matcher.js';
 export { resolvePattern, type ResolvedPattern } from './event-pattern.js';
 export type { EventTransform } from './transform-chain.js';
