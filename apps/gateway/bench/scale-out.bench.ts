@@ -35,7 +35,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { startRedisServer, type TestRedisServer } from '../../../packages/event-bus-redis/test/redis-server.js';
+import { startRedisServer, type TestRedisServer } from '@ns/testkit';
 
 const { values } = parseArgs({
   options: {

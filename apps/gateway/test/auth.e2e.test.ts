@@ -1,8 +1,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
+import { type GatewayProcess, startGateway, stopAllGateways, TestClient } from '@ns/testkit';
 import { jsonOf } from './support/json.js';
-import { TestSocket } from './support/test-socket.js';
 
 const SECRET = 'test-secret-0123456789abcdef0123456789';
 const KEY = 'pk-0123456789abcdef0123';
@@ -12,7 +11,7 @@ const token = (claims: Record<string, unknown>) =>
   new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
 
 let gw: GatewayProcess;
-const sockets: TestSocket[] = [];
+const sockets: TestClient[] = [];
 
 async function publish(headers: Record<string, string>): Promise<Response> {
   return fetch(`${gw.url}/v1/publish`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(threat) });
@@ -46,12 +45,12 @@ describe('auth with NS_JWT_SECRET and NS_PUBLISH_KEYS', () => {
   });
 
   it('lets anonymous clients read status but not threats; an analyst token reads threats', async () => {
-    const anonymous = await TestSocket.open(gw.wsUrl);
+    const anonymous = await TestClient.open(gw.wsUrl);
     sockets.push(anonymous);
     expect((await anonymous.subscribe('status')).type).toBe('subscribed');
     expect(await anonymous.subscribe('threats')).toMatchObject({ type: 'error', code: 'unauthorized' });
 
-    const analyst = await TestSocket.open(gw.wsUrl, { headers: { authorization: `Bearer ${await token({ sub: 'u1', roles: ['analyst'] })}` } });
+    const analyst = await TestClient.open(gw.wsUrl, { headers: { authorization: `Bearer ${await token({ sub: 'u1', roles: ['analyst'] })}` } });
     sockets.push(analyst);
     expect((await analyst.subscribe('threats')).type).toBe('subscribed');
     const res = await publish({ authorization: `Bearer ${KEY}` });

@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, cleanEnv, runCli, startGateway, stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
+import { cleanEnv, CLI, type GatewayProcess, runCli, startGateway, stopAllGateways, TestClient } from '@ns/testkit';
 import { getJson } from './support/json.js';
-import { TestSocket } from './support/test-socket.js';
 
 const threat = (score: number) => ({ type: 'threat.new', data: { source_ip: '203.0.113.7', threat_score: score, threat_level: 'high', timestamp: 1764115200.5 } });
 const status = { type: 'status.update', data: { component: 'kafka_consumer', status: 'degraded' } };
@@ -26,7 +25,7 @@ describe('ns-gateway publish', () => {
   it('publishes NDJSON in batches with progress and exits 0', async () => {
     const file = join(dir, 'events.ndjson');
     writeFileSync(file, `${Array.from({ length: 25 }, (_, i) => JSON.stringify(threat(i % 10))).join('\n')}\n`);
-    const watcher = await TestSocket.open(gw.wsUrl);
+    const watcher = await TestClient.open(gw.wsUrl);
     await watcher.subscribe('threats');
     const { code, stdout, stderr } = await runCli(['publish', file, '--url', gw.url, '--batch-size', '10', '--results']);
     expect(code).toBe(0);

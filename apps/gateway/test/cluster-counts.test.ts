@@ -1,15 +1,14 @@
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
+import { type GatewayProcess, stopAllGateways, TestClient } from '@ns/testkit';
 import { hasRedisServer, startRedisGateway, startRedisServer, uniquePrefix, until, type TestRedisServer } from './support/redis-gateways.js';
-import { TestSocket } from './support/test-socket.js';
 
 // Under NS_WORKERS every figure the HTTP API reports is the cluster's, whichever worker answers: two
 // workers, five clients on threats, /v1/channels says 5 every time (before: 2, 3, 2 — each worker
 // counted its own), and /metrics agrees.
 
 let redis: TestRedisServer;
-const sockets: TestSocket[] = [];
+const sockets: TestClient[] = [];
 
 /** GET on a fresh TCP connection, so node:cluster hands successive requests to different workers. */
 function getFresh(url: string): Promise<{ status: number; body: string }> {
@@ -54,12 +53,12 @@ describe.skipIf(!hasRedisServer)('cluster-wide counts under NS_WORKERS=2', () =>
     const gw = await startRedisGateway(redis.url, uniquePrefix(), { NS_WORKERS: '2', NS_LOG_LEVEL: 'debug', NS_LOG_FORMAT: 'json' });
     await until('both workers listening', () => new Set(gw.stdout().split('\n').filter((l) => l.includes('"msg":"ns-gateway listening on')).map((l) => (JSON.parse(l) as { pid: number }).pid)).size === 2);
     for (let i = 0; i < 5; i++) {
-      const s = await TestSocket.open(gw.wsUrl);
+      const s = await TestClient.open(gw.wsUrl);
       sockets.push(s);
       expect(await s.subscribe('threats')).toMatchObject({ type: 'subscribed' });
     }
     // One more client on status only: counted as a connection, not as a threats subscriber.
-    const other = await TestSocket.open(gw.wsUrl);
+    const other = await TestClient.open(gw.wsUrl);
     sockets.push(other);
     await other.subscribe('status');
 

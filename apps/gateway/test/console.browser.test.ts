@@ -2,9 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runsWith } from '../../../test-support/prerequisites.js';
+import { runsWith, startGateway, stopAllGateways } from '@ns/testkit';
 import { chromiumMissing, launchChromium, type HeadlessChromium } from './support/chromium.js';
-import { startGateway, stopAllGateways } from './support/gateway-process.js';
 
 // Issue 7's browser acceptance: headless Chromium (Debian's, driven by playwright-core) opens the console
 // served by the real gateway process, which talks to /ws through @ns/ws-client's browser build under

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Browser, type BrowserPage } from 'happy-dom';
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway, stopAllGateways } from './support/gateway-process.js';
+import { startGateway, stopAllGateways } from '@ns/testkit';
 
 // The console page loaded by happy-dom (a DOM without a browser) from the real gateway process, the
 // way a browser loads it: index.html, the app.js module and the @ns/ws-client build it imports from

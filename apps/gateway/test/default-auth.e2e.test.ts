@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
-import { TestSocket } from './support/test-socket.js';
+import { type GatewayProcess, startGateway, stopAllGateways, TestClient } from '@ns/testkit';
 
 // `npm start` with no configuration: secure by default. No JWT key means no token can be verified,
 // so protected channels stay closed to everyone; permission-free channels are open to anonymous
 // clients (NS_ALLOW_ANONYMOUS defaults to true).
 describe('ns-gateway start with no auth configuration', () => {
   let gw: GatewayProcess;
-  const sockets: TestSocket[] = [];
+  const sockets: TestClient[] = [];
 
   beforeAll(async () => {
     gw = await startGateway({ NS_AUTH: '' });
@@ -22,7 +21,7 @@ describe('ns-gateway start with no auth configuration', () => {
   });
 
   it('refuses anonymous subscriptions to protected channels and allows permission-free ones', async () => {
-    const s = await TestSocket.open(gw.wsUrl);
+    const s = await TestClient.open(gw.wsUrl);
     sockets.push(s);
     for (const channel of ['threats', 'alerts', 'metrics', 'events', 'correlations']) {
       const reply = await s.subscribe(channel);
@@ -34,7 +33,7 @@ describe('ns-gateway start with no auth configuration', () => {
   });
 
   it('refuses every token, since none can be verified', async () => {
-    const s = await TestSocket.open(gw.wsUrl);
+    const s = await TestClient.open(gw.wsUrl);
     sockets.push(s);
     s.send({ type: 'auth', id: 'a1', token: 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4IiwicGVybWlzc2lvbnMiOlsiYWRtaW4iXX0.' });
     const reply = await s.next((m) => m.id === 'a1');

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway, stopAllGateways } from './support/gateway-process.js';
+import { startGateway, stopAllGateways, TestClient } from '@ns/testkit';
 import { envelopeSchemaErrors } from './support/schema-validator.js';
-import { TestSocket } from './support/test-socket.js';
 
 afterEach(async () => {
   await stopAllGateways();
@@ -11,7 +10,7 @@ describe('ns-gateway start --demo', () => {
   it('publishes synthetic NetSentinel traffic through the real publish API', async () => {
     const gw = await startGateway({}, ['start', '--demo']);
     expect(gw.stderr()).toContain('demo        publishing synthetic NetSentinel traffic');
-    const client = await TestSocket.open(gw.wsUrl);
+    const client = await TestClient.open(gw.wsUrl);
     await client.subscribe('status');
     await client.subscribe('threats');
     const status = await client.next((m) => m.type === 'status.update');

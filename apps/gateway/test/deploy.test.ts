@@ -5,9 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, startGateway, stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
+import { CLI, type GatewayProcess, startGateway, stopAllGateways, TestClient } from '@ns/testkit';
 import { hasRedisServer, startRedisGateway, startRedisServer, uniquePrefix, type TestRedisServer } from './support/redis-gateways.js';
-import { TestSocket } from './support/test-socket.js';
 
 // deploy/ checked by the real tools, as CI runs them: Debian's docker-compose (no daemon needed to
 // validate), promtool (rules, rule unit tests, config, /metrics conventions), systemd-analyze; and the
@@ -144,7 +143,7 @@ describe.skipIf(!hasRedisServer)('what the dashboard and the rules query, agains
     redis = await startRedisServer();
     gw = await startRedisGateway(redis.url, uniquePrefix(), { NS_PUBLISH_KEYS: 'deploy-test-key-0123456789abcdef' });
     // Traffic, so the labelled series (per channel, per status) and histograms have samples.
-    const s = await TestSocket.open(gw.wsUrl);
+    const s = await TestClient.open(gw.wsUrl);
     await s.subscribe('threats');
     const res = await fetch(`${gw.url}/v1/publish`, {
       method: 'POST',
@@ -225,7 +224,7 @@ describe('behind a TLS proxy (the settings of deploy/nginx/ns-gateway.conf)', ()
       const forwarded = { host: 'localhost', 'x-forwarded-for': '198.51.100.20', 'x-forwarded-host': 'soc.example.com', 'x-forwarded-proto': 'https' };
       const page = await statusOf(port, '/', forwarded);
       expect(page).toBe(200);
-      const socket = await TestSocket.open(`ws://127.0.0.1:${port}/ws`, { headers: { ...forwarded, origin: 'https://soc.example.com' } });
+      const socket = await TestClient.open(`ws://127.0.0.1:${port}/ws`, { headers: { ...forwarded, origin: 'https://soc.example.com' } });
       expect(socket.messages.find((m) => m.type === 'welcome')).toBeDefined();
       socket.close();
       // The public name itself, as a proxy forwarding `Host $host` would send it, is refused.

@@ -1,8 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
+import { type GatewayProcess, startGateway, stopAllGateways, TestClient } from '@ns/testkit';
 import { envelopeSchemaErrors } from './support/schema-validator.js';
 import { getJson, jsonOf, type Json } from './support/json.js';
-import { TestSocket } from './support/test-socket.js';
 
 // The seed's three example events, as its TODO writes them (without id/seq). Its status example
 // elides the metrics (`"metrics": {...}`); a small record stands in for the dots.
@@ -11,15 +10,15 @@ const SEED_ALERT = { type: 'alert.new', data: { id: 'alert_123', severity: 'crit
 const SEED_STATUS = { type: 'status.update', data: { component: 'event_processor', status: 'healthy', metrics: { events_processed: 1200, queue_size: 3 } } };
 
 let gw: GatewayProcess;
-const sockets: TestSocket[] = [];
+const sockets: TestClient[] = [];
 
 async function publish(body: unknown): Promise<{ status: number; json: Json }> {
   const res = await fetch(`${gw.url}/v1/publish`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: res.status, json: await jsonOf(res) };
 }
 
-async function subscriber(...channels: string[]): Promise<TestSocket> {
-  const s = await TestSocket.open(gw.wsUrl);
+async function subscriber(...channels: string[]): Promise<TestClient> {
+  const s = await TestClient.open(gw.wsUrl);
   sockets.push(s);
   for (const c of channels) expect((await s.subscribe(c)).type).toBe('subscribed');
   return s;

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ENV_VARS } from '../src/env-vars.js';
-import { runCli, startGateway, stopAllGateways } from './support/gateway-process.js';
+import { runCli, startGateway, stopAllGateways, TestClient } from '@ns/testkit';
 import { jsonOf } from './support/json.js';
-import { TestSocket } from './support/test-socket.js';
 
 afterEach(async () => {
   await stopAllGateways();
@@ -11,7 +10,7 @@ afterEach(async () => {
 describe('graceful shutdown', () => {
   it('on SIGTERM sends a system.notice, closes clients with 1001 and exits 0 within the grace period', async () => {
     const gw = await startGateway({ NS_SHUTDOWN_GRACE_S: '5' });
-    const client = await TestSocket.open(gw.wsUrl);
+    const client = await TestClient.open(gw.wsUrl);
     expect((await client.subscribe('system')).type).toBe('subscribed');
     expect((await client.subscribe('threats')).type).toBe('subscribed');
 
@@ -26,10 +25,10 @@ describe('graceful shutdown', () => {
 
   it('refuses publishes with 503 and fails readiness while draining', async () => {
     const gw = await startGateway({ NS_SHUTDOWN_GRACE_S: '5' });
-    const watcher = await TestSocket.open(gw.wsUrl);
+    const watcher = await TestClient.open(gw.wsUrl);
     expect((await watcher.subscribe('system')).type).toBe('subscribed');
     // A client that does not read keeps the closing handshake (and so the drain) open meanwhile.
-    const stalled = await TestSocket.open(gw.wsUrl);
+    const stalled = await TestClient.open(gw.wsUrl);
     stalled.ws.pause();
 
     gw.child.kill('SIGTERM');

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, cleanEnv, runCli, startGateway, stopAllGateways } from './support/gateway-process.js';
-import { TestSocket } from './support/test-socket.js';
+import { cleanEnv, CLI, runCli, startGateway, stopAllGateways, TestClient } from '@ns/testkit';
 
 // The operator commands end to end, against the built bin and a real gateway: a token minted by
 // `ns-gateway token` is what the gateway accepts, and `check-token`'s verdict is the gateway's.
@@ -194,7 +193,7 @@ const until = async (check: () => boolean): Promise<void> => {
 describe('ns-gateway demo-publish', () => {
   it('publishes synthetic traffic to NS_GATEWAY_URL with NS_PUBLISH_KEY until SIGTERM, then exits 0', async () => {
     const gw = await startGateway({ NS_AUTH: 'none', NS_PUBLISH_KEYS: PUBLISH_KEY });
-    const watcher = await TestSocket.open(gw.wsUrl);
+    const watcher = await TestClient.open(gw.wsUrl);
     await watcher.subscribe('threats');
     const child = spawn(process.execPath, [CLI, 'demo-publish'], { env: cleanEnv({ NS_GATEWAY_URL: gw.url, NS_PUBLISH_KEY: PUBLISH_KEY, NS_LOG_FORMAT: 'json' }), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

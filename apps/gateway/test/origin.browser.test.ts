@@ -1,9 +1,8 @@
 import { createServer, request, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runsWith } from '../../../test-support/prerequisites.js';
+import { type GatewayProcess, runsWith, startGateway, stopAllGateways } from '@ns/testkit';
 import { chromiumMissing, launchChromium, type HeadlessChromium } from './support/chromium.js';
-import { startGateway, stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
 
 // A browser page on an origin the gateway does not allow, in headless Chromium: the console is served
 // through a reverse proxy on another port that forwards HTTP and the WebSocket upgrade to the gateway

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
+import { type GatewayProcess, stopAllGateways, TestClient } from '@ns/testkit';
 import {
   hasRedisServer,
   publish,
@@ -12,7 +12,6 @@ import {
   type TestRedisServer,
 } from './support/redis-gateways.js';
 import { jsonOf } from './support/json.js';
-import { TestSocket } from './support/test-socket.js';
 
 // Redis stopped with SIGSTOP, not killed: its connections stay open and simply go silent. The
 // gateway must fail readiness within 2 s, answer publishes that were in flight 503 with
@@ -22,7 +21,7 @@ import { TestSocket } from './support/test-socket.js';
 let redis: TestRedisServer;
 let gw: GatewayProcess;
 let stopped = false;
-const sockets: TestSocket[] = [];
+const sockets: TestClient[] = [];
 
 const alert = (id: string) => ({ type: 'alert.new', id, data: { id, severity: 'critical', message: 'High threat detected', timestamp: 1764115200.1 } });
 
@@ -33,7 +32,7 @@ describe.skipIf(!hasRedisServer)('a hung Redis (SIGSTOP) under the real gateway'
   });
 
   afterEach(async () => {
-    if (stopped) process.kill(redis.pid as number, 'SIGCONT');
+    if (stopped) redis.resume();
     stopped = false;
     for (const s of sockets.splice(0)) s.close();
     await stopAllGateways();
@@ -41,13 +40,13 @@ describe.skipIf(!hasRedisServer)('a hung Redis (SIGSTOP) under the real gateway'
   });
 
   it('fails readiness within 2 s, answers in-flight publishes 503 outcome unknown with their ids, and delivers each event once after SIGCONT and a retry', { timeout: 60_000 }, async () => {
-    const client = await TestSocket.open(gw.wsUrl);
+    const client = await TestClient.open(gw.wsUrl);
     sockets.push(client);
     for (const c of ['alerts', 'threats']) expect(await client.subscribe(c)).toMatchObject({ type: 'subscribed' });
     expect((await publish(gw.url, alert('warm-up'))).status).toBe(202);
 
     const t0 = performance.now();
-    process.kill(redis.pid as number, 'SIGSTOP');
+    redis.pause();
     stopped = true;
     // Sent at once, so both reach Redis before the gateway can notice it hung: their outcome is unknown.
     const inFlight = Promise.all([publish(gw.url, alert('alert_123')), publish(gw.url, { type: 'threat.new', data: threat('x').data })]);
@@ -68,7 +67,7 @@ describe.skipIf(!hasRedisServer)('a hung Redis (SIGSTOP) under the real gateway'
     expect(refused.json.error.details).toBeUndefined();
     expect(refused.json.error.message).toMatch(/nothing was published/);
 
-    process.kill(redis.pid as number, 'SIGCONT');
+    redis.resume();
     stopped = false;
     await until('/readyz to recover', async () => (await readyStatus(gw.url)) === 200, 20_000);
     // The publisher retries with the ids it was given (the assigned one included): duplicates.

@@ -1,6 +1,6 @@
 import { CLOSE_CODES } from '@ns/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
+import { type GatewayProcess, stopAllGateways, TestClient } from '@ns/testkit';
 import {
   hasRedisServer,
   notice,
@@ -13,15 +13,14 @@ import {
   until,
   type TestRedisServer,
 } from './support/redis-gateways.js';
-import { TestSocket } from './support/test-socket.js';
 
 let redis: TestRedisServer;
 let a: GatewayProcess;
 let b: GatewayProcess;
-const sockets: TestSocket[] = [];
+const sockets: TestClient[] = [];
 
-async function open(gw: GatewayProcess): Promise<TestSocket> {
-  const s = await TestSocket.open(gw.wsUrl);
+async function open(gw: GatewayProcess): Promise<TestClient> {
+  const s = await TestClient.open(gw.wsUrl);
   sockets.push(s);
   return s;
 }

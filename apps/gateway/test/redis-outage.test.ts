@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
+import { type GatewayProcess, stopAllGateways, TestClient } from '@ns/testkit';
 import { jsonOf, type Json } from './support/json.js';
 import {
   hasRedisServer,
@@ -12,12 +12,11 @@ import {
   until,
   type TestRedisServer,
 } from './support/redis-gateways.js';
-import { TestSocket } from './support/test-socket.js';
 
 let redis: TestRedisServer;
 let a: GatewayProcess;
 let b: GatewayProcess;
-const sockets: TestSocket[] = [];
+const sockets: TestClient[] = [];
 
 type Phase = 'before' | 'outage' | 'after';
 
@@ -83,8 +82,8 @@ function publisher(url: string) {
   };
 }
 
-async function threatsSubscriber(gw: GatewayProcess): Promise<{ socket: TestSocket; epoch: string }> {
-  const socket = await TestSocket.open(gw.wsUrl);
+async function threatsSubscriber(gw: GatewayProcess): Promise<{ socket: TestClient; epoch: string }> {
+  const socket = await TestClient.open(gw.wsUrl);
   sockets.push(socket);
   const reply = await socket.subscribe('threats');
   expect(reply).toMatchObject({ type: 'subscribed', seq: 0 });
@@ -195,7 +194,7 @@ describe.skipIf(!hasRedisServer)('Redis killed mid-stream and restarted under tw
     expect(early.status).toBe(503);
     expect(early.json.error.code).toBe('unavailable');
 
-    const client = await TestSocket.open(gw.wsUrl);
+    const client = await TestClient.open(gw.wsUrl);
     sockets.push(client);
     await redis.start();
     await until('readiness after Redis started', async () => (await readyStatus(gw.url)) === 200);

@@ -1,16 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
+import { type GatewayProcess, stopAllGateways, TestClient } from '@ns/testkit';
 import { hasRedisServer, publish, startRedisGateway, startRedisServer, threat, uniquePrefix, type TestRedisServer } from './support/redis-gateways.js';
 import { getJson } from './support/json.js';
-import { TestSocket } from './support/test-socket.js';
 
 let redis: TestRedisServer;
 let a: GatewayProcess;
 let b: GatewayProcess;
-const sockets: TestSocket[] = [];
+const sockets: TestClient[] = [];
 
-async function client(gw: GatewayProcess): Promise<TestSocket> {
-  const s = await TestSocket.open(gw.wsUrl);
+async function client(gw: GatewayProcess): Promise<TestClient> {
+  const s = await TestClient.open(gw.wsUrl);
   sockets.push(s);
   return s;
 }

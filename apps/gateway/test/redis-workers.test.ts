@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, cleanEnv, runCli, stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
+import { cleanEnv, CLI, type GatewayProcess, runCli, stopAllGateways, TestClient } from '@ns/testkit';
 import { hasRedisServer, publish, readyStatus, startRedisGateway, startRedisServer, threat, uniquePrefix, until, type TestRedisServer } from './support/redis-gateways.js';
-import { TestSocket } from './support/test-socket.js';
 
 let redis: TestRedisServer;
-const sockets: TestSocket[] = [];
+const sockets: TestClient[] = [];
 
 /** Pids of the workers that logged they are listening. */
 function listeningPids(gw: GatewayProcess): Set<number> {
@@ -47,9 +46,9 @@ describe.skipIf(!hasRedisServer)('NS_WORKERS=2 with the Redis engine (node:clust
     await until('both workers listening', () => listeningPids(gw).size === 2);
     expect(await readyStatus(gw.url)).toBe(200);
 
-    const clients: TestSocket[] = [];
+    const clients: TestClient[] = [];
     for (let i = 0; i < 16; i++) {
-      const s = await TestSocket.open(gw.wsUrl);
+      const s = await TestClient.open(gw.wsUrl);
       sockets.push(s);
       clients.push(s);
       expect(await s.subscribe('threats')).toMatchObject({ type: 'subscribed' });
@@ -97,7 +96,7 @@ describe.skipIf(!hasRedisServer)('NS_WORKERS=2 with the Redis engine (node:clust
     try {
       await until('both workers listening', () => (out.match(/"msg":"ns-gateway listening on/g) ?? []).length === 2);
       const url = /listening on (http:\/\/\S+)/.exec(err)?.[1] as string;
-      const client = await TestSocket.open(`${url.replace(/^http/, 'ws')}/ws`);
+      const client = await TestClient.open(`${url.replace(/^http/, 'ws')}/ws`);
       sockets.push(client);
       process.kill(-(child.pid as number), 'SIGINT');
       expect((await client.closed).code).toBe(1001);

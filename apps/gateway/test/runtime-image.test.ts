@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import semver from 'semver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from './support/gateway-process.js';
+import { CLI } from '@ns/testkit';
 
 // The production image, checked without a Docker daemon: the Dockerfile's stages are read as text,
 // and the runtime tree it copies is assembled here by the same script (deploy/docker/runtime-tree.sh)

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, cleanEnv, requireBuild, startGateway, stopAllGateways } from './support/gateway-process.js';
+import { CLI, cleanEnv, requireBuild, startGateway, stopAllGateways } from '@ns/testkit';
 
 // What an operator sees at start: `npm start` shows no build chatter above the banner, and log lines
 // are JSON when stdout is a pipe and readable on a terminal (a real pseudo-terminal, via script(1)).

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SignJWT, exportJWK } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startGateway, stopAllGateways, type GatewayProcess } from './support/gateway-process.js';
+import { startGateway, stopAllGateways, type GatewayProcess } from '@ns/testkit';
 import { jsonOf } from './support/json.js';
 
 // Claim checks and key algorithms, against the real process: each token is tried on the history

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runsWith } from '../../../test-support/prerequisites.js';
+import { runsWith } from '@ns/testkit';
 
 // The built package as other teams get it (ESM and CJS); the root `npm test` builds it first.
 const esmPath = fileURLToPath(new URL('../dist/index.js', import.meta.url));

@@ -11,7 +11,7 @@ import { envelopePieces } from '../src/envelope-json.js';
 import { APPEND_LUA } from '../src/lua-scripts.js';
 import { RedisKeys } from '../src/redis-keys.js';
 import { pending, DATA } from '../test/fixtures.js';
-import { startRedisServer } from '../test/redis-server.js';
+import { startRedisServer } from '@ns/testkit';
 
 const CJSON_LUA = `
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { PublishEvent } from '@ns/contracts';
 import { EventBus, MemoryEngine, type Engine } from '@ns/event-bus';
 import { RedisEngine } from '../src/index.js';
-import { startRedisServer } from '../test/redis-server.js';
+import { startRedisServer } from '@ns/testkit';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 3;

@@ -2,7 +2,7 @@ import { engineContract } from '@ns/event-bus/testing';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { RedisEngine } from '../src/index.js';
 import { uniquePrefix } from './fixtures.js';
-import { hasRedisServer, startRedisServer, type TestRedisServer } from './redis-server.js';
+import { hasRedisServer, startRedisServer, type TestRedisServer } from '@ns/testkit';
 
 describe.skipIf(!hasRedisServer)('RedisEngine', () => {
   let server: TestRedisServer;

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Collector, DATA, field, EnginePool, pending, stateIs, threats, uniquePrefix } from './fixtures.js';
 import { appendWithLostPublish, killSubscriber } from './lost-publish.js';
-import { hasRedisServer, startRedisServer, type TestRedisServer } from './redis-server.js';
+import { hasRedisServer, startRedisServer, type TestRedisServer } from '@ns/testkit';
 
 describe.skipIf(!hasRedisServer)('RedisEngine instances sharing one Redis', () => {
   let server: TestRedisServer;

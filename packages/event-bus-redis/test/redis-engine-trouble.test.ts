@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisEngine, RedisKeys } from '../src/index.js';
 import { Collector, EnginePool, stateIs, threats, uniquePrefix } from './fixtures.js';
 import { appendWithLostPublish, killSubscriber } from './lost-publish.js';
-import { freePort, hasRedisServer, startRedisServer, type TestRedisServer } from './redis-server.js';
+import { freePort, hasRedisServer, startRedisServer, type TestRedisServer } from '@ns/testkit';
 
 /** A logger that keeps what it was told. */
 function memoryLogger() {

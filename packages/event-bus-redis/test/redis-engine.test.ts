@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisKeys, type RedisEngineOptions } from '../src/index.js';
 import { Collector, DATA, field, EnginePool, pending, threats, uniquePrefix } from './fixtures.js';
-import { hasRedisServer, startRedisServer, type TestRedisServer } from './redis-server.js';
+import { hasRedisServer, startRedisServer, type TestRedisServer } from '@ns/testkit';
 
 describe.skipIf(!hasRedisServer)('RedisEngine on one Redis', () => {
   let server: TestRedisServer;

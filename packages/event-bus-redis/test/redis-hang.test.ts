@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RedisEngine } from '../src/index.js';
 import { Collector, DATA, EnginePool, pending, stateIs, uniquePrefix } from './fixtures.js';
-import { hasRedisServer, startRedisServer, type TestRedisServer } from './redis-server.js';
+import { hasRedisServer, startRedisServer, type TestRedisServer } from '@ns/testkit';
 
 // A hung Redis — stopped with SIGSTOP, not killed — keeps its TCP connections open: no error, no
 // close, only silence. The engine must notice by itself (PING and command timeouts), fail what was
@@ -13,11 +13,11 @@ describe.skipIf(!hasRedisServer)('RedisEngine when Redis hangs (SIGSTOP) and res
   const pool = new EnginePool();
 
   const stop = () => {
-    process.kill(server.pid as number, 'SIGSTOP');
+    server.pause();
     stopped = true;
   };
   const resume = () => {
-    process.kill(server.pid as number, 'SIGCONT');
+    server.resume();
     stopped = false;
   };
   /** Milliseconds until the engine reports `state`. */

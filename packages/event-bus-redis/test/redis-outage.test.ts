@@ -1,9 +1,8 @@
-import { freePort } from './redis-server.js';
+import { freePort, hasRedisServer, startRedisServer, type TestRedisServer } from '@ns/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisEngine } from '../src/index.js';
 import { Collector, DATA, EnginePool, pending, stateIs, threats, uniquePrefix } from './fixtures.js';
-import { hasRedisServer, startRedisServer, type TestRedisServer } from './redis-server.js';
 
 describe.skipIf(!hasRedisServer)('RedisEngine when Redis goes away', () => {
   let server: TestRedisServer;

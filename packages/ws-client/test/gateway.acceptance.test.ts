@@ -5,9 +5,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createClient, type GapEvent, type NsClient } from '../src/index.js';
 import { collect, nextClientEvent, range } from './support/await-client.js';
-import { runsWith } from '../../../test-support/prerequisites.js';
-import { gatewayMissing, GatewayProcess, threatEvent } from './support/gateway-process.js';
-import { redisMissing, RedisProcess } from './support/redis-process.js';
+import {
+  gatewayMissing,
+  publishAccepted,
+  redisServerMissing,
+  runsWith,
+  startGateway as launchGateway,
+  startRedisServer,
+  type GatewayProcess,
+  type TestRedisServer,
+} from '@ns/testkit';
 import { TcpProxy } from './support/tcp-proxy.js';
 
 // Issue 7 acceptance: the client against the real gateway process (`node apps/gateway/dist/cli.js start`,
@@ -23,10 +30,10 @@ import { TcpProxy } from './support/tcp-proxy.js';
 const gateways: GatewayProcess[] = [];
 let proxy: TcpProxy | undefined;
 let client: NsClient | undefined;
-let redis: RedisProcess | undefined;
+let redis: TestRedisServer | undefined;
 
 async function startGateway(env: Record<string, string> = {}): Promise<GatewayProcess> {
-  const gateway = await GatewayProcess.start(env);
+  const gateway = await launchGateway({ NS_HOST: '127.0.0.1', NS_LOG_LEVEL: 'info', ...env });
   gateways.push(gateway);
   return gateway;
 }
@@ -66,6 +73,15 @@ async function slowConsumerCloses(gateway: GatewayProcess): Promise<number> {
   return Number(/^ns_slow_consumer_closes_total (\d+)/m.exec(text)?.[1] ?? Number.NaN);
 }
 
+/** A valid `threat.new` publish request with a caller-chosen id. */
+function threatEvent(id: string, score = 5): object {
+  return {
+    type: 'threat.new',
+    id,
+    data: { source_ip: '203.0.113.7', threat_score: score, threat_level: 'high', timestamp: Date.now() / 1000 },
+  };
+}
+
 const batchOf = (run: string, from: number, count: number) => range(from, from + count - 1).map((i) => threatEvent(`acc-${run}-${i}`));
 
 afterEach(async () => {
@@ -74,7 +90,7 @@ afterEach(async () => {
   await proxy?.close();
   proxy = undefined;
   await Promise.all(gateways.splice(0).map((g) => g.stop('SIGKILL')));
-  await redis?.stop();
+  await redis?.close();
   redis = undefined;
 });
 
@@ -93,7 +109,7 @@ describe.runIf(runsWith(gatewayMissing(), 'ws-client acceptance tests'))('ws-cli
     const published: string[] = [];
     const publishBatch = async (batch: number): Promise<void> => {
       const events = batchOf(run, batch * 10 + 1, 10);
-      await gateway.publish(events);
+      await publishAccepted(gateway.url, events);
       published.push(...events.map((e) => (e as { id: string }).id));
     };
 
@@ -133,7 +149,7 @@ describe.runIf(runsWith(gatewayMissing(), 'ws-client acceptance tests'))('ws-cli
     await subscribed;
     const run = randomUUID().slice(0, 8);
     const before = batchOf(run, 1, 20);
-    await first.publish(before);
+    await publishAccepted(first.url, before);
     await threats.count(20);
     const oldEpoch = threats.events[0]?.epoch;
 
@@ -149,7 +165,7 @@ describe.runIf(runsWith(gatewayMissing(), 'ws-client acceptance tests'))('ws-cli
     expect(report.epoch).not.toBe(oldEpoch);
 
     const after = batchOf(run, 21, 10);
-    await second.publish(after);
+    await publishAccepted(second.url, after);
     await threats.count(30);
     expect(threats.events.map((e) => e.id)).toEqual([...before, ...after].map((e) => (e as { id: string }).id));
     expect(threats.events.slice(20).every((e) => e.epoch === report.epoch)).toBe(true);
@@ -176,7 +192,7 @@ describe.runIf(runsWith(gatewayMissing(), 'ws-client acceptance tests'))('ws-cli
       const publishBatch = async (): Promise<void> => {
         const events = batchOf(run, next, 5);
         next += 5;
-        await gateway.publish(events);
+        await publishAccepted(gateway.url, events);
         published.push(...events.map((e) => (e as { id: string }).id));
       };
       await publishBatch();
@@ -233,7 +249,7 @@ describe.runIf(runsWith(gatewayMissing(), 'ws-client acceptance tests'))('ws-cli
           return { ...event, data: { ...event.data, padding } };
         });
         next += count;
-        await gateway.publish(events);
+        await publishAccepted(gateway.url, events);
         published.push(...events.map((e) => e.id));
       };
       await publishBatch(5);
@@ -265,14 +281,14 @@ describe.runIf(runsWith(gatewayMissing(), 'ws-client acceptance tests'))('ws-cli
   );
 });
 
-describe.runIf(runsWith(gatewayMissing() ?? redisMissing(), 'ws-client Redis acceptance tests'))('ws-client against real gateways sharing a Redis engine', () => {
+describe.runIf(runsWith(gatewayMissing() ?? redisServerMissing(), 'ws-client Redis acceptance tests'))('ws-client against real gateways sharing a Redis engine', () => {
   /**
    * Redis, the gateway the client is served by (through the relay, so a restart can come back on
    * another port), and a second instance on the same Redis that takes the publishes throughout, so
    * events keep coming while the client's gateway is down.
    */
   async function sharedRedisSetup() {
-    redis = await RedisProcess.start();
+    redis = await startRedisServer();
     const env = { NS_ENGINE: 'redis', NS_REDIS_URL: redis.url, NS_REDIS_PREFIX: `acc${randomUUID().slice(0, 8)}:` };
     const served = await startGateway(env);
     const publisher = await startGateway(env);
@@ -290,7 +306,7 @@ describe.runIf(runsWith(gatewayMissing() ?? redisMissing(), 'ws-client Redis acc
     const publish = async (count = 10): Promise<void> => {
       const events = batchOf(run, next, count);
       next += count;
-      await publisher.publish(events);
+      await publishAccepted(publisher.url, events);
       published.push(...events.map((e) => (e as { id: string }).id));
     };
     return { env, served, proxy, c, gaps, threats, published, publish };
@@ -398,7 +414,7 @@ describe.runIf(runsWith(gatewayMissing(), 'ws-client acceptance tests'))('ws-cli
     expect(refreshed.expires_at).toBeGreaterThan(Date.now() / 1000 + 600);
     expect(issued).toHaveLength(2);
 
-    await gateway.publish([threatEvent(`jwt-${randomUUID().slice(0, 8)}`)]);
+    await publishAccepted(gateway.url, [threatEvent(`jwt-${randomUUID().slice(0, 8)}`)]);
     await threats.count(1);
     expect(c.stats().reconnects).toBe(0);
     expect(c.state).toBe('open');

@@ -8,7 +8,7 @@ import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import { attach, type WsEndpoint, type WsServerOptions } from '../src/ws-endpoint.js';
 
-export { TestClient, threat } from '../../ws-manager/test/harness.js';
+export { TestClient, threat } from '@ns/testkit';
 
 export const SECRET = 'test-secret-for-hs256-at-least-32-bytes!';
 

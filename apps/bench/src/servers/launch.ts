@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
-import { startRedisServer, type TestRedisServer } from '../../../../packages/event-bus-redis/test/redis-server.js';
+import { startRedisServer, type TestRedisServer } from '@ns/testkit';
 import { childPids } from '../measure/proc-stat.js';
 import { spawnTracked, stopChild, trackPid } from '../measure/processes.js';
 import { BENCH_DIR, GATEWAY_CLI } from '../paths.js';

@@ -1,9 +1,8 @@
 import { get as httpGet } from 'node:http';
 import { CLOSE_CODES } from '@ns/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchGateway, stopAllGateways, type GatewayUnderTest } from './support/gateway.js';
+import { type GatewayUnderTest, launchGateway, type Msg, RawWs, stopAllGateways, upgradeStatus } from '@ns/testkit';
 import { alertData, getJson, publish, threatData } from './support/http.js';
-import { RawWs, upgradeStatus, type Msg } from './support/raw-ws.js';
 import { PUBLISH_KEY, SECRET, sign, signedByStranger, tampered, unsigned } from './support/tokens.js';
 
 // Authorization against the real gateway (JWT HS256 + API key), logging at debug level: what a token

@@ -1,8 +1,7 @@
 import { CHANNEL_NAMES } from '@ns/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchGateway, stopAllGateways, type GatewayUnderTest } from './support/gateway.js';
+import { eventually, type GatewayUnderTest, launchGateway, type Msg, RawWs, stopAllGateways } from '@ns/testkit';
 import { metric, publish, subscribers, threatData } from './support/http.js';
-import { RawWs, type Msg } from './support/raw-ws.js';
 
 // Subscription and connection churn against the real gateway: every count returns to zero and the
 // process keeps no memory or file descriptors for what is gone.

@@ -1,7 +1,6 @@
 import { CHANNEL_NAMES } from '@ns/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchGateway, stopAllGateways, type GatewayUnderTest } from './support/gateway.js';
-import { RawWs, upgradeStatus, type Msg } from './support/raw-ws.js';
+import { type GatewayUnderTest, launchGateway, type Msg, RawWs, stopAllGateways, upgradeStatus } from '@ns/testkit';
 
 // What one client's input can make the gateway do in replies and log lines: `?subscribe=` with
 // thousands of names, 64 KB filters, 16 KB headers. Each is bounded, whatever the input's size.

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CLI, cleanEnv, requireBuild } from '../support/gateway-process.js';
-import { eventually, freePort } from './support/gateway.js';
+import { cleanEnv, CLI, eventually, freePort, requireBuild } from '@ns/testkit';
 
 // `ns-gateway start 2>&1 | head -c 100`: the reader takes the first line and dies, and from then on
 // every write to stdout and stderr fails with EPIPE — the shell pipeline whose `tee` or log shipper

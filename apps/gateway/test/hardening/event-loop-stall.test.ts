@@ -1,9 +1,8 @@
 import { createClient, type NsClient } from '@ns/ws-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { eventually, launchGateway, stopAllGateways, type GatewayUnderTest } from './support/gateway.js';
+import { eventually, type GatewayUnderTest, launchGateway, RawWs, stopAllGateways } from '@ns/testkit';
 import { metric, publish, threatData } from './support/http.js';
-import { RawWs } from './support/raw-ws.js';
 
 // A 2 s event-loop stall inside the real gateway (a busy loop evaluated through the V8 inspector, so
 // the product carries no test hook): afterwards the heartbeat must not mass-disconnect healthy

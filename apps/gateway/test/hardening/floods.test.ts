@@ -2,9 +2,8 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { CLOSE_CODES } from '@ns/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchGateway, stopAllGateways, type GatewayUnderTest } from './support/gateway.js';
+import { clientFrame, eventually, type GatewayUnderTest, launchGateway, OPCODE, RawWs, stopAllGateways, upgradeStatus } from '@ns/testkit';
 import { metric } from './support/http.js';
-import { clientFrame, OPCODE, RawWs, upgradeStatus } from './support/raw-ws.js';
 
 // Floods against the real gateway: connection attempts, slowloris, trickled frames, message and ping
 // floods. Each is refused with the specified status or close code while other clients carry on.

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { ErrorBody } from '@ns/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchGateway, stopAllGateways, type GatewayUnderTest } from './support/gateway.js';
+import { launchGateway, stopAllGateways, type GatewayUnderTest } from '@ns/testkit';
 
 // Requests that static-file serving or the framework refuse — path traversal, directories, NUL,
 // malformed percent-escapes, unparsable HTTP — against the real process: each answers the contracts'

@@ -2,10 +2,8 @@ import type { SinceCursor } from '@ns/contracts';
 import { createClient, type GapEvent, type NsClient } from '@ns/ws-client';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { hasRedisServer, startRedisServer, type TestRedisServer } from '../../../../packages/event-bus-redis/test/redis-server.js';
-import { eventually, freePort, launchGateway, stopAllGateways } from './support/gateway.js';
+import { eventually, freePort, hasRedisServer, launchGateway, RawWs, startRedisServer, stopAllGateways, type TestRedisServer } from '@ns/testkit';
 import { publish, threatData } from './support/http.js';
-import { RawWs } from './support/raw-ws.js';
 
 // The gateway process is SIGKILLed (no drain, no 1001) and started again on the same port. Clients
 // reconnect on their own and resume with `since`: with the Redis engine the history survived and they

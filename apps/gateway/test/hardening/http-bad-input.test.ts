@@ -1,8 +1,7 @@
 import { MAX_BATCH_EVENTS, MAX_EVENT_DATA_BYTES, MAX_JSON_DEPTH } from '@ns/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchGateway, stopAllGateways, type GatewayUnderTest } from './support/gateway.js';
+import { type GatewayUnderTest, launchGateway, RawWs, stopAllGateways } from '@ns/testkit';
 import { getJson, publish, rawPublish, threatData } from './support/http.js';
-import { RawWs } from './support/raw-ws.js';
 
 // Bad input on POST /v1/publish, against the real gateway process: the status and error code of
 // docs/protocol.md#http-api, nothing published, nothing polluted, and the process keeps serving.

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hasRedisServer, startRedisServer, uniquePrefix, type TestRedisServer } from '../support/redis-gateways.js';
-import { eventually, launchGateway, stopAllGateways, type GatewayUnderTest } from './support/gateway.js';
-import { clientFrame, OPCODE, RawWs } from './support/raw-ws.js';
+import { clientFrame, eventually, type GatewayUnderTest, launchGateway, OPCODE, RawWs, stopAllGateways } from '@ns/testkit';
 
 // A client streams 60 KB messages while its first subscribe waits on a stopped (SIGSTOP) Redis: the
 // messages behind it must not pile up in the gateway. Measured before the fix: 550 MB held in 4 s.

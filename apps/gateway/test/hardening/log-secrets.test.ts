@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { eventually, launchGateway, stopAllGateways, type GatewayUnderTest } from './support/gateway.js';
+import { eventually, launchGateway, stopAllGateways, type GatewayUnderTest } from '@ns/testkit';
 import { PUBLISH_KEY, SECRET } from './support/tokens.js';
 
 // Every way a credential can reach the gateway, against the real process logging at trace: no log

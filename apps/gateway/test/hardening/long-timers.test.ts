@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchGateway, stopAllGateways, type GatewayUnderTest } from './support/gateway.js';
-import { RawWs } from './support/raw-ws.js';
+import { type GatewayUnderTest, launchGateway, RawWs, stopAllGateways } from '@ns/testkit';
 import { SECRET, sign } from './support/tokens.js';
 
 // A token valid for 30 days outlives setTimeout's 2^31-1 ms (24.8 days). Waiting that long is not an

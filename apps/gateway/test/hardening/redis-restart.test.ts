@@ -1,8 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { hasRedisServer, startRedisServer, type TestRedisServer } from '../../../../packages/event-bus-redis/test/redis-server.js';
-import { eventually, launchGateway, stopAllGateways, type GatewayUnderTest } from './support/gateway.js';
+import { eventually, type GatewayUnderTest, hasRedisServer, launchGateway, RawWs, startRedisServer, stopAllGateways, type TestRedisServer } from '@ns/testkit';
 import { metric, publish, threatData } from './support/http.js';
-import { RawWs } from './support/raw-ws.js';
 
 // The hardening angle on Redis restarts (the delivery guarantees themselves are the Redis issue's
 // acceptance tests): three crash/restart cycles of Redis under continuous publishing and client churn.

@@ -1,7 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchGateway, stopAllGateways, type GatewayUnderTest } from './support/gateway.js';
+import { type GatewayUnderTest, launchGateway, type Msg, RawWs, stopAllGateways } from '@ns/testkit';
 import { metric, publish } from './support/http.js';
-import { RawWs, type Msg } from './support/raw-ws.js';
 
 // What a client can make the gateway send by asking again. Before the fix, every anonymous
 // re-subscribe to `status` resent the whole latest-per-key snapshot: 10 clients looping on a 136 KB

@@ -1,8 +1,7 @@
 import { CLOSE_CODES } from '@ns/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchGateway, stopAllGateways, type GatewayUnderTest } from './support/gateway.js';
+import { eventually, type GatewayUnderTest, launchGateway, RawWs, stopAllGateways } from '@ns/testkit';
 import { metric, publish, threatData } from './support/http.js';
-import { RawWs } from './support/raw-ws.js';
 
 // Clients that never read, against the real gateway: each is closed with 4008 once its buffer cap
 // (1 MiB) is reached, the process's memory stays bounded however much is published, and clients that

@@ -1,7 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { eventually, launchGateway, stopAllGateways } from './support/gateway.js';
-import { upgradeStatus } from './support/raw-ws.js';
+import { eventually, launchGateway, stopAllGateways, upgradeStatus } from '@ns/testkit';
 
 // Uploads that never finish: `POST /v1/publish` announcing 4 MiB and sending all but one byte. Before
 // the fix, 50 of them without any credential stayed open (+184 MB RSS) and SIGTERM then ended at the

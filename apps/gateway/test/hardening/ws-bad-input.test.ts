@@ -1,8 +1,7 @@
 import { CLOSE_CODES, ERROR_CODES, MAX_JSON_DEPTH } from '@ns/contracts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchGateway, stopAllGateways, type GatewayUnderTest } from './support/gateway.js';
+import { clientFrame, type GatewayUnderTest, launchGateway, type Msg, OPCODE, RawWs, stopAllGateways } from '@ns/testkit';
 import { publish, threatData } from './support/http.js';
-import { clientFrame, OPCODE, RawWs, type Msg } from './support/raw-ws.js';
 
 // Bad input on /ws, against the real gateway process: every case gets the code docs/protocol.md names (or RFC 6455)
 // names, and nothing a client sends crashes the process or pollutes its prototypes.

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { runsWith } from './prerequisites.js';
+import { runsWith } from '../src/prerequisites.js';
 
 describe('runsWith', () => {
   const ci = process.env.CI;

@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { runsWith } from '../../../test-support/prerequisites.js';
+import { delimiter, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from './ports.js';
+import { runsWith } from './prerequisites.js';
 
 /**
  * A private `redis-server` for tests: its own port, its own temp dir, no persistence (`--save ""
@@ -21,6 +22,10 @@ export interface TestRedisServer {
   start(): Promise<void>;
   /** kill() then start(). */
   restart(): Promise<void>;
+  /** SIGSTOP: a hung Redis, its connections still open, answering nothing. */
+  pause(): void;
+  /** SIGCONT after {@link pause}. */
+  resume(): void;
   /** Stop for good and remove the temp dir. */
   close(): Promise<void>;
 }
@@ -54,23 +59,11 @@ export const redisServerBin = findRedisServer();
  * True when the Redis suites should run: redis-server is installed, or CI requires them (then they
  * fail on its absence instead of skipping).
  */
-export const hasRedisServer = runsWith(
-  redisServerBin === undefined ? `redis-server not found; install the Debian package "${REDIS_SERVER_PACKAGE}" (apt-get install ${REDIS_SERVER_PACKAGE})` : undefined,
-  'Redis engine tests',
-);
+export const hasRedisServer = runsWith(redisServerMissing(), 'Redis engine tests');
 
-/** A free loopback TCP port (bound and released; redis-server binds it right after). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+/** What is missing to start a test redis-server (naming the Debian package), or undefined. */
+export function redisServerMissing(): string | undefined {
+  return redisServerBin === undefined ? `redis-server not found; install the Debian package "${REDIS_SERVER_PACKAGE}" (apt-get install ${REDIS_SERVER_PACKAGE})` : undefined;
 }
 
 function launch(bin: string, port: number, dir: string): Promise<ChildProcess> {
@@ -140,6 +133,10 @@ export async function startRedisServer(): Promise<TestRedisServer> {
     c.kill('SIGKILL');
     await exited(c);
   };
+  const signal = (name: NodeJS.Signals) => {
+    if (current?.pid === undefined) throw new Error(`redis-server on port ${port} is not running`);
+    process.kill(current.pid, name);
+  };
   const start = async () => {
     if (current !== undefined) return;
     current = await launch(bin, port, dir);
@@ -156,9 +153,20 @@ export async function startRedisServer(): Promise<TestRedisServer> {
       await kill();
       await start();
     },
+    pause: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     close: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const redisCli = redisServerBin === undefined ? undefined : join(dirname(redisServerBin), 'redis-cli');
+
+/** Runs one command against a test server with `redis-cli` (installed with Debian's redis-server). */
+export async function redisCommand(server: { readonly port: number }, ...args: string[]): Promise<string> {
+  if (redisCli === undefined || !existsSync(redisCli)) throw new Error('redis-cli not found next to redis-server');
+  const { stdout } = await promisify(execFile)(redisCli, ['-h', '127.0.0.1', '-p', String(server.port), ...args]);
+  return stdout.trim();
 }
