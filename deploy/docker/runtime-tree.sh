@@ -12,6 +12,8 @@ mkdir -p "$out"
 cp "$src/package.json" "$src/package-lock.json" "$out/"
 cp -R "$src/schemas" "$out/schemas"
 for dir in "$src"/packages/*/; do
+  # Private workspace packages (the test kit) are never built nor shipped.
+  grep -q '"private": true' "$dir/package.json" && continue
   name=$(basename "$dir")
   mkdir -p "$out/packages/$name"
   cp "$dir/package.json" "$out/packages/$name/"
