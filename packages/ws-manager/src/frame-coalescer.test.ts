@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { FrameCoalescer } from './frame-coalescer.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FrameCoalescer, QUIET_WINDOWS } from './frame-coalescer.js';
 
 const target = () => {
   const t = { flushes: 0, flush: () => void t.flushes++ };
@@ -7,6 +7,10 @@ const target = () => {
 };
 
 describe('FrameCoalescer', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('flushes every scheduled target once when the window ends', async () => {
     const coalescer = new FrameCoalescer(5);
     const a = target();
@@ -17,6 +21,29 @@ describe('FrameCoalescer', () => {
     await new Promise<void>((resolve) => coalescer.schedule({ flush: resolve }));
     expect([a.flushes, b.flushes]).toEqual([1, 1]);
     expect(coalescer.pending).toBe(0);
+  });
+
+  it('writes at once after a quiet spell, and waits the window out while windows follow each other', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance'] });
+    const coalescer = new FrameCoalescer(10);
+    const a = target();
+    // Quiet (nothing before): the window ends on the next turn.
+    coalescer.schedule(a);
+    vi.advanceTimersByTime(1);
+    expect(a.flushes).toBe(1);
+    // 4 ms later, within QUIET_WINDOWS windows of the last one: this window lasts its 10 ms.
+    vi.advanceTimersByTime(4);
+    coalescer.schedule(a);
+    vi.advanceTimersByTime(9);
+    expect(a.flushes).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(a.flushes).toBe(2);
+    // Quiet again for QUIET_WINDOWS windows: at once.
+    vi.advanceTimersByTime(QUIET_WINDOWS * 10);
+    coalescer.schedule(a);
+    vi.advanceTimersByTime(1);
+    expect(a.flushes).toBe(3);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('with a 0 ms window flushes once per event-loop turn', async () => {

@@ -7,15 +7,28 @@ export interface Flushable {
 export const DEFAULT_WRITE_DELAY_MS = 2;
 
 /**
+ * A window opened within this many windows of the previous one means frames keep coming: wait the
+ * window out. After a longer quiet spell there is nothing to coalesce with, so write at once.
+ */
+export const QUIET_WINDOWS = 3;
+
+/**
  * Coalesces writes: connections that got frames are remembered, and once per window (`writeDelayMs`;
  * 0 = once per event-loop turn) each writes all its pending frames together. One shared timer per window,
  * not one per connection. With ~4 events per window this cut server CPU per delivered message to a
  * fraction of one write per event (see bench/fanout.bench.ts).
+ *
+ * The window adapts to load: when no window opened in the last {@link QUIET_WINDOWS} × `writeDelayMs`
+ * (a trickle of events, e.g. 100/s), waiting would only add latency — each event would be written
+ * alone anyway — so that window ends on the next event-loop turn. Under load windows open back to back
+ * and the full window batches frames, keeping CPU per delivery low.
  */
 export class FrameCoalescer {
   readonly writeDelayMs: number;
   #pending: Flushable[] = [];
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  #immediate = false;
+  #openedAt = -Infinity;
   readonly #run = () => {
     this.#timer = undefined;
     this.flush();
@@ -29,9 +42,11 @@ export class FrameCoalescer {
   /** Remembers `target` for the current window; the caller calls this once per window per target. */
   schedule(target: Flushable): void {
     this.#pending.push(target);
-    if (this.#timer === undefined) {
-      this.#timer = this.writeDelayMs === 0 ? setImmediate(this.#run) : setTimeout(this.#run, this.writeDelayMs);
-    }
+    if (this.#timer !== undefined) return;
+    const now = performance.now();
+    this.#immediate = this.writeDelayMs === 0 || now - this.#openedAt >= QUIET_WINDOWS * this.writeDelayMs;
+    this.#openedAt = now;
+    this.#timer = this.#immediate ? setImmediate(this.#run) : setTimeout(this.#run, this.writeDelayMs);
   }
 
   /** Number of targets waiting for the window to end. */
@@ -56,7 +71,7 @@ export class FrameCoalescer {
   /** Flushes what is pending and stops the timer. */
   close(): void {
     if (this.#timer !== undefined) {
-      if (this.writeDelayMs === 0) clearImmediate(this.#timer as NodeJS.Immediate);
+      if (this.#immediate) clearImmediate(this.#timer as NodeJS.Immediate);
       else clearTimeout(this.#timer as NodeJS.Timeout);
       this.#timer = undefined;
     }
