@@ -21,6 +21,7 @@ import { renderChart } from './report/svg-chart.js';
 import { checkTargets } from './report/targets.js';
 import { runCapacity } from './scenarios/capacity.js';
 import { runFanout } from './scenarios/fanout.js';
+import { runHeap } from './scenarios/heap.js';
 import { runIngest } from './scenarios/ingest.js';
 import { runStorm } from './scenarios/reconnect-storm.js';
 import { emptyFigures } from './scenarios/run-support.js';
@@ -62,6 +63,8 @@ async function runStep(step: Step, server: ServerKind, log: (line: string) => vo
       return runIngest(server, step.spec, log);
     case 'storm':
       return runStorm(server, step.spec, log);
+    case 'heap':
+      return runHeap(server, step.spec, log);
   }
 }
 
@@ -70,6 +73,7 @@ function summary(r: RunFigures): string {
   if (r.cpuUsPerDelivery !== null) parts.push(`${r.cpuUsPerDelivery} µs CPU/delivery`);
   if (r.latencyMs !== null && r.kind !== 'storm') parts.push(`p50 ${r.latencyMs.p50} p99 ${r.latencyMs.p99} ms`);
   if (r.rssPerConnKB !== null) parts.push(`${r.rssPerConnKB} KB/conn`);
+  if (r.kind === 'heap') parts.push(`heap ${r.extra['heap_bytes_per_connection']} B/conn: ${(r.heapPerConnection ?? []).slice(0, 6).map((h) => `${h.type} ${h.bytes}`).join(', ')}`);
   if (r.kind === 'ingest') parts.push(`${r.extra['events_per_s']} events/s`);
   if (r.kind === 'storm') parts.push(`recovered ${r.extra['recovered']}, storm ${r.extra['storm_s']} s, caught-up p99 ${r.latencyMs?.p99} ms`);
   return parts.join(', ');
@@ -100,7 +104,7 @@ async function main(): Promise<number> {
         console.log(`  ${SERVER_LABELS[server].padEnd(26)} ${summary(fig)}  (${((Date.now() - t) / 1000).toFixed(0)} s)`);
       } catch (err) {
         // A failed run is a result too (reported, not hidden); the other runs go on.
-        const fig = emptyFigures({ scenario: step.spec.scenario, kind: step.kind === 'fanout' && step.spec.filtered ? 'filtered' : step.kind, title: step.spec.title, server, subscribers: 0 });
+        const fig = emptyFigures({ scenario: step.spec.scenario, kind: step.kind === 'fanout' && step.spec.filter !== 'none' ? 'filtered' : step.kind, title: step.spec.title, server, subscribers: 0 });
         fig.errors.push((err as Error).message.slice(0, 500));
         fig.lossPct = 100;
         runs.push(fig);

@@ -1,5 +1,7 @@
+import type { FilterMode } from './load/threat-events.js';
 import type { CapacitySpec } from './scenarios/capacity.js';
 import type { FanoutSpec } from './scenarios/fanout.js';
+import type { HeapSpec } from './scenarios/heap.js';
 import type { IngestSpec } from './scenarios/ingest.js';
 import type { StormSpec } from './scenarios/reconnect-storm.js';
 import type { ServerKind } from './servers/server-kinds.js';
@@ -9,26 +11,35 @@ export type Step =
   | { kind: 'fanout'; spec: FanoutSpec; servers: ServerKind[] }
   | { kind: 'capacity'; spec: CapacitySpec; servers: ServerKind[] }
   | { kind: 'ingest'; spec: IngestSpec; servers: ServerKind[] }
-  | { kind: 'storm'; spec: StormSpec; servers: ServerKind[] };
+  | { kind: 'storm'; spec: StormSpec; servers: ServerKind[] }
+  | { kind: 'heap'; spec: HeapSpec; servers: ServerKind[] };
 
 const ALL: ServerKind[] = ['gateway', 'gateway-redis', 'ws', 'socketio'];
 const ONE_PROCESS: ServerKind[] = ['gateway', 'ws', 'socketio'];
 // Each has ~28k ephemeral ports; 8 leave room for 20k connections plus TIME_WAIT from earlier runs.
 const SOURCE_ADDRESSES = 8;
 
-function fanout(subscribers: number, rate: number, seconds: number, o: { filtered?: boolean; servers?: ServerKind[]; drainDeadlineMs?: number } = {}): Step {
+const FILTER_TITLES = {
+  none: 'fan-out',
+  types: 'filtered fan-out (10 distinct filters, 10 % each)',
+  distinct: 'filtered fan-out (1,000 distinct filters, 10 % each)',
+  identical: 'filtered fan-out (100 % identical filters)',
+} as const satisfies Record<FilterMode, string>;
+const FILTER_IDS = { none: 'fanout', types: 'filtered', distinct: 'filtered-distinct', identical: 'filtered-identical' } as const satisfies Record<FilterMode, string>;
+
+function fanout(subscribers: number, rate: number, seconds: number, o: { filter?: FilterMode; servers?: ServerKind[]; drainDeadlineMs?: number } = {}): Step {
   const k = subscribers >= 1000 ? `${subscribers / 1000}k` : String(subscribers);
-  const filtered = o.filtered ?? false;
+  const filter = o.filter ?? 'none';
   return {
     kind: 'fanout',
     servers: o.servers ?? ALL,
     spec: {
-      scenario: `${filtered ? 'filtered' : 'fanout'}-${k}-${rate}`,
-      title: `${filtered ? 'filtered fan-out (10 % each)' : 'fan-out'} ${k} subs × ${rate} ev/s`,
+      scenario: `${FILTER_IDS[filter]}-${k}-${rate}`,
+      title: `${FILTER_TITLES[filter]} ${k} subs × ${rate} ev/s`,
       subscribers,
       rate,
       events: Math.round(rate * seconds),
-      filtered,
+      filter,
       samplers: 10,
       warmupEvents: Math.min(200, rate),
       drainDeadlineMs: o.drainDeadlineMs ?? 60_000,
@@ -40,6 +51,11 @@ function fanout(subscribers: number, rate: number, seconds: number, o: { filtere
 function capacity(connections: number, servers: ServerKind[] = ONE_PROCESS): Step {
   const k = connections >= 1000 ? `${connections / 1000}k` : String(connections);
   return { kind: 'capacity', servers, spec: { scenario: `capacity-${k}`, title: `idle subscribed connections (${k} attempted)`, connections, release: 100, sourceAddresses: SOURCE_ADDRESSES } };
+}
+
+function heap(connections: number, servers: ServerKind[] = ONE_PROCESS): Step {
+  const k = connections >= 1000 ? `${connections / 1000}k` : String(connections);
+  return { kind: 'heap', servers, spec: { scenario: `heap-${k}`, title: `heap per idle subscribed connection (${k}, snapshot diff)`, warmup: 200, connections, sourceAddresses: SOURCE_ADDRESSES } };
 }
 
 function ingestStep(seconds: number, servers: ServerKind[]): Step {
@@ -66,9 +82,12 @@ export const FULL: Step[] = [
   fanout(1000, 1000, 3),
   fanout(10_000, 100, 3, { drainDeadlineMs: 150_000 }),
   fanout(10_000, 1000, 1, { drainDeadlineMs: 150_000 }),
-  fanout(10_000, 1000, 2, { filtered: true, drainDeadlineMs: 150_000 }),
+  fanout(10_000, 1000, 2, { filter: 'types', drainDeadlineMs: 150_000 }),
+  fanout(10_000, 1000, 2, { filter: 'distinct', drainDeadlineMs: 150_000 }),
+  fanout(10_000, 1000, 2, { filter: 'identical', drainDeadlineMs: 150_000 }),
   // The servers' fd limit is 20,000: attempting that many finds what one process can hold.
   capacity(20_000),
+  heap(2000, ['gateway', 'ws']),
   ingestStep(5, ALL),
   storm(5000, ALL),
 ];

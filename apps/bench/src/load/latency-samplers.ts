@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { forkTracked, stopChild } from '../measure/processes.js';
 import { nextMessage } from './ipc.js';
 import type { WireProtocol } from './raw-subscriber.js';
+import type { FilterMode } from './threat-events.js';
 import type { SamplerCommand, SamplerReply } from './sampler-messages.js';
 
 const WORKER = fileURLToPath(new URL('./sampler-worker.ts', import.meta.url));
@@ -11,7 +12,7 @@ const WORKER = fileURLToPath(new URL('./sampler-worker.ts', import.meta.url));
 export class LatencySamplers {
   #child: ChildProcess | undefined;
 
-  async open(o: { protocol: WireProtocol; url: string; count: number; firstIndex: number; filtered: boolean }): Promise<{ opened: number; errors: string[] }> {
+  async open(o: { protocol: WireProtocol; url: string; count: number; firstIndex: number; filter: FilterMode }): Promise<{ opened: number; errors: string[] }> {
     if (o.count === 0) return { opened: 0, errors: [] };
     const child = forkTracked(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.#child = child;

@@ -20,7 +20,7 @@ export interface RawSubscriberOptions {
   port: number;
   /** Loopback source address (127.0.0.x): each has its own ~28k ephemeral ports. */
   localAddress: string;
-  filter: { event_types: string[] } | undefined;
+  filter: Record<string, unknown> | undefined;
   /** Parse every event (seq continuity, resume cursor); otherwise frames are only counted. */
   track: boolean;
   connectTimeoutMs: number;

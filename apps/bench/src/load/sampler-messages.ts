@@ -1,8 +1,9 @@
+import type { FilterMode } from './threat-events.js';
 import type { WireProtocol } from './raw-subscriber.js';
 
 /** Orchestrator → latency sampler process. */
 export type SamplerCommand =
-  | { cmd: 'open'; protocol: WireProtocol; url: string; count: number; firstIndex: number; filtered: boolean }
+  | { cmd: 'open'; protocol: WireProtocol; url: string; count: number; firstIndex: number; filter: FilterMode }
   | { cmd: 'mark' }
   | { cmd: 'count' }
   | { cmd: 'report' }

@@ -8,7 +8,7 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { clockMs } from '../measure/clock.js';
 import type { SamplerCommand, SamplerReply } from './sampler-messages.js';
-import { eventTypeFilter } from './threat-events.js';
+import { subscriberFilter } from './threat-events.js';
 
 interface Envelope {
   type: string;
@@ -67,7 +67,7 @@ process.on('message', (c: SamplerCommand) => {
     case 'open': {
       const wsUrl = `${c.url.replace(/^http/, 'ws')}/ws`;
       const opens = Array.from({ length: c.count }, (_, k) => {
-        const filter = c.filtered ? eventTypeFilter(c.firstIndex + k) : undefined;
+        const filter = subscriberFilter(c.filter, c.firstIndex + k);
         return c.protocol === 'socketio' ? openSocketIo(c.url, filter) : openWs(wsUrl, c.protocol === 'ns', filter);
       });
       void Promise.allSettled(opens).then((rs) => {

@@ -1,4 +1,5 @@
 import type { ResumeCursor, WireProtocol } from './raw-subscriber.js';
+import type { FilterMode } from './threat-events.js';
 
 /** Orchestrator → subscriber worker. */
 export type WorkerCommand =
@@ -12,8 +13,8 @@ export type WorkerCommand =
       count: number;
       /** Source addresses 127.0.0.1 … 127.0.0.<sourceAddresses>. */
       sourceAddresses: number;
-      /** Subscriber i filters on event type i % 10; otherwise every subscriber takes everything. */
-      filtered: boolean;
+      /** Subscriber i's filter: `subscriberFilter(filter, i)`. */
+      filter: FilterMode;
       track: boolean;
       /** Handshakes in flight per worker. */
       concurrency: number;

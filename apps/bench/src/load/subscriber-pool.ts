@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { forkTracked, stopChild } from '../measure/processes.js';
 import { readTotals } from '../measure/proc-stat.js';
+import type { FilterMode } from './threat-events.js';
 import { nextMessage } from './ipc.js';
 import type { WireProtocol } from './raw-subscriber.js';
 import type { WorkerCommand, WorkerReply, WorkerStats } from './subscriber-messages.js';
@@ -19,7 +20,7 @@ export interface PoolOptions {
   count: number;
   /** Index of the first subscriber (samplers take the indexes before it, so filters stay spread evenly). */
   firstIndex: number;
-  filtered: boolean;
+  filter: FilterMode;
   track: boolean;
   sourceAddresses: number;
   /** Handshakes in flight per worker. */
@@ -44,7 +45,7 @@ export class SubscriberPool {
       const worker = forkTracked(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       this.workers.push(worker);
       this.#counts.push(count);
-      const cmd: WorkerCommand = { cmd: 'open', protocol: o.protocol, host: o.host, port: o.port, firstIndex: first, count, sourceAddresses: o.sourceAddresses, filtered: o.filtered, track: o.track, concurrency: o.concurrency };
+      const cmd: WorkerCommand = { cmd: 'open', protocol: o.protocol, host: o.host, port: o.port, firstIndex: first, count, sourceAddresses: o.sourceAddresses, filter: o.filter, track: o.track, concurrency: o.concurrency };
       replies.push(nextMessage(worker, 'opened', 180_000));
       worker.send(cmd);
       first += count;

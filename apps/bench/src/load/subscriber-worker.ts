@@ -3,7 +3,7 @@
  * limit is 20,000) and answers the orchestrator's commands over IPC. Run with `fork()`.
  */
 import { performance } from 'node:perf_hooks';
-import { eventTypeFilter } from './threat-events.js';
+import { subscriberFilter } from './threat-events.js';
 import { lastData, RawSubscriber, type ResumeCursor } from './raw-subscriber.js';
 import type { WorkerCommand, WorkerReply, WorkerStats } from './subscriber-messages.js';
 
@@ -56,7 +56,7 @@ async function open(c: Extract<WorkerCommand, { cmd: 'open' }>): Promise<void> {
         host: c.host,
         port: c.port,
         localAddress: `127.0.0.${1 + (i % c.sourceAddresses)}`,
-        filter: c.filtered ? eventTypeFilter(i) : undefined,
+        filter: subscriberFilter(c.filter, i),
         track: c.track,
         connectTimeoutMs: 60_000,
       }),

@@ -40,3 +40,29 @@ export function threatEvent(n: number, sentMs: number = clockMs()): PublishEvent
 export function eventTypeFilter(k: number): { event_types: string[] } {
   return { event_types: [EVENT_TYPES[k % EVENT_TYPES.length] as string] };
 }
+
+/**
+ * The filters of a fan-out run: `none`; `types` — subscriber i filters on event type i % 10 (ten
+ * distinct filters, 10 % each); `distinct` — one of 1,000 distinct filters (event type i % 10 and a
+ * `min_score` from 0 to 4.95 that every published event, scored 8.5, passes: still 10 % each);
+ * `identical` — every subscriber the same filter, which every published event passes (100 %).
+ */
+export type FilterMode = 'none' | 'types' | 'distinct' | 'identical';
+
+/** Subscriber `i`'s filter under `mode` (undefined: no filter). */
+export function subscriberFilter(mode: FilterMode, i: number): Record<string, unknown> | undefined {
+  switch (mode) {
+    case 'none':
+      return undefined;
+    case 'types':
+      return eventTypeFilter(i);
+    case 'distinct':
+      return { ...eventTypeFilter(i), min_score: Math.floor((i % 1000) / 10) * 0.05 };
+    case 'identical':
+      return { levels: ['high', 'critical'], min_score: 5 };
+  }
+}
+
+/** Whether subscriber `i` receives event `n` (see {@link threatEvent}) under `mode`. */
+export const selects = (mode: FilterMode, i: number, n: number): boolean =>
+  mode === 'none' || mode === 'identical' || i % EVENT_TYPES.length === n % EVENT_TYPES.length;

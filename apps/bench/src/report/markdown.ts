@@ -27,7 +27,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
   out.push('');
   out.push(`![CPU per delivery and p99 latency per server](${chartFile})`);
   out.push('');
-  out.push('## Targets (issue 8)');
+  out.push('## Targets (issues 8 and 17)');
   out.push('');
   out.push(table(['target', 'measured', 'met'], checkTargets(results).map((t) => [t.target, t.measured, t.met === null ? 'not measured' : t.met ? 'yes' : '**no**'])));
 
@@ -86,6 +86,21 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
     if (gw?.rssPerConnKB != null && io?.rssPerConnKB != null && ws?.rssPerConnKB != null) {
       out.push('', `RSS per connection, gateway ÷ plain ws ${num(gw.rssPerConnKB / ws.rssPerConnKB, 3)}, gateway ÷ Socket.IO ${num(gw.rssPerConnKB / io.rssPerConnKB, 3)}.`);
     }
+  }
+
+  const heaps = runs.filter((r) => r.kind === 'heap' && r.heapPerConnection !== undefined);
+  if (heaps.length > 0) {
+    out.push('', '## Heap per idle subscribed connection, by object type (f)', '');
+    const title = heaps[0]?.title ?? '';
+    out.push(`${title}: ${heaps.map((h) => `${SERVER_LABELS[h.server]} ${num(h.extra['heap_bytes_per_connection'] as number, 0)} B`).join(', ')} of V8 heap per connection (self size of the objects added between two heap snapshots ÷ connections; V8 collects garbage before each). Native memory (socket buffers, libuv handles) is not in it; RSS/conn is the capacity table's.`, '');
+    const types = [...new Set(heaps.flatMap((h) => (h.heapPerConnection ?? []).map((t) => t.type)))];
+    const cell = (h: RunFigures, type: string) => {
+      const t = h.heapPerConnection?.find((x) => x.type === type);
+      return t === undefined ? '–' : `${t.bytes} (${t.count})`;
+    };
+    const first = heaps[0] as RunFigures;
+    types.sort((a, b) => (first.heapPerConnection?.find((x) => x.type === b)?.bytes ?? 0) - (first.heapPerConnection?.find((x) => x.type === a)?.bytes ?? 0));
+    out.push(table(['object type', ...heaps.map((h) => `${SERVER_LABELS[h.server]}: bytes (objects)`)], types.map((t) => [`\`${t}\``, ...heaps.map((h) => cell(h, t))])));
   }
 
   const ing = runs.filter((r) => r.kind === 'ingest');

@@ -1,8 +1,9 @@
+import type { HeapTypeTotal } from '../measure/heap-snapshot.js';
 import type { Percentiles } from '../measure/percentiles.js';
 import type { ServerKind } from '../servers/server-kinds.js';
 
-/** The five scenarios of the issue. */
-export type ScenarioKind = 'fanout' | 'filtered' | 'capacity' | 'ingest' | 'storm';
+/** The scenarios of the issues. */
+export type ScenarioKind = 'fanout' | 'filtered' | 'capacity' | 'ingest' | 'storm' | 'heap';
 
 /** Figures of one scenario on one server. Absent figures are null (not measured for that scenario). */
 export interface RunFigures {
@@ -32,6 +33,8 @@ export interface RunFigures {
   rssMB: number | null;
   /** Load-generator CPU per delivery, µs (it must stay below the server's). */
   loadgenCpuUsPerDelivery: number | null;
+  /** Heap growth per idle connection by object type, bytes, largest first (heap scenario). */
+  heapPerConnection?: HeapTypeTotal[];
   /** Scenario-specific figures (ingest events/s, storm timings, …). */
   extra: Record<string, number | string | boolean | null>;
   errors: string[];

@@ -80,7 +80,7 @@ function panel(top: number, p: Panel, groups: string[], runs: RunFigures[], titl
 export function renderChart(results: BenchResults): string {
   const runs = results.runs.filter((r) => r.kind === 'fanout' || r.kind === 'filtered');
   const groups = [...new Set(runs.map((r) => r.scenario))];
-  const titles = new Map(runs.map((r) => [r.scenario, r.title.replace('filtered fan-out (10 % each)', 'filtered')]));
+  const titles = new Map(runs.map((r) => [r.scenario, r.title.replace(/^filtered fan-out \((.*)\)/, 'filtered: $1')]));
   const servers = SERVER_KINDS.filter((k) => runs.some((r) => r.server === k));
   const height = 50 + 2 * PANEL_H;
   const legend = servers

@@ -36,7 +36,7 @@ export async function runCapacity(kind: ServerKind, spec: CapacitySpec, log: (li
     await sleep(500);
     const before = readTotals(server.pids());
     const cpu0 = before.cpuMicros;
-    const opened = await pool.open({ protocol: PROTOCOL_OF[kind], host: '127.0.0.1', port: server.port, count: spec.connections, firstIndex: 0, filtered: false, track: false, sourceAddresses: spec.sourceAddresses, concurrency: 50 });
+    const opened = await pool.open({ protocol: PROTOCOL_OF[kind], host: '127.0.0.1', port: server.port, count: spec.connections, firstIndex: 0, filter: 'none', track: false, sourceAddresses: spec.sourceAddresses, concurrency: 50 });
     const setup = readTotals(server.pids());
     fig.errors.push(...opened.errors);
     log(`    ${opened.opened}/${spec.connections} subscribed in ${(opened.ms / 1000).toFixed(1)} s${opened.failed > 0 ? `, ${opened.failed} failed` : ''}`);

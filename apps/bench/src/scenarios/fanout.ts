@@ -1,6 +1,7 @@
 import { LatencySamplers } from '../load/latency-samplers.js';
 import { publishPaced } from '../load/publisher.js';
 import { SubscriberPool } from '../load/subscriber-pool.js';
+import type { FilterMode } from '../load/threat-events.js';
 import { clockMs } from '../measure/clock.js';
 import { percentiles } from '../measure/percentiles.js';
 import { readTotals, runQueueWaitNs } from '../measure/proc-stat.js';
@@ -18,8 +19,8 @@ export interface FanoutSpec {
   rate: number;
   /** Events in the measured window. */
   events: number;
-  /** Each subscriber's filter selects 10 % (scenario b). */
-  filtered: boolean;
+  /** The subscribers' filters (scenario b: anything but `none`). */
+  filter: FilterMode;
   /** Real, parsing clients among the subscribers. */
   samplers: number;
   /** Untimed events first (JIT, keep-alive pool). */
@@ -35,7 +36,7 @@ export interface FanoutSpec {
  * the server's processes over the window from the first publish to the last delivery.
  */
 export async function runFanout(kind: ServerKind, spec: FanoutSpec, log: (line: string) => void): Promise<RunFigures> {
-  const fig = emptyFigures({ scenario: spec.scenario, kind: spec.filtered ? 'filtered' : 'fanout', title: spec.title, server: kind, subscribers: spec.subscribers });
+  const fig = emptyFigures({ scenario: spec.scenario, kind: spec.filter === 'none' ? 'fanout' : 'filtered', title: spec.title, server: kind, subscribers: spec.subscribers });
   fig.rate = spec.rate;
   fig.events = spec.events;
   const wallStart = clockMs();
@@ -48,8 +49,8 @@ export async function runFanout(kind: ServerKind, spec: FanoutSpec, log: (line: 
     const protocol = PROTOCOL_OF[kind];
     const raw = spec.subscribers - spec.samplers;
     const [s, p] = await Promise.all([
-      samplers.open({ protocol, url: server.url, count: spec.samplers, firstIndex: 0, filtered: spec.filtered }),
-      pool.open({ protocol, host: '127.0.0.1', port: server.port, count: raw, firstIndex: spec.samplers, filtered: spec.filtered, track: false, sourceAddresses: spec.sourceAddresses, concurrency: 100 }),
+      samplers.open({ protocol, url: server.url, count: spec.samplers, firstIndex: 0, filter: spec.filter }),
+      pool.open({ protocol, host: '127.0.0.1', port: server.port, count: raw, firstIndex: spec.samplers, filter: spec.filter, track: false, sourceAddresses: spec.sourceAddresses, concurrency: 100 }),
     ]);
     fig.errors.push(...s.errors, ...p.errors);
     log(`    ${p.opened + s.opened}/${spec.subscribers} subscribed in ${(p.ms / 1000).toFixed(1)} s`);
@@ -60,8 +61,8 @@ export async function runFanout(kind: ServerKind, spec: FanoutSpec, log: (line: 
     await Promise.all([pool.mark(), samplers.mark()]);
     const warm = await publishPaced(server.url, { rate: spec.rate, count: spec.warmupEvents, first: 0 });
     fig.errors.push(...warm.errors);
-    const warmExpected = expectedDeliveries({ firstIndex: spec.samplers, subscribers: raw, firstEvent: 0, events: spec.warmupEvents, filtered: spec.filtered });
-    const warmSampled = expectedDeliveries({ firstIndex: 0, subscribers: spec.samplers, firstEvent: 0, events: spec.warmupEvents, filtered: spec.filtered });
+    const warmExpected = expectedDeliveries({ firstIndex: spec.samplers, subscribers: raw, firstEvent: 0, events: spec.warmupEvents, filter: spec.filter });
+    const warmSampled = expectedDeliveries({ firstIndex: 0, subscribers: spec.samplers, firstEvent: 0, events: spec.warmupEvents, filter: spec.filter });
     const warmed = await waitForCount(async () => (await pool.stats()).delivered, warmExpected, { stallMs: 5000, deadlineMs: 90_000 });
     await waitForCount(() => samplers.received(), warmSampled, { stallMs: 2000, deadlineMs: 10_000 });
     if (warmed < warmExpected) fig.errors.push(`warm-up incomplete (${warmed}/${warmExpected}); late warm-up frames may count in the window`);
@@ -76,8 +77,8 @@ export async function runFanout(kind: ServerKind, spec: FanoutSpec, log: (line: 
     const t0 = clockMs();
     const pub = await publishPaced(server.url, { rate: spec.rate, count: spec.events, first: spec.warmupEvents });
     fig.errors.push(...pub.errors);
-    const rawExpected = expectedDeliveries({ firstIndex: spec.samplers, subscribers: raw, firstEvent: spec.warmupEvents, events: spec.events, filtered: spec.filtered });
-    const sampleExpected = expectedDeliveries({ firstIndex: 0, subscribers: spec.samplers, firstEvent: spec.warmupEvents, events: spec.events, filtered: spec.filtered });
+    const rawExpected = expectedDeliveries({ firstIndex: spec.samplers, subscribers: raw, firstEvent: spec.warmupEvents, events: spec.events, filter: spec.filter });
+    const sampleExpected = expectedDeliveries({ firstIndex: 0, subscribers: spec.samplers, firstEvent: spec.warmupEvents, events: spec.events, filter: spec.filter });
     await waitForCount(async () => (await pool.stats()).delivered, rawExpected, { stallMs: 5000, deadlineMs: spec.drainDeadlineMs });
     await waitForCount(() => samplers.received(), sampleExpected, { stallMs: 2000, deadlineMs: 5000 });
     const stats = await pool.stats();

@@ -39,7 +39,7 @@ export async function runStorm(kind: ServerKind, spec: StormSpec, log: (line: st
   try {
     await sleep(300);
     const rssBefore = readTotals(server.pids()).rssBytes;
-    const opened = await pool.open({ protocol: PROTOCOL_OF[kind], host: '127.0.0.1', port: server.port, count: spec.clients, firstIndex: 0, filtered: false, track: true, sourceAddresses: spec.sourceAddresses, concurrency: 100 });
+    const opened = await pool.open({ protocol: PROTOCOL_OF[kind], host: '127.0.0.1', port: server.port, count: spec.clients, firstIndex: 0, filter: 'none', track: true, sourceAddresses: spec.sourceAddresses, concurrency: 100 });
     fig.errors.push(...opened.errors);
     if (opened.opened !== spec.clients) throw new Error(`only ${opened.opened} of ${spec.clients} connected: ${opened.errors.join('; ')}`);
 

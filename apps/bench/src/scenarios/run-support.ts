@@ -1,4 +1,4 @@
-import { EVENT_TYPES } from '../load/threat-events.js';
+import { EVENT_TYPES, selects, type FilterMode } from '../load/threat-events.js';
 import type { RunFigures } from '../report/results.js';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -25,16 +25,17 @@ export async function waitForCount(count: () => Promise<number>, expected: numbe
 
 /**
  * Deliveries expected when subscribers `firstIndex` … `firstIndex + subscribers - 1` receive events
- * `firstEvent` … `firstEvent + events - 1`: all of them, or (filtered) those whose event type
+ * `firstEvent` … `firstEvent + events - 1`: all of them, or (`types`, `distinct`) those whose event type
  * (`n % 10`) matches the subscriber's (`i % 10`).
  */
-export function expectedDeliveries(o: { firstIndex: number; subscribers: number; firstEvent: number; events: number; filtered: boolean }): number {
-  if (!o.filtered) return o.subscribers * o.events;
+export function expectedDeliveries(o: { firstIndex: number; subscribers: number; firstEvent: number; events: number; filter: FilterMode }): number {
+  if (o.filter === 'none' || o.filter === 'identical') return o.subscribers * o.events;
   const k = EVENT_TYPES.length;
   const perType = new Array<number>(k).fill(0);
   for (let n = o.firstEvent; n < o.firstEvent + o.events; n++) perType[n % k]! += 1;
   let total = 0;
-  for (let i = o.firstIndex; i < o.firstIndex + o.subscribers; i++) total += perType[i % k] as number;
+  // Whether subscriber i takes event n depends on n only through n % 10.
+  for (let i = o.firstIndex; i < o.firstIndex + o.subscribers; i++) for (let r = 0; r < k; r++) if (selects(o.filter, i, r)) total += perType[r] as number;
   return total;
 }
 

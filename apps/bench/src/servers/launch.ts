@@ -25,6 +25,8 @@ export interface LaunchOptions {
   recovery?: boolean;
   /** Gateway coalescing window (`NS_WRITE_DELAY_MS`); default the gateway's own (2 ms). */
   writeDelayMs?: number;
+  /** Extra `node` flags for the server process (e.g. `--heapsnapshot-signal`). */
+  nodeArgs?: string[];
 }
 
 /** Gateway settings for a load test: connection limits out of the way, quiet logs. */
@@ -117,7 +119,7 @@ export async function launchServer(kind: ServerKind, o: LaunchOptions = {}): Pro
       if (redis.pid !== undefined) trackPid(redis.pid);
       Object.assign(extra, { NS_ENGINE: 'redis', NS_REDIS_URL: redis.url, NS_WORKERS: '2' });
     }
-    const child = spawnTracked(process.execPath, [GATEWAY_CLI, 'start'], { env: gatewayEnv(extra), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawnTracked(process.execPath, [...(o.nodeArgs ?? []), GATEWAY_CLI, 'start'], { env: gatewayEnv(extra), stdio: ['ignore', 'ignore', 'pipe'] });
     try {
       const url = await listening(child, kind);
       child.stderr?.resume();
@@ -156,7 +158,7 @@ export async function launchServer(kind: ServerKind, o: LaunchOptions = {}): Pro
     }
   }
   const script = join(BENCH_DIR, 'src', 'servers', kind === 'ws' ? 'plain-ws-server.ts' : 'socketio-server.ts');
-  const child = spawnTracked(process.execPath, ['--import', 'tsx', script, ...(o.recovery === true ? ['--recovery'] : [])], {
+  const child = spawnTracked(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', script, ...(o.recovery === true ? ['--recovery'] : [])], {
     cwd: BENCH_DIR,
     env: { ...process.env, PORT: '0' },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -1,8 +1,9 @@
 /**
  * Baseline 2: Socket.IO as its docs suggest for a broadcast — `io.emit('event', envelope)` — with the
  * WebSocket transport only and no compression (per-message deflate and HTTP compression off). A client
- * emits `subscribe` ({filter?}) and gets `subscribed`; with filters, clients join one room per event type
- * and events go to `io.to(['threats', 'type:<event_type>'])` (Socket.IO de-duplicates across rooms).
+ * emits `subscribe` ({filter?}) and gets `subscribed`; with filters, clients join one room per distinct
+ * filter, each event's filter is checked once per room, and the event goes to
+ * `io.to(['threats', …matching rooms])` (Socket.IO de-duplicates across rooms).
  * `--recovery` enables Socket.IO's connection state recovery (its answer to the gateway's `since`).
  *
  *   node --import tsx apps/bench/src/servers/socketio-server.ts [--recovery]     (port: $PORT)
@@ -10,14 +11,21 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
+import { compileBenchFilter, type BenchFilter } from './baseline-filter.js';
 import { announce, exitOnSignal, publishEndpoint } from './publish-endpoint.js';
 
 const recovery = process.argv.includes('--recovery');
-let filteredSockets = 0;
+/** Rooms of filtered sockets: room name (the filter's JSON) → the filter and how many sockets are in it. */
+const filterRooms = new Map<string, { accepts: (event: { data: unknown }) => boolean; sockets: number }>();
 
 const endpoint = publishEndpoint((event) => {
-  if (filteredSockets === 0) io.emit('event', event);
-  else io.to(['threats', `type:${(event.data as { event_type?: string }).event_type ?? ''}`]).emit('event', event);
+  if (filterRooms.size === 0) {
+    io.emit('event', event);
+    return;
+  }
+  const rooms = ['threats'];
+  for (const [room, f] of filterRooms) if (f.accepts(event)) rooms.push(room);
+  io.to(rooms).emit('event', event);
 });
 const server = http.createServer(endpoint.handle);
 const io = new Server(server, {
@@ -29,19 +37,22 @@ const io = new Server(server, {
 });
 
 io.on('connection', (socket) => {
-  let filtered = false;
-  socket.on('subscribe', (msg: { filter?: { event_types?: string[] } } | undefined) => {
-    const types = msg?.filter?.event_types;
-    if (types === undefined) void socket.join('threats');
-    else {
-      for (const t of types) void socket.join(`type:${t}`);
-      if (!filtered) filteredSockets++;
-      filtered = true;
+  let joined: string | undefined;
+  socket.on('subscribe', (msg: { filter?: BenchFilter } | undefined) => {
+    const accepts = compileBenchFilter(msg?.filter);
+    if (accepts === undefined) void socket.join('threats');
+    else if (joined === undefined) {
+      joined = `filter:${JSON.stringify(msg?.filter)}`;
+      const room = filterRooms.get(joined) ?? { accepts, sockets: 0 };
+      room.sockets++;
+      filterRooms.set(joined, room);
+      void socket.join(joined);
     }
     socket.emit('subscribed', { channel: 'threats', recovered: socket.recovered, ...endpoint.head() });
   });
   socket.on('disconnect', () => {
-    if (filtered) filteredSockets--;
+    const room = joined === undefined ? undefined : filterRooms.get(joined);
+    if (room !== undefined && --room.sockets === 0) filterRooms.delete(joined as string);
   });
 });
 
