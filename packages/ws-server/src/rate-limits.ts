@@ -38,6 +38,10 @@ export class BurstLimiter {
   }
 }
 
+// One shared clock function: a default `() => performance.now()` would be a new closure per bucket,
+// and there is one bucket per connection.
+const monotonicNow = (): number => performance.now();
+
 /**
  * A synchronous token bucket: `ratePerS` tokens per second, holding at most `burst`. One instance per
  * connection, decided on the spot, so that a refused message is dropped the moment it arrives instead
@@ -50,7 +54,7 @@ export class TokenBucket {
   #at: number;
   readonly #now: () => number;
 
-  constructor(ratePerS: number, burst = Math.max(1, 2 * ratePerS), now: () => number = () => performance.now()) {
+  constructor(ratePerS: number, burst = Math.max(1, 2 * ratePerS), now: () => number = monotonicNow) {
     if (!(ratePerS > 0)) throw new RangeError('rate must be > 0');
     if (!(burst >= 1)) throw new RangeError('burst must be >= 1');
     this.ratePerS = ratePerS;
