@@ -18,6 +18,8 @@ export interface HeapSpec {
   warmup: number;
   /** Idle subscribed connections added between the two snapshots. */
   connections: number;
+  /** Wait between the last connection and the second snapshot. */
+  settleMs: number;
   sourceAddresses: number;
 }
 
@@ -46,7 +48,8 @@ export async function runHeap(kind: ServerKind, spec: HeapSpec, log: (line: stri
     const opened = await open(pool, spec.connections, spec.warmup);
     fig.errors.push(...opened.errors);
     log(`    ${opened.opened}/${spec.connections} subscribed (after ${w.opened} warm-up connections)`);
-    await sleep(2000);
+    // Idle means past every handshake-time timer (the gateway's handshake deadline is 10 s).
+    await sleep(spec.settleMs);
     const held = (await pool.stats()).open;
     const after = heapTotalsByType(await takeSnapshot(pid, dir));
     const rssAfter = readTotals([pid]).rssBytes;
