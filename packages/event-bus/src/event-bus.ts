@@ -20,7 +20,7 @@ import { MemoryEngine } from './memory-engine.js';
 import type { MicroBatchOptions } from './micro-batcher.js';
 import { PatternRouter } from './pattern-router.js';
 import { validatePublishBatch, validatePublishEvent } from './publish-validation.js';
-import { ResumeSubscription, type ResumedSubscription } from './resumed-subscription.js';
+import { advanceCursor, startCursor, type SeqCursor } from './seq-cursor.js';
 import { BatchSubscription, HandlerSubscription, type DeliveryReporter, type Subscription } from './subscription.js';
 import { TransformChain, type EventTransform } from './transform-chain.js';
 
@@ -58,12 +58,6 @@ export interface SubscribeOptions {
   batch?: MicroBatchOptions;
 }
 
-/** Position of the last event this bus dispatched per channel, to discard repeats from the engine feed. */
-interface LastSeen {
-  epoch: string;
-  seq: number;
-}
-
 /**
  * The in-process backbone between publishers and the WebSocket fan-out: validates and transforms
  * published events, has the {@link Engine} sequence, store and fan them out, and routes every event
@@ -79,7 +73,8 @@ export class EventBus {
   readonly #subscriptions = new Set<Subscription>();
   readonly #transforms = new TransformChain();
   readonly #metrics = new BusMetrics();
-  readonly #lastSeen: Record<ChannelName, LastSeen>;
+  /** Per channel, the last event this bus dispatched: repeats from the engine feed are discarded. */
+  readonly #lastSeen: Record<ChannelName, SeqCursor>;
   readonly #detachEngine: () => void;
   readonly #reporter: DeliveryReporter;
   #closed = false;
@@ -89,7 +84,7 @@ export class EventBus {
     this.#ownsEngine = options.engine === undefined;
     this.#logger = options.logger;
     this.#now = options.now ?? (() => Date.now() / 1000);
-    this.#lastSeen = Object.fromEntries(CHANNEL_NAMES.map((c) => [c, { epoch: '', seq: 0 }])) as Record<ChannelName, LastSeen>;
+    this.#lastSeen = Object.fromEntries(CHANNEL_NAMES.map((c) => [c, startCursor()])) as Record<ChannelName, SeqCursor>;
     const metrics = this.#metrics;
     const logger = this.#logger;
     this.#reporter = {
@@ -164,45 +159,23 @@ export class EventBus {
   }
 
   /**
-   * Replay/live handover for one subscriber of one channel. Registers the live handler first
-   * (buffering), then reads `engine.readSince(channel, since)`, and returns a paused subscription:
-   * `replay` holds the (filtered) history or snapshot; `start()` delivers the buffered live events
-   * with seq > `seq` (filtered, in order, deduplicated) synchronously, then goes live. Across replay →
-   * live the handler sees seq strictly increasing, with no gap and no duplicate.
+   * Reads what a subscriber resuming after `since` must be sent (see `Engine.readSince`): the channel's
+   * head (`epoch`, `seq`), whether everything after `since` is still there (`recovered`), and the
+   * history or latest-per-key snapshot as bus events sharing their JSON. The caller joins the live
+   * feed before reading and delivers only events past the head afterwards (`@ns/ws-manager` does).
    */
-  async resume(
+  async readSince(
     channel: ChannelName,
-    options: { since?: SinceCursor | undefined; filter?: SubscriptionFilter | undefined },
-    handler: (event: BusEvent) => void,
-  ): Promise<ResumedSubscription> {
+    since: SinceCursor | undefined,
+  ): Promise<{ epoch: string; seq: number; recovered: boolean; events: BusEvent[] }> {
     this.#assertOpen();
     if (!isChannelName(channel)) throw new NsError('unknown_channel', `unknown channel "${String(channel).slice(0, 64)}"`);
-    if (typeof handler !== 'function') throw new NsError('invalid_message', 'handler must be a function');
-    const filter = this.#compile(channel, options.filter);
-    const live = new ResumeSubscription(channel, filter, handler, this.#reporter);
-    const remove = this.#register(resolvePattern(channel).types, live);
-    let read;
     try {
-      read = await this.engine.readSince(channel, options.since);
+      const read = await this.engine.readSince(channel, since);
+      return { epoch: read.epoch, seq: read.seq, recovered: read.recovered, events: read.events.map(toBusEvent) };
     } catch (err) {
-      remove();
       throw this.#engineError(err);
     }
-    live.setCursor(read.epoch, read.seq);
-    const replay: BusEvent[] = [];
-    for (const stored of read.events) {
-      const event = toBusEvent(stored);
-      if (filter === undefined || this.#passes(filter, event, channel)) replay.push(event);
-    }
-    return {
-      channel,
-      epoch: read.epoch,
-      seq: read.seq,
-      recovered: read.recovered,
-      replay,
-      start: () => live.start(),
-      unsubscribe: remove,
-    };
   }
 
   /** Retained events of `channel` (see `Engine.history`), as bus events sharing their JSON. */
@@ -314,14 +287,10 @@ export class EventBus {
   #dispatch(stored: StoredEvent): void {
     const event = toBusEvent(stored);
     const { channel, seq, epoch } = event.envelope;
-    const last = this.#lastSeen[channel];
-    // Engines deliver each channel in seq order; a seq at or before the last one is a repeat.
-    if (last.epoch === epoch && seq <= last.seq) {
+    if (!advanceCursor(this.#lastSeen[channel], epoch, seq)) {
       this.#metrics.dropped[channel]++;
       return;
     }
-    last.epoch = epoch;
-    last.seq = seq;
     let filteredOut = 0;
     for (const subscription of this.#router.get(event.type)) {
       if (!subscription.active) continue;
@@ -343,19 +312,6 @@ export class EventBus {
     }
     // Counted once per event, not once per subscription: this loop is the hot path.
     if (filteredOut > 0) this.#metrics.filteredOut[channel] += filteredOut;
-  }
-
-  /** Applies a filter to a replayed event; a throwing predicate counts as a handler error and rejects it. */
-  #passes(filter: EventPredicate, event: BusEvent, channel: ChannelName): boolean {
-    let pass: boolean;
-    try {
-      pass = filter(event.envelope);
-    } catch (err) {
-      this.#reporter.failed(channel, err, channel);
-      return false;
-    }
-    if (!pass) this.#metrics.filteredOut[channel]++;
-    return pass;
   }
 
   #engineError(err: unknown): NsError {

@@ -1,5 +1,5 @@
 export { EventBus, type BatchHandler, type BusLogger, type EventBusOptions, type EventHandler, type SubscribeOptions, type SubscriptionFilter } from './event-bus.js';
-export type { ResumedSubscription } from './resumed-subscription.js';
+export { advanceCursor, startCursor, type SeqCursor } from './seq-cursor.js';
 export { BusEvent } from './bus-event.js';
 export { BusBroadcaster } from './bus-broadcaster.js';
 export { MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';

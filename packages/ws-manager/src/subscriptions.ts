@@ -1,0 +1,219 @@
+import { CHANNEL_NAMES, type ChannelName, type EventEnvelope } from '@ns/contracts';
+import { advanceCursor, startCursor, type BusEvent, type SeqCursor } from '@ns/event-bus';
+import type { FrameEncoder, OutboundFrame } from './frame-builder.js';
+import type { FrameSink } from './frame-sink.js';
+
+/** A compiled subscription filter (`null`: everything). */
+export type EnvelopeFilter = ((envelope: EventEnvelope) => boolean) | null;
+
+/** Where a subscription is: reading its replay (live events buffered), delivering live, or gone. */
+export type SubscriptionState = 'replaying' | 'live' | 'ended';
+
+/** One sink's subscription to one channel. */
+export interface Subscription {
+  readonly sink: FrameSink;
+  readonly channel: ChannelName;
+  readonly filter: EnvelopeFilter;
+  readonly state: SubscriptionState;
+  /**
+   * The last event handed to the sink. One cursor per subscription, shared by its replay and its live
+   * phase: whatever path an event takes, it reaches the sink only past the cursor, so the replay → live
+   * boundary never repeats or reorders an event.
+   */
+  readonly cursor: Readonly<SeqCursor>;
+}
+
+/** The owner's mutable record behind a {@link Subscription}. */
+interface Entry {
+  readonly sink: FrameSink;
+  readonly channel: ChannelName;
+  readonly filter: EnvelopeFilter;
+  state: SubscriptionState;
+  readonly cursor: SeqCursor;
+  /** Live events that arrived while replaying (filtered), delivered through the cursor on going live. */
+  buffer: BusEvent[];
+  /** The live subscription this one replaces once it goes live (a re-subscribe keeps delivering meanwhile). */
+  replaces: Entry | undefined;
+}
+
+/**
+ * The one owner of subscriptions, by channel (what the fan-out walks) and by sink (what the cap,
+ * `unsubscribe`, principal changes and closing read). A subscription starts `replaying`: it already
+ * receives live events, into its buffer, while its history or snapshot is read; {@link goLive} queues
+ * the replay, then the buffered events past its cursor, and makes it `live` — synchronously, so no
+ * event slips between. Sets keep removal O(1) and are safe to modify while iterated (a sink closing
+ * during a fan-out).
+ */
+export class Subscriptions {
+  readonly #live = new Map<ChannelName, Set<Entry>>(CHANNEL_NAMES.map((c) => [c, new Set()]));
+  readonly #replaying = new Map<ChannelName, Set<Entry>>(CHANNEL_NAMES.map((c) => [c, new Set()]));
+  /** Per sink, the newest subscription of each channel (replaying or live). */
+  readonly #bySink = new Map<FrameSink, Map<ChannelName, Entry>>();
+
+  /** Number of channels `sink` holds (live or replaying): what the per-connection cap counts. */
+  count(sink: FrameSink): number {
+    return this.#bySink.get(sink)?.size ?? 0;
+  }
+
+  /** True when `sink` holds (or is replaying into) a subscription of `channel`. */
+  has(sink: FrameSink, channel: ChannelName): boolean {
+    return this.#bySink.get(sink)?.has(channel) ?? false;
+  }
+
+  /** Channels `sink` holds. */
+  channelsOf(sink: FrameSink): ChannelName[] {
+    const mine = this.#bySink.get(sink);
+    return mine === undefined ? [] : [...mine.keys()];
+  }
+
+  /** The subscriptions `sink` holds. */
+  of(sink: FrameSink): Subscription[] {
+    const mine = this.#bySink.get(sink);
+    return mine === undefined ? [] : [...mine.values()];
+  }
+
+  /** Live subscriptions of `channel` (the fan-out's set). */
+  liveOf(channel: ChannelName): ReadonlySet<Subscription> {
+    return this.#live.get(channel) as Set<Entry>;
+  }
+
+  /** Subscriptions of `channel` still replaying. */
+  replayingOf(channel: ChannelName): ReadonlySet<Subscription> {
+    return this.#replaying.get(channel) as Set<Entry>;
+  }
+
+  /** Number of live subscriptions per channel. */
+  counts(): Record<ChannelName, number> {
+    const out = {} as Record<ChannelName, number>;
+    for (const [c, set] of this.#live) out[c] = set.size;
+    return out;
+  }
+
+  /**
+   * Starts a subscription of `sink` to `channel` in state `replaying`. A live subscription of the same
+   * channel keeps delivering until this one goes live; a subscription still replaying is ended.
+   */
+  begin(sink: FrameSink, channel: ChannelName, filter: EnvelopeFilter): Subscription {
+    const previous = this.#bySink.get(sink)?.get(channel);
+    let replaces: Entry | undefined;
+    if (previous?.state === 'live') replaces = previous;
+    else if (previous !== undefined) {
+      replaces = previous.replaces;
+      previous.replaces = undefined;
+      this.#drop(previous);
+    }
+    // Looked up after the drop: dropping a sink's last entry forgets its map.
+    let mine = this.#bySink.get(sink);
+    if (mine === undefined) this.#bySink.set(sink, (mine = new Map()));
+    const entry: Entry = { sink, channel, filter, state: 'replaying', cursor: startCursor(), buffer: [], replaces };
+    mine.set(channel, entry);
+    (this.#replaying.get(channel) as Set<Entry>).add(entry);
+    return entry;
+  }
+
+  /**
+   * Ends the replay of `subscription`: queues `replay` (already filtered, all at or before the head
+   * `epoch`/`seq` the history was read at), sets the cursor to that head, delivers the buffered live
+   * events past it and goes `live`, replacing the channel's previous subscription. Returns the bytes of
+   * replay queued, or `undefined` when the subscription had ended meanwhile (nothing is queued).
+   */
+  goLive(subscription: Subscription, epoch: string, seq: number, replay: readonly BusEvent[]): number | undefined {
+    const entry = subscription as Entry;
+    if (entry.state !== 'replaying') return undefined;
+    const sink = entry.sink;
+    const encoder = sink.encoder;
+    let bytes = 0;
+    for (const event of replay) {
+      const frame = encoder.frameOf(event);
+      bytes += frame.bytes.length;
+      sink.enqueue(frame);
+    }
+    entry.cursor.epoch = epoch;
+    entry.cursor.seq = seq;
+    // Index loop: enqueueing may close the sink (slow consumer), which ends this subscription.
+    const buffer = entry.buffer;
+    entry.buffer = [];
+    for (let i = 0; i < buffer.length && entry.state === 'replaying'; i++) this.#deliver(entry, buffer[i] as BusEvent, encoder);
+    if (entry.state !== 'replaying') return undefined;
+    (this.#replaying.get(entry.channel) as Set<Entry>).delete(entry);
+    if (entry.replaces !== undefined) this.#drop(entry.replaces);
+    entry.replaces = undefined;
+    entry.state = 'live';
+    (this.#live.get(entry.channel) as Set<Entry>).add(entry);
+    return bytes;
+  }
+
+  /** Ends one subscription (and the live one it was to replace). */
+  end(subscription: Subscription): void {
+    const entry = subscription as Entry;
+    if (entry.state === 'ended') return;
+    if (entry.replaces !== undefined) this.#drop(entry.replaces);
+    this.#drop(entry);
+  }
+
+  /** Ends `sink`'s subscription of `channel`, whatever its state; true when there was one. */
+  endChannel(sink: FrameSink, channel: ChannelName): boolean {
+    const entry = this.#bySink.get(sink)?.get(channel);
+    if (entry === undefined) return false;
+    this.end(entry);
+    return true;
+  }
+
+  /** Ends every subscription of `sink` (it closed). */
+  endSink(sink: FrameSink): void {
+    const mine = this.#bySink.get(sink);
+    if (mine === undefined) return;
+    for (const entry of [...mine.values()]) this.end(entry);
+    this.#bySink.delete(sink);
+  }
+
+  /**
+   * The fan-out for one event: each live subscription of its channel whose cursor it passes and whose
+   * filter it matches gets the frame, built once per transport by the sink's encoder; subscriptions
+   * still replaying buffer it.
+   */
+  fanOut(event: BusEvent): void {
+    const channel = event.channel;
+    const replaying = this.#replaying.get(channel) as Set<Entry>;
+    if (replaying.size > 0) {
+      for (const entry of replaying) if (entry.filter === null || entry.filter(event.envelope)) entry.buffer.push(event);
+    }
+    const live = this.#live.get(channel) as Set<Entry>;
+    if (live.size === 0) return;
+    const envelope = event.envelope;
+    const seq = event.seq;
+    const epoch = envelope.epoch;
+    let encoder: FrameEncoder | undefined;
+    let frame: OutboundFrame | undefined;
+    for (const s of live) {
+      if (s.filter !== null && !s.filter(envelope)) continue;
+      // The replay → live boundary: never hand a sink the same event twice.
+      if (!advanceCursor(s.cursor, epoch, seq)) continue;
+      const sink = s.sink;
+      if (sink.encoder !== encoder) {
+        encoder = sink.encoder;
+        frame = encoder.frameOf(event);
+      }
+      sink.enqueue(frame as OutboundFrame);
+    }
+  }
+
+  /** A buffered event through the cursor (the filter was applied when it was buffered). */
+  #deliver(entry: Entry, event: BusEvent, encoder: FrameEncoder): void {
+    if (!advanceCursor(entry.cursor, event.envelope.epoch, event.seq)) return;
+    entry.sink.enqueue(encoder.frameOf(event));
+  }
+
+  #drop(entry: Entry): void {
+    if (entry.state === 'ended') return;
+    const set = entry.state === 'live' ? this.#live : this.#replaying;
+    (set.get(entry.channel) as Set<Entry>).delete(entry);
+    entry.state = 'ended';
+    entry.buffer = [];
+    const mine = this.#bySink.get(entry.sink);
+    if (mine?.get(entry.channel) === entry) {
+      mine.delete(entry.channel);
+      if (mine.size === 0) this.#bySink.delete(entry.sink);
+    }
+  }
+}
