@@ -91,4 +91,14 @@ describe('toNsError', () => {
     expect(wrapped.cause).toBeInstanceOf(TypeError);
     expect(toNsError('string thrown').code).toBe('internal');
   });
+
+  it('reports anything else as the fallback says: its code, a message naming the reason, its details', () => {
+    const known = new NsError('rate_limited', 'slow down');
+    expect(toNsError(known, { code: 'unavailable', message: 'redis read failed' })).toBe(known);
+    const prefixed = toNsError(new Error('Connection is closed.'), { code: 'unavailable', message: 'redis read failed' });
+    expect(prefixed).toMatchObject({ code: 'unavailable', message: 'redis read failed: Connection is closed.', details: undefined });
+    expect(prefixed.cause).toBeInstanceOf(Error);
+    const built = toNsError('timeout', { code: 'unavailable', message: (reason) => `append failed (${reason}); retry`, details: { outcome: 'unknown' } });
+    expect(built).toMatchObject({ code: 'unavailable', message: 'append failed (timeout); retry', details: { outcome: 'unknown' } });
+  });
 });

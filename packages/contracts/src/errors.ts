@@ -67,10 +67,24 @@ export class NsError extends Error {
   }
 }
 
-/** Normalises anything thrown into an {@link NsError} (unknown errors become `internal`). */
-export function toNsError(err: unknown): NsError {
+/** How {@link toNsError} reports an error that is not already an {@link NsError}. */
+export interface ErrorFallback {
+  code: ErrorCode;
+  /** A prefix (`<message>: <reason>`), or the whole message built from the error's own message. */
+  message: string | ((reason: string) => string);
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Normalises anything thrown into an {@link NsError}: an NsError as it is; anything else as
+ * `fallback` says (its message naming the original's), or `internal` without one.
+ */
+export function toNsError(err: unknown, fallback?: ErrorFallback): NsError {
   if (err instanceof NsError) return err;
-  return new NsError('internal', 'internal error', { cause: err });
+  if (fallback === undefined) return new NsError('internal', 'internal error', { cause: err });
+  const reason = err instanceof Error ? err.message : String(err);
+  const message = typeof fallback.message === 'string' ? `${fallback.message}: ${reason}` : fallback.message(reason);
+  return new NsError(fallback.code, message, { cause: err, ...(fallback.details !== undefined && { details: fallback.details }) });
 }
 
 /** HTTP error body: `{ error: { code, message, issues? } }`. */

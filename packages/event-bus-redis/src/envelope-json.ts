@@ -1,4 +1,6 @@
-import type { PendingEvent } from '@ns/event-bus';
+import type { EventEnvelope } from '@ns/contracts';
+import { BusEvent, type PendingEvent, type StoredEvent } from '@ns/event-bus';
+import type { FeedEntry } from './channel-feed.js';
 
 /** An envelope serialized around its missing `seq` and `epoch`, for the append script to splice. */
 export interface EnvelopePieces {
@@ -39,4 +41,35 @@ export function peekPosition(json: string): { seq: number; epoch: string } | und
   const end = json.indexOf('"', e + EPOCH_MARK.length);
   if (!Number.isSafeInteger(seq) || seq < 1 || end < 0) return undefined;
   return { seq, epoch: json.slice(e + EPOCH_MARK.length, end) };
+}
+
+/**
+ * A stored envelope's JSON, whole: the one place the engine parses what Redis holds (pub/sub messages
+ * and reads alike). Undefined when it is not readable (never written by this engine).
+ */
+export function parseStored(json: string): StoredEvent | undefined {
+  try {
+    return new BusEvent(JSON.parse(json) as EventEnvelope, json);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A stored envelope on its way to delivery: its position peeked, the event parsed on delivery only. */
+export class StoredEnvelope implements FeedEntry {
+  constructor(
+    readonly json: string,
+    readonly epoch: string,
+    readonly seq: number,
+  ) {}
+
+  load(): StoredEvent | undefined {
+    return parseStored(this.json);
+  }
+
+  /** The entry for `json`, or undefined when its position cannot be read. */
+  static of(json: string): StoredEnvelope | undefined {
+    const at = peekPosition(json);
+    return at === undefined ? undefined : new StoredEnvelope(json, at.epoch, at.seq);
+  }
 }

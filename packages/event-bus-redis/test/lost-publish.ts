@@ -1,7 +1,7 @@
-import { CHANNELS, latestKeyOf } from '@ns/contracts';
-import { dataDigest, generateEpoch, type PendingEvent } from '@ns/event-bus';
+import { CHANNELS, type ChannelName } from '@ns/contracts';
+import type { PendingEvent } from '@ns/event-bus';
 import type { Redis } from 'ioredis';
-import { envelopePieces } from '../src/envelope-json.js';
+import { appendArguments, historyCap } from '../src/commands.js';
 import { APPEND_LUA } from '../src/lua-scripts.js';
 import { RedisKeys } from '../src/redis-keys.js';
 
@@ -11,20 +11,17 @@ import { RedisKeys } from '../src/redis-keys.js';
  * repair can recover.
  */
 export async function appendWithLostPublish(redis: Redis, prefix: string, events: PendingEvent[]): Promise<number[]> {
-  const channel = (events[0] as PendingEvent).channel;
   const names = new RedisKeys(prefix);
-  const keys = names.channel(channel);
-  const history = CHANNELS[channel].history;
-  const cap = history.kind === 'ring' ? history.size : history.kind === 'latest' ? history.maxKeys : 0;
-  const args: (string | number)[] = [1000, 1000, 1, history.kind, cap, generateEpoch(), `${prefix}nowhere`, channel];
-  for (const e of events) {
-    const p = envelopePieces(e);
-    args.push(1, '0', e.id, e.type, dataDigest(e.data), p.head, p.tail, latestKeyOf(channel, e.data) ?? '');
-  }
-  const [, seqs] = (await redis.eval(APPEND_LUA, 5, names.idempotencyIds, names.idempotencyOrder, keys.head, keys.hist, keys.order, ...args)) as [
-    string[],
-    number[],
-  ];
+  const channel = (name: ChannelName) => ({ name, keys: names.channel(name), kind: CHANNELS[name].history.kind, cap: historyCap(CHANNELS[name].history) });
+  const { keys, args } = appendArguments({
+    ids: { records: names.idempotencyIds, order: names.idempotencyOrder },
+    windowMs: 1000,
+    maxIds: 1000,
+    events: events.map((e) => ({ ...e, idempotent: false })),
+    channel,
+    topic: () => `${prefix}nowhere`,
+  });
+  const [, seqs] = (await redis.eval(APPEND_LUA, keys.length, ...keys, ...args)) as [string[], number[]];
   return seqs;
 }
 
