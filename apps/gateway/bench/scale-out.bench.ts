@@ -1,25 +1,28 @@
 /**
- * Scale-out on one host: two gateway processes on a shared Redis versus one process on the memory
- * engine, in one run, against the REAL built gateway (`node apps/gateway/dist/cli.js start`) and a
- * private redis-server (free port, no persistence) started by this script.
+ * Scale-out on one host: two gateway processes on a shared Redis, and two on a Redis Cluster of three
+ * masters (sharded pub/sub, `redis+cluster://`), versus one process on the memory engine, in one run,
+ * against the REAL built gateway (`node apps/gateway/dist/cli.js start`) and private redis-servers
+ * (free ports, no persistence) started by this script.
  *
  *   npx tsx apps/gateway/bench/scale-out.bench.ts [--clients 250] [--samplers 10] [--events 4000] [--batch 50]
  *                                                 [--in-flight 4] [--latency-events 600] [--rate 200] [--rounds 3] [--json]
  *
- * Setup: memory gateway M with 2×clients subscribers; Redis gateways A and B with `clients` each, all
- * on `threats`, so every event costs the same 2×clients deliveries in both setups. Subscribers are raw
+ * Setup: memory gateway M with 2×clients subscribers; Redis gateways A and B, and Cluster gateways C
+ * and D, with `clients` each, all on `threats`, so every event costs the same 2×clients deliveries in
+ * every setup. Subscribers are raw
  * TCP sockets in a load-generator child that only count frames (docs/architecture.md#fan-out: the load generator must
  * cost less than the server), plus `samplers` real `ws` clients per gateway in this process that
  * check seq order and time every delivery.
  *
  * - Fan-out (throughput): `events` threats POSTed in batches of `batch`, `in-flight` requests at a
- *   time, to M (memory) or to B (redis: A's subscribers are served across instances through Redis).
+ *   time, to M (memory), to B (redis: A's subscribers are served across instances through Redis) or
+ *   to D (cluster: C's subscribers are served through the threats channel's master).
  *   Rate = deliveries (every subscriber, every event) / (first POST → the last subscriber's last frame).
  * - Latency: `latency-events` threats, one per POST, paced at `rate`/s, to M or to B, with the whole
  *   fan-out going on; per sampler delivery, receive time − time just before the POST, both on this
  *   process's clock. Redis is split into cross-instance (samplers on A) and same-instance (on B).
  *
- * Rounds alternate memory and redis; figures are medians over rounds. Every round checks that every
+ * Rounds alternate memory, redis and cluster; figures are medians over rounds. Every round checks that every
  * sampler received every event once, in seq order, and every raw subscriber every frame (the run
  * exits 1 otherwise). Process CPU (utime + stime from /proc) is reported per delivery for the
  * gateways, redis-server and the load generator.
@@ -35,7 +38,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { startRedisServer, type TestRedisServer } from '@ns/testkit';
+import { startRedisCluster, startRedisServer, type TestRedisServer } from '@ns/testkit';
 
 const { values } = parseArgs({
   options: {
@@ -416,21 +419,28 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 interface Round {
   memory: FanOutResult;
   redis: FanOutResult;
+  cluster: FanOutResult;
   memoryLatency: Percentiles;
   crossLatency: Percentiles;
   sameLatency: Percentiles;
+  clusterCrossLatency: Percentiles;
+  clusterSameLatency: Percentiles;
 }
 
 async function main(): Promise<void> {
   const redis: TestRedisServer = await startRedisServer();
+  const cluster = await startRedisCluster({ masters: 3 });
   const prefix = `scale-out-bench-${process.pid}:`;
-  const [m, a, b] = await Promise.all([
+  const [m, a, b, c, d] = await Promise.all([
     startGateway('M (memory)', { NS_ENGINE: 'memory' }),
     startGateway('A (redis)', { NS_ENGINE: 'redis', NS_REDIS_URL: redis.url, NS_REDIS_PREFIX: prefix }),
     startGateway('B (redis)', { NS_ENGINE: 'redis', NS_REDIS_URL: redis.url, NS_REDIS_PREFIX: prefix }),
+    startGateway('C (cluster)', { NS_ENGINE: 'redis', NS_REDIS_URL: cluster.url, NS_REDIS_PREFIX: prefix }),
+    startGateway('D (cluster)', { NS_ENGINE: 'redis', NS_REDIS_URL: cluster.url, NS_REDIS_PREFIX: prefix }),
   ]);
-  // Socket groups: 0 = 2×clients on M; 1 = clients on A; 2 = clients on B.
-  const gen = fork(fileURLToPath(import.meta.url), ['--role=loadgen', `--targets=${m.url}@${2 * CLIENTS},${a.url}@${CLIENTS},${b.url}@${CLIENTS}`], {
+  // Socket groups: 0 = 2×clients on M; 1 = clients on A; 2 = clients on B; 3 = on C; 4 = on D.
+  const targets = [`${m.url}@${2 * CLIENTS}`, ...[a, b, c, d].map((g) => `${g.url}@${CLIENTS}`)].join(',');
+  const gen = fork(fileURLToPath(import.meta.url), ['--role=loadgen', `--targets=${targets}`], {
     execArgv: process.execArgv,
   });
   process.once('exit', () => gen.kill('SIGKILL'));
@@ -438,6 +448,8 @@ async function main(): Promise<void> {
   const onM = await Promise.all(Array.from({ length: 2 * SAMPLERS }, () => Sampler.open(m.url)));
   const onA = await Promise.all(Array.from({ length: SAMPLERS }, () => Sampler.open(a.url)));
   const onB = await Promise.all(Array.from({ length: SAMPLERS }, () => Sampler.open(b.url)));
+  const onC = await Promise.all(Array.from({ length: SAMPLERS }, () => Sampler.open(c.url)));
+  const onD = await Promise.all(Array.from({ length: SAMPLERS }, () => Sampler.open(d.url)));
   const memory: Setup = { target: m, groups: [0], sockets: 2 * CLIENTS, samplers: onM, cpu: [{ name: 'gateway', pid: m.pid }] };
   const redisPair: Setup = {
     target: b,
@@ -450,9 +462,20 @@ async function main(): Promise<void> {
       { name: 'redis-server', pid: redis.pid },
     ],
   };
+  const clusterPair: Setup = {
+    target: d,
+    groups: [3, 4],
+    sockets: 2 * CLIENTS,
+    samplers: [...onC, ...onD],
+    cpu: [
+      { name: 'gateway C', pid: c.pid },
+      { name: 'gateway D', pid: d.pid },
+      ...cluster.nodes.map((n, i) => ({ name: `cluster node ${i + 1}`, pid: n.pid })),
+    ],
+  };
 
   // Warm-up (JIT, keep-alive pools, the Redis script cache), not measured.
-  for (const setup of [memory, redisPair]) {
+  for (const setup of [memory, redisPair, clusterPair]) {
     const before = new Map(setup.samplers.map((c) => [c, c.received]));
     for (let i = 0; i < 4; i++) await post(setup.target.url, { events: Array.from({ length: 50 }, threat) });
     await samplersReach(setup.samplers, (c) => (before.get(c) as number) + 200);
@@ -462,32 +485,39 @@ async function main(): Promise<void> {
   for (let r = 0; r < ROUNDS; r++) {
     const mem = await fanOut(memory, gen);
     const red = await fanOut(redisPair, gen);
+    const clu = await fanOut(clusterPair, gen);
     const memLat = await latency(memory, gen, { memory: onM });
     const redLat = await latency(redisPair, gen, { cross: onA, same: onB });
+    const cluLat = await latency(clusterPair, gen, { cross: onC, same: onD });
     const round: Round = {
       memory: mem,
       redis: red,
+      cluster: clu,
       memoryLatency: memLat['memory'] as Percentiles,
       crossLatency: redLat['cross'] as Percentiles,
       sameLatency: redLat['same'] as Percentiles,
+      clusterCrossLatency: cluLat['cross'] as Percentiles,
+      clusterSameLatency: cluLat['same'] as Percentiles,
     };
     rounds.push(round);
     if (!values.json) {
       console.error(
-        `round ${r + 1}/${ROUNDS}: fan-out memory ${Math.round(mem.deliveriesPerS)}/s, redis ${Math.round(red.deliveriesPerS)}/s; ` +
-          `p50 memory ${round2(round.memoryLatency.p50)} ms, redis cross ${round2(round.crossLatency.p50)} ms, same ${round2(round.sameLatency.p50)} ms`,
+        `round ${r + 1}/${ROUNDS}: fan-out memory ${Math.round(mem.deliveriesPerS)}/s, redis ${Math.round(red.deliveriesPerS)}/s, cluster ${Math.round(clu.deliveriesPerS)}/s; ` +
+          `p50 memory ${round2(round.memoryLatency.p50)} ms, redis cross ${round2(round.crossLatency.p50)} ms, same ${round2(round.sameLatency.p50)} ms, ` +
+          `cluster cross ${round2(round.clusterCrossLatency.p50)} ms`,
       );
     }
   }
 
-  const samplers = [...onM, ...onA, ...onB];
+  const samplers = [...onM, ...onA, ...onB, ...onC, ...onD];
   const outOfOrder = samplers.reduce((n, c) => n + c.outOfOrder, 0);
   const expected = 200 + ROUNDS * (EVENTS + LATENCY_EVENTS);
   const incomplete = samplers.filter((c) => c.received !== expected).length;
   for (const c of samplers) c.ws.close();
   gen.kill();
-  const exits = await Promise.all([m, a, b].map((g) => g.stop()));
+  const exits = await Promise.all([m, a, b, c, d].map((g) => g.stop()));
   await redis.close();
+  await cluster.close();
 
   const med = (f: (x: Round) => number) => round2(median(rounds.map(f)));
   const cpu = (f: (x: Round) => number) => Math.round(median(rounds.map(f)) * 1000) / 1000;
@@ -507,6 +537,9 @@ async function main(): Promise<void> {
       redis_over_memory: med((x) => x.redis.deliveriesPerS / x.memory.deliveriesPerS),
       memory_events_per_s: Math.round(median(rounds.map((x) => x.memory.eventsPerS))),
       redis_events_per_s: Math.round(median(rounds.map((x) => x.redis.eventsPerS))),
+      cluster_deliveries_per_s: Math.round(median(rounds.map((x) => x.cluster.deliveriesPerS))),
+      cluster_over_memory: med((x) => x.cluster.deliveriesPerS / x.memory.deliveriesPerS),
+      cluster_over_redis: med((x) => x.cluster.deliveriesPerS / x.redis.deliveriesPerS),
       cpu_us_per_delivery: {
         memory_gateway: cpu((x) => x.memory.cpuUsPerDelivery['gateway'] ?? NaN),
         memory_load_generator: cpu((x) => x.memory.cpuUsPerDelivery['load generator'] ?? NaN),
@@ -514,12 +547,17 @@ async function main(): Promise<void> {
         redis_gateway_b: cpu((x) => x.redis.cpuUsPerDelivery['gateway B'] ?? NaN),
         redis_server: cpu((x) => x.redis.cpuUsPerDelivery['redis-server'] ?? NaN),
         redis_load_generator: cpu((x) => x.redis.cpuUsPerDelivery['load generator'] ?? NaN),
+        cluster_gateway_c: cpu((x) => x.cluster.cpuUsPerDelivery['gateway C'] ?? NaN),
+        cluster_gateway_d: cpu((x) => x.cluster.cpuUsPerDelivery['gateway D'] ?? NaN),
+        cluster_nodes: cpu((x) => cluster.nodes.reduce((sum, _, i) => sum + (x.cluster.cpuUsPerDelivery[`cluster node ${i + 1}`] ?? NaN), 0)),
       },
     },
     latency_ms: {
       memory: { p50: med((x) => x.memoryLatency.p50), p99: med((x) => x.memoryLatency.p99) },
       redis_cross_instance: { p50: med((x) => x.crossLatency.p50), p99: med((x) => x.crossLatency.p99) },
       redis_same_instance: { p50: med((x) => x.sameLatency.p50), p99: med((x) => x.sameLatency.p99) },
+      cluster_cross_instance: { p50: med((x) => x.clusterCrossLatency.p50), p99: med((x) => x.clusterCrossLatency.p99) },
+      cluster_same_instance: { p50: med((x) => x.clusterSameLatency.p50), p99: med((x) => x.clusterSameLatency.p99) },
       added_by_redis_p50: med((x) => x.crossLatency.p50 - x.memoryLatency.p50),
       cross_over_memory_p50: med((x) => x.crossLatency.p50 / x.memoryLatency.p50),
       cross_over_memory_p99: med((x) => x.crossLatency.p99 / x.memoryLatency.p99),
@@ -538,6 +576,8 @@ async function main(): Promise<void> {
     console.log(`latency  memory                p50 ${l.memory.p50} ms  p99 ${l.memory.p99} ms`);
     console.log(`latency  redis cross-instance  p50 ${l.redis_cross_instance.p50} ms  p99 ${l.redis_cross_instance.p99} ms  (${l.cross_over_memory_p50}× / ${l.cross_over_memory_p99}× memory; p50 +${l.added_by_redis_p50} ms)`);
     console.log(`latency  redis same instance   p50 ${l.redis_same_instance.p50} ms  p99 ${l.redis_same_instance.p99} ms`);
+    console.log(`fan-out  cluster, 2 processes  ${f.cluster_deliveries_per_s} deliveries/s = ${f.cluster_over_memory}× memory, ${f.cluster_over_redis}× redis; CPU µs per delivery: gateways C ${c.cluster_gateway_c} + D ${c.cluster_gateway_d}, 3 cluster nodes ${c.cluster_nodes}`);
+    console.log(`latency  cluster cross-instance p50 ${l.cluster_cross_instance.p50} ms  p99 ${l.cluster_cross_instance.p99} ms; same instance p50 ${l.cluster_same_instance.p50} ms  p99 ${l.cluster_same_instance.p99} ms`);
     console.log(`check: ${samplers.length} samplers, ${incomplete} incomplete, ${outOfOrder} out of order; gateway exits ${exits.join(',')}`);
   }
   if (incomplete > 0 || outOfOrder > 0 || exits.some((code) => code !== 0)) process.exit(1);

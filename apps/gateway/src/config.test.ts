@@ -80,6 +80,8 @@ describe('loadConfig', () => {
     ['NS_HEARTBEAT_S', '0'],
     ['NS_MAX_SUBSCRIPTIONS', '-1'],
     ['NS_REDIS_URL', 'http://x'],
+    ['NS_REDIS_URL', 'redis+cluster://'],
+    ['NS_REDIS_URL', 'redis+cluster://10.0.0.1:7000,10.0.0.2'],
     ['NS_TRUST_PROXY', '10.0.0.0/40'],
     ['NS_ALLOWED_ORIGINS', 'https://a.example/path'],
     ['NS_ALLOWED_ORIGINS', '*,https://a.example'],
@@ -121,6 +123,10 @@ describe('loadConfig', () => {
     expect(c.warnings.join()).toContain('shorter than 16 characters');
     expect(c.warnings.join()).not.toContain('short-key');
     expect(configError({ NS_PUBLISH_KEYS: ' , ' }).variable).toBe('NS_PUBLISH_KEYS');
+  });
+
+  it('takes a Redis Cluster as redis+cluster://host:port,host:port', () => {
+    expect(loadConfig({ NS_ENGINE: 'redis', NS_REDIS_URL: 'redis+cluster://10.0.0.1:7000,10.0.0.2:7000' }).redisUrl.reveal()).toBe('redis+cluster://10.0.0.1:7000,10.0.0.2:7000');
   });
 
   it('never shows secrets when the config is logged or serialized', () => {

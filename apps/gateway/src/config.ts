@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { unknownVariableWarnings } from './env-check.js';
 import { ENV_VARS, type EnvVarName } from './env-vars.js';
+import { parseRedisTarget } from '@ns/event-bus-redis/url';
 import { isLoopbackHost } from './loopback.js';
 import { Secret } from './secret.js';
 
@@ -132,12 +133,12 @@ const hostname = z
 
 const redisUrl = z.string().refine((s) => {
   try {
-    const u = new URL(s);
-    return u.protocol === 'redis:' || u.protocol === 'rediss:';
+    parseRedisTarget(s);
+    return true;
   } catch {
     return false;
   }
-}, 'must be a redis:// or rediss:// URL');
+}, 'must be a redis:// or rediss:// URL, or redis+cluster://host:port,host:port… for a Redis Cluster');
 
 const origin = (s: string): boolean => {
   try {

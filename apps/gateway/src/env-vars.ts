@@ -13,7 +13,7 @@ export const ENV_VARS = [
   { name: 'NS_HOST', default: '127.0.0.1', description: 'Address to listen on. A non-loopback address requires auth (NS_JWT_SECRET / NS_JWT_PUBLIC_KEY_FILE) or an explicit NS_AUTH=none.' },
   { name: 'NS_PORT', default: '8080', description: 'TCP port for HTTP and /ws (0 = any free port).' },
   { name: 'NS_ENGINE', default: 'memory', description: 'Event engine: memory (one process) or redis (many processes/hosts share seq, history and fan-out).' },
-  { name: 'NS_REDIS_URL', default: 'redis://127.0.0.1:6379', description: 'Redis URL for NS_ENGINE=redis (redis:// or rediss://). Never logged with its password.' },
+  { name: 'NS_REDIS_URL', default: 'redis://127.0.0.1:6379', description: 'Redis URL for NS_ENGINE=redis (redis:// or rediss://); for a Redis Cluster redis+cluster://host:port,host:port… (rediss+cluster:// with TLS), any reachable nodes as seeds. Never logged with its password.' },
   { name: 'NS_REDIS_PREFIX', default: 'ns:', description: 'Key prefix for NS_ENGINE=redis.' },
   { name: 'NS_WORKERS', default: '1', description: 'Gateway processes sharing the port (node:cluster). More than 1 requires NS_ENGINE=redis.' },
   { name: 'NS_AUTH', default: undefined, description: 'jwt or none. Unset = jwt when a key is configured; without a key (loopback only) anonymous clients read status and system and every protected channel stays closed. none = everything permitted (trusted networks only).' },

@@ -1,8 +1,7 @@
 import { latestKeyOf, type ChannelName, type EventType, type HistorySpec } from '@ns/contracts';
 import { dataDigest, generateEpoch, type ChannelHead, type PendingEvent } from '@ns/event-bus';
-import type { Redis } from 'ioredis';
 import { envelopePieces } from './envelope-json.js';
-import { APPEND_LUA, HEADS_LUA, READ_LUA } from './lua-scripts.js';
+import { APPEND_LUA, HEADS_LUA, HELD_IDS_LUA, READ_LUA } from './lua-scripts.js';
 import type { ChannelKeys } from './redis-keys.js';
 
 /** What the scripts need to know of a channel: its keys and Lua's view of its history. */
@@ -22,8 +21,10 @@ export function historyCap(history: HistorySpec): number {
 
 /** One append script call: a batch whose events all live in the same slot (one Redis, or one hash tag). */
 export interface AppendCall {
-  /** Idempotency record keys: the hash id → record and the list of ids, oldest first. */
+  /** Idempotency record keys of the call's slot: the hash id → record and the list of ids, oldest first. */
   readonly ids: { readonly records: string; readonly order: string };
+  /** `PUBLISH`, or `SPUBLISH` (sharded pub/sub) on a Redis Cluster. */
+  readonly publish: 'PUBLISH' | 'SPUBLISH';
   readonly windowMs: number;
   readonly maxIds: number;
   readonly events: readonly PendingEvent[];
@@ -46,10 +47,11 @@ export type AppendReply =
 
 /**
  * The append script's KEYS and ARGV (see APPEND_LUA): the idempotency keys, then `head, hist, order`
- * per touched channel; window, max ids, channel count, `kind, cap, new_epoch, topic, name` per
- * channel, then eight arguments per event. Returns the channels in the order the script numbers them.
+ * per touched channel; window, max ids, channel count, publish command, check-only flag,
+ * `kind, cap, new_epoch, topic, name` per channel, then eight arguments per event. Returns the
+ * channels in the order the script numbers them.
  */
-export function appendArguments(call: AppendCall): { keys: string[]; args: (string | number)[]; channels: ScriptChannel[] } {
+export function appendArguments(call: AppendCall, checkOnly = false): { keys: string[]; args: (string | number)[]; channels: ScriptChannel[] } {
   const channels: ScriptChannel[] = [];
   const index = new Map<ChannelName, number>();
   const keys = [call.ids.records, call.ids.order];
@@ -68,7 +70,7 @@ export function appendArguments(call: AppendCall): { keys: string[]; args: (stri
     // Every event is recorded, minted ids too (see APPEND_LUA): only publisher ids are looked up.
     eventArgs.push(index.get(e.channel) as number, e.idempotent ? '1' : '0', e.id, e.type, dataDigest(e.data), p.head, p.tail, latestKeyOf(e.channel, e.data) ?? '');
   }
-  return { keys, args: [call.windowMs, call.maxIds, channels.length, ...channelArgs, ...eventArgs], channels };
+  return { keys, args: [call.windowMs, call.maxIds, channels.length, call.publish, checkOnly ? '1' : '0', ...channelArgs, ...eventArgs], channels };
 }
 
 type RawAppendReply = [string[], (number | string)[], (number | string)[]];
@@ -122,6 +124,7 @@ interface ScriptCalls {
   nsAppend(...args: (string | number)[]): Promise<RawAppendReply>;
   nsRead(...args: (string | number)[]): Promise<(string | number)[]>;
   nsHeads(...args: (string | number)[]): Promise<(string | number)[]>;
+  nsHeldIds(...args: string[]): Promise<string[]>;
 }
 
 /**
@@ -132,10 +135,11 @@ interface ScriptCalls {
 export class ScriptCommands {
   readonly #conn: ScriptCalls;
 
-  constructor(conn: ScriptHost & Pick<Redis, 'status'>) {
+  constructor(conn: ScriptHost) {
     conn.defineCommand('nsAppend', { lua: APPEND_LUA });
     conn.defineCommand('nsRead', { lua: READ_LUA, numberOfKeys: 3 });
     conn.defineCommand('nsHeads', { lua: HEADS_LUA });
+    conn.defineCommand('nsHeldIds', { lua: HELD_IDS_LUA, numberOfKeys: 1 });
     this.#conn = conn as unknown as ScriptCalls;
   }
 
@@ -143,6 +147,20 @@ export class ScriptCommands {
   async append(call: AppendCall): Promise<AppendReply> {
     const { keys, args, channels } = appendArguments(call);
     return parseAppendReply(await this.#conn.nsAppend(keys.length, ...keys, ...args), channels);
+  }
+
+  /** The append script in check-only mode: the conflicts `append` would report, nothing stored. */
+  async conflicts(call: AppendCall): Promise<{ index: number; heldBy: EventType }[]> {
+    const { keys, args, channels } = appendArguments(call, true);
+    const reply = parseAppendReply(await this.#conn.nsAppend(keys.length, ...keys, ...args), channels);
+    return reply.stored ? [] : reply.conflicts;
+  }
+
+  /** Per id, the event type holding it in the records `records` (a channel's, on a Cluster), or undefined. */
+  async heldIds(records: string, ids: readonly string[]): Promise<(EventType | undefined)[]> {
+    if (ids.length === 0) return [];
+    const reply = await this.#conn.nsHeldIds(records, ...ids);
+    return reply.map((t) => (t === '' ? undefined : (t as EventType)));
   }
 
   /** Reads one channel atomically with its head. */

@@ -1,6 +1,6 @@
 import { IDEMPOTENCY_WINDOW_MS } from '@ns/contracts';
 import { DEFAULT_MAX_IDEMPOTENCY_KEYS } from '@ns/event-bus';
-import type { RedisOptions } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { DEFAULT_REDIS_PREFIX } from './redis-keys.js';
 
 /** The logger the engine reports connection trouble to (pino-compatible). */
@@ -11,7 +11,11 @@ export interface RedisEngineLogger {
 
 /** Options of {@link RedisEngine}. */
 export interface RedisEngineOptions {
-  /** `redis://[user:password@]host:port[/db]` (`NS_REDIS_URL`); default ioredis's 127.0.0.1:6379. */
+  /**
+   * `redis://[user:password@]host:port[/db]` (`NS_REDIS_URL`; `rediss://` for TLS); default ioredis's
+   * 127.0.0.1:6379. `redis+cluster://[user:password@]host:port,host:port…` (or `rediss+cluster://`)
+   * names seed nodes of a Redis Cluster: keys hash-tagged per channel, sharded pub/sub (Redis ≥ 7).
+   */
   url?: string;
   /** Key and topic prefix (`NS_REDIS_PREFIX`), so deployments can share a Redis; default `ns:`. */
   prefix?: string;
@@ -40,6 +44,8 @@ export interface RedisEngineOptions {
    * "nothing acknowledged that was not stored": no offline queue, no resend, no retry per request.
    */
   redis?: RedisOptions;
+  /** Further ioredis Cluster options for a `redis+cluster://` URL (e.g. `natMap` for nodes behind NAT). */
+  cluster?: ClusterOptions;
   logger?: RedisEngineLogger;
 }
 

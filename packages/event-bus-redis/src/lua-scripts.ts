@@ -33,7 +33,9 @@ end
  * Appends a batch, all or nothing.
  * KEYS: `ids` (hash id → record), `order` (list of ids, oldest first); then per touched channel
  * `head, hist, order`.
- * ARGV: window_ms, max_ids, n_channels; per channel `kind, cap, new_epoch, topic, name`; per event
+ * ARGV: window_ms, max_ids, n_channels, publish command (`PUBLISH`, or `SPUBLISH` on a Redis Cluster:
+ * sharded pub/sub, the topic hash-tagged into the channel's slot), check_only ('1': return the
+ * conflicts and store nothing); per channel `kind, cap, new_epoch, topic, name`; per event
  * `channel_index, check ('1' = publisher-supplied id: look it up; '0' = an id minted by the gateway:
  * only record it), id, type, digest, envelope_head, envelope_tail, latest_key ('' = none)`.
  * Returns `{ epochs[], results[], conflicts[] }`: per event its seq, or `"<channel>:<seq>"` of the
@@ -67,11 +69,13 @@ local ids_key, order_key = KEYS[1], KEYS[2]
 local window = tonumber(ARGV[1])
 local max_ids = tonumber(ARGV[2])
 local nch = tonumber(ARGV[3])
+local publish_cmd = ARGV[4]
+local check_only = ARGV[5] == '1'
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 local chans = {}
-local a = 4
+local a = 6
 for c = 1, nch do
   local k = 2 + (c - 1) * 3
   local ch = { head = KEYS[k + 1], hist = KEYS[k + 2], order = KEYS[k + 3],
@@ -153,7 +157,7 @@ for i = 1, n_events do
     end
   end
 end
-if #conflicts > 0 then return { {}, {}, conflicts } end
+if #conflicts > 0 or check_only then return { {}, {}, conflicts } end
 
 local results = {}
 local expires = string.format('%d', now + window)
@@ -220,7 +224,7 @@ for c = 1, nch do
     else
       redis.call('HSET', ch.head, 'seq', ch.seq)
     end
-    redis.call('PUBLISH', ch.topic, table.concat(ch.msgs, '\\n'))
+    redis.call(publish_cmd, ch.topic, table.concat(ch.msgs, '\\n'))
   end
 end
 return { epochs, results, {} }
@@ -296,6 +300,28 @@ for c = 1, #ARGV do
   local epoch, seq = channel_head(KEYS[k + 1], KEYS[k + 2], KEYS[k + 3], ARGV[c])
   out[#out + 1] = epoch
   out[#out + 1] = seq
+end
+return out
+`;
+
+/**
+ * Which of the given ids one channel's idempotency records hold, for a Redis Cluster, where each
+ * channel keeps its records in its own slot: an append looks its publisher ids up in every other
+ * channel's records before storing, so an id is refused on a second channel as on one Redis.
+ * KEYS: `ids` (the hash id → record). ARGV: the ids. Returns per id the type holding it within its
+ * window (Redis's clock), or '' when none does.
+ */
+export const HELD_IDS_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for j = 1, #ARGV, 1000 do
+  local recs = redis.call('HMGET', KEYS[1], unpack(ARGV, j, math.min(j + 999, #ARGV)))
+  for k = 1, #recs do
+    local typ, expires = nil, nil
+    if recs[k] then typ, expires = string.match(recs[k], '^[^:]*:%d+:([^:]*):[^:]*:(%d+):') end
+    if typ and tonumber(expires) > now then out[#out + 1] = typ else out[#out + 1] = '' end
+  end
 end
 return out
 `;

@@ -13,13 +13,14 @@ import {
   type ReadSinceResult,
   type StoredEvent,
 } from '@ns/event-bus';
-import { Redis } from 'ioredis';
 import { EngineChannels, type ChannelRuntime } from './channels.js';
-import { ScriptCommands, type RawRead, type ReadArgs, type ScriptChannel } from './commands.js';
-import { connectionOptions, engineSettings, type EngineSettings, type RedisEngineLogger, type RedisEngineOptions, type RedisEngineStats } from './engine-options.js';
+import { ScriptCommands, type AppendReply, type RawRead, type ReadArgs, type ScriptChannel } from './commands.js';
+import { openConnections } from './connections.js';
+import { engineSettings, type EngineSettings, type RedisEngineLogger, type RedisEngineOptions, type RedisEngineStats } from './engine-options.js';
 import { parseStored } from './envelope-json.js';
 import { unavailable, unknownOutcome } from './errors.js';
 import { RedisKeys } from './redis-keys.js';
+import { appendPerSlot } from './slot-batches.js';
 import { ConnectionSupervisor } from './supervisor.js';
 
 /**
@@ -47,16 +48,16 @@ export class RedisEngine implements Engine {
   readonly #channels: EngineChannels;
   readonly #supervisor: ConnectionSupervisor;
   readonly #listeners = new ListenerList<EngineListener>();
+  /** On a Redis Cluster: hash-tagged keys, sharded pub/sub, batches split per channel (slot). */
+  readonly cluster: boolean;
 
   constructor(options: RedisEngineOptions = {}) {
     this.#settings = engineSettings(options);
     this.prefix = this.#settings.prefix;
-    this.#keys = new RedisKeys(this.prefix);
     this.#logger = options.logger;
-    const connection = connectionOptions(options, this.#settings.commandTimeoutMs);
-    const cmd = options.url === undefined ? new Redis(connection) : new Redis(options.url, connection);
-    const { commandTimeout: _unused, ...subscriber } = connection;
-    const sub = options.url === undefined ? new Redis(subscriber) : new Redis(options.url, subscriber);
+    const { cmd, sub, cluster } = openConnections(options, this.#settings.commandTimeoutMs);
+    this.cluster = cluster;
+    this.#keys = new RedisKeys(this.prefix, { hashTags: cluster });
     this.#commands = new ScriptCommands(cmd);
     this.#channels = new EngineChannels({
       keys: this.#keys,
@@ -70,14 +71,15 @@ export class RedisEngine implements Engine {
       cmd,
       sub,
       {
-        subscribe: () => sub.subscribe(...topics),
+        // Sharded channels are subscribed one by one: one SSUBSCRIBE may only name one slot's topics.
+        subscribe: () => (cluster ? Promise.all(topics.map((t) => sub.ssubscribe(t))) : sub.subscribe(...topics)),
         sync: () => this.#channels.sync(),
         subscriberLost: () => this.#channels.interrupt(),
       },
-      this.#settings,
+      { ...this.#settings, resubscribeOn: cluster ? ['-node'] : [] },
       this.#logger,
     );
-    sub.on('message', (topic: string, message: string) => this.#channels.onMessage(topic, message));
+    sub.on(cluster ? 'smessage' : 'message', (topic: string, message: string) => this.#channels.onMessage(topic, message));
   }
 
   /** Creates an engine and waits until it is ready (see {@link RedisEngine.waitUntilReady}). */
@@ -111,15 +113,18 @@ export class RedisEngine implements Engine {
     for (const e of events) this.#channels.get(e.channel); // all or nothing: check before storing
     if (events.length === 0) return [];
     const call = {
-      ids: { records: this.#keys.idempotencyIds, order: this.#keys.idempotencyOrder },
+      publish: this.cluster ? ('SPUBLISH' as const) : ('PUBLISH' as const),
       windowMs: this.#settings.windowMs,
       maxIds: this.#settings.maxIds,
       events,
       channel: (name: ChannelName) => this.#channels.get(name),
     };
-    let reply;
+    const ids = (channel: ChannelName) => this.#keys.idempotency(channel);
+    let reply: AppendReply;
     try {
-      reply = await this.#supervisor.untilHung(this.#commands.append(call));
+      const settle = (channel: ChannelName, epoch: string, seq: number) => this.#channels.get(channel).feed.delivered(epoch, seq);
+      const stored = this.cluster ? appendPerSlot(this.#commands, call, ids, settle) : this.#commands.append({ ...call, ids: ids((events[0] as PendingEvent).channel) });
+      reply = await this.#supervisor.untilHung(stored);
     } catch (err) {
       this.#supervisor.failed(err);
       throw unknownOutcome(
@@ -188,7 +193,9 @@ export class RedisEngine implements Engine {
     this.#supervisor.assertReady();
     let heads: ChannelHead[];
     try {
-      heads = await this.#commands.heads(this.#channels.all);
+      // On a Cluster every channel is its own slot: one call each.
+      const all = this.#channels.all;
+      heads = this.cluster ? (await Promise.all(all.map((ch) => this.#commands.heads([ch])))).flat() : await this.#commands.heads(all);
     } catch (err) {
       this.#supervisor.failed(err);
       throw unavailable('heads', err);

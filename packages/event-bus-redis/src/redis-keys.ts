@@ -18,23 +18,40 @@ export interface ChannelKeys {
 /**
  * Names every key under one prefix, so several deployments (or test runs) can share a Redis
  * without seeing each other's channels, seqs, idempotency ids or pub/sub traffic.
+ *
+ * With `hashTags` (a Redis Cluster) each channel's keys and topic share the hash tag
+ * `{<prefix>ch:<channel>}`, so they live in one slot: the channel's scripts run on one node and its
+ * sharded pub/sub topic is served by that node. Idempotency records are then kept per channel, in the
+ * channel's slot, too ({@link RedisKeys.idempotency}).
  */
 export class RedisKeys {
   readonly prefix: string;
+  readonly hashTags: boolean;
   readonly #channels = new Map<ChannelName, ChannelKeys>();
 
-  constructor(prefix: string = DEFAULT_REDIS_PREFIX) {
+  constructor(prefix: string = DEFAULT_REDIS_PREFIX, options: { hashTags?: boolean } = {}) {
     this.prefix = prefix;
+    this.hashTags = options.hashTags === true;
   }
 
   channel(channel: ChannelName): ChannelKeys {
     let keys = this.#channels.get(channel);
     if (keys === undefined) {
-      const base = `${this.prefix}ch:${channel}:`;
+      const base = this.hashTags ? `{${this.prefix}ch:${channel}}:` : `${this.prefix}ch:${channel}:`;
       keys = { head: `${base}head`, hist: `${base}hist`, order: `${base}order`, topic: `${base}events` };
       this.#channels.set(channel, keys);
     }
     return keys;
+  }
+
+  /**
+   * The idempotency record keys an append of `channel` uses: the shared pair on one Redis; on a
+   * Cluster (hash tags) the channel's own pair, in its slot.
+   */
+  idempotency(channel: ChannelName): { records: string; order: string } {
+    if (!this.hashTags) return { records: this.idempotencyIds, order: this.idempotencyOrder };
+    const tag = `{${this.prefix}ch:${channel}}:`;
+    return { records: `${tag}idempotency:ids`, order: `${tag}idempotency:order` };
   }
 
   /**

@@ -17,10 +17,15 @@ export interface SupervisorHooks {
   subscriberLost(): void;
 }
 
-/** Timing of the supervision (see RedisEngineOptions). */
+/** Timing of the supervision (see RedisEngineOptions), and what else means the subscriber lost messages. */
 export interface SupervisorTiming {
   pingIntervalMs: number;
   pingTimeoutMs: number;
+  /**
+   * Subscriber events after which it must subscribe again and resync, besides a reconnect (`ready`):
+   * on a Cluster, `-node` — one master's sharded subscriber dropped while the others stay.
+   */
+  resubscribeOn?: readonly string[];
 }
 
 /**
@@ -54,6 +59,7 @@ export class ConnectionSupervisor {
   #resyncs = 0;
   readonly #pingTimer: NodeJS.Timeout;
   #resyncTimer: NodeJS.Timeout | undefined;
+  #subscribeTimer: NodeJS.Timeout | undefined;
 
   constructor(cmd: RedisConnection, sub: RedisConnection, hooks: SupervisorHooks, timing: SupervisorTiming, logger?: RedisEngineLogger) {
     this.#cmd = cmd;
@@ -67,6 +73,13 @@ export class ConnectionSupervisor {
       this.#resync();
     });
     sub.on('ready', () => void this.#subscribe());
+    for (const event of timing.resubscribeOn ?? []) {
+      sub.on(event, () => {
+        if (this.#closed) return;
+        this.#connectionLost(sub);
+        void this.#subscribe();
+      });
+    }
     for (const conn of [cmd, sub]) {
       conn.on('close', () => this.#connectionLost(conn));
       conn.on('error', (err: Error) => this.#connectionError(err));
@@ -169,6 +182,7 @@ export class ConnectionSupervisor {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#resyncTimer);
+    clearTimeout(this.#subscribeTimer);
     clearInterval(this.#pingTimer);
     this.#setState('down');
     for (const w of [...this.#readyWaiters]) w.reject(new NsError('unavailable', 'redis engine closed'));
@@ -181,7 +195,13 @@ export class ConnectionSupervisor {
     try {
       await this.#hooks.subscribe();
     } catch (err) {
-      this.#logger?.warn({ err }, 'redis engine: subscribe failed');
+      this.#logger?.warn({ err }, 'redis engine: subscribe failed; retrying');
+      // A reconnect subscribes again by itself; a Cluster replacing one master's subscriber does not.
+      clearTimeout(this.#subscribeTimer);
+      this.#subscribeTimer = setTimeout(() => {
+        if (!this.#closed && !this.#subUp && generation === this.#subGeneration) void this.#subscribe();
+      }, 200);
+      this.#subscribeTimer.unref();
       return;
     }
     // Only a drop of the subscriber itself voids this subscription.

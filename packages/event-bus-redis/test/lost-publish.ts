@@ -14,7 +14,8 @@ export async function appendWithLostPublish(redis: Redis, prefix: string, events
   const names = new RedisKeys(prefix);
   const channel = (name: ChannelName) => ({ name, keys: names.channel(name), kind: CHANNELS[name].history.kind, cap: historyCap(CHANNELS[name].history) });
   const { keys, args } = appendArguments({
-    ids: { records: names.idempotencyIds, order: names.idempotencyOrder },
+    ids: names.idempotency(events[0]?.channel as ChannelName),
+    publish: 'PUBLISH',
     windowMs: 1000,
     maxIds: 1000,
     events: events.map((e) => ({ ...e, idempotent: false })),

@@ -66,10 +66,10 @@ export function redisServerMissing(): string | undefined {
   return redisServerBin === undefined ? `redis-server not found; install the Debian package "${REDIS_SERVER_PACKAGE}" (apt-get install ${REDIS_SERVER_PACKAGE})` : undefined;
 }
 
-function launch(bin: string, port: number, dir: string): Promise<ChildProcess> {
+function launch(bin: string, port: number, dir: string, extra: readonly string[]): Promise<ChildProcess> {
   const child = spawn(
     bin,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'notice'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'notice', ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   // A test run that dies (or a bench cut short) must not leave its server behind.
@@ -108,18 +108,26 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+/** Options of {@link startRedisServer}. */
+export interface RedisServerOptions {
+  /** Further redis-server arguments for the port it got (kept for restarts), e.g. cluster mode. */
+  args?(port: number): Promise<string[]> | string[];
+}
+
 /** Starts a private redis-server on a free port; throws when the binary is missing. */
-export async function startRedisServer(): Promise<TestRedisServer> {
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<TestRedisServer> {
   const bin = redisServerBin;
   if (bin === undefined) throw new Error(`redis-server not found; install the Debian package "${REDIS_SERVER_PACKAGE}"`);
   const dir = mkdtempSync(join(tmpdir(), 'ns-redis-'));
   let port = 0;
   let child: ChildProcess | undefined;
+  let extra: string[] = [];
   // The port is free when probed but could be taken before redis binds it: try a few.
   for (let attempt = 0; child === undefined; attempt++) {
     port = await freePort();
+    extra = (await options.args?.(port)) ?? [];
     try {
-      child = await launch(bin, port, dir);
+      child = await launch(bin, port, dir, extra);
     } catch (err) {
       if (attempt >= 4) throw err;
     }
@@ -139,7 +147,7 @@ export async function startRedisServer(): Promise<TestRedisServer> {
   };
   const start = async () => {
     if (current !== undefined) return;
-    current = await launch(bin, port, dir);
+    current = await launch(bin, port, dir, extra);
   };
   return {
     port,
