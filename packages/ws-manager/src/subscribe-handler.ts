@@ -119,7 +119,7 @@ export class SubscribeHandler {
     }
 
     // Join the fan-out (buffering) before reading, so nothing published during the read is missed.
-    const subscription = subscriptions.begin(sink, channel, filter);
+    const subscription = subscriptions.begin(sink, channel, filter, message.filter);
     let read;
     try {
       read = await this.#bus.readSince(channel, message.since);

@@ -1,5 +1,5 @@
 import { CHANNEL_NAMES, type ChannelName, type EventEnvelope } from '@ns/contracts';
-import { advanceCursor, startCursor, type BusEvent, type SeqCursor } from '@ns/event-bus';
+import { FilterIndex, advanceCursor, startCursor, type BusEvent, type SeqCursor } from '@ns/event-bus';
 import type { FrameEncoder, OutboundFrame } from './frame-builder.js';
 import type { FrameSink } from './frame-sink.js';
 
@@ -34,6 +34,8 @@ interface Entry {
   buffer: BusEvent[];
   /** The live subscription this one replaces once it goes live (a re-subscribe keeps delivering meanwhile). */
   replaces: Entry | undefined;
+  /** The typed filter `filter` was compiled from, until the subscription is filed in the filter index. */
+  typed: unknown;
 }
 
 /**
@@ -42,11 +44,15 @@ interface Entry {
  * receives live events, into its buffer, while its history or snapshot is read; {@link goLive} queues
  * the replay, then the buffered events past its cursor, and makes it `live` — synchronously, so no
  * event slips between. Sets keep removal O(1) and are safe to modify while iterated (a sink closing
- * during a fan-out).
+ * during a fan-out). The fan-out finds an event's live subscriptions through a {@link FilterIndex} per
+ * channel: identical filters are tested once, and an event tests only the filters its own field
+ * values select, so its cost follows the matches rather than the subscriptions.
  */
 export class Subscriptions {
   readonly #live = new Map<ChannelName, Set<Entry>>(CHANNEL_NAMES.map((c) => [c, new Set()]));
   readonly #replaying = new Map<ChannelName, Set<Entry>>(CHANNEL_NAMES.map((c) => [c, new Set()]));
+  /** The live subscriptions of each channel again, filed by filter: what the fan-out queries. */
+  readonly #index = new Map<ChannelName, FilterIndex<Entry>>(CHANNEL_NAMES.map((c) => [c, new FilterIndex<Entry>(c)]));
   /** Per sink, the newest subscription of each channel (replaying or live). */
   readonly #bySink = new Map<FrameSink, Map<ChannelName, Entry>>();
 
@@ -92,8 +98,10 @@ export class Subscriptions {
   /**
    * Starts a subscription of `sink` to `channel` in state `replaying`. A live subscription of the same
    * channel keeps delivering until this one goes live; a subscription still replaying is ended.
+   * `typed` is the channel's typed filter `filter` was compiled from (validated): the filter index
+   * files it by its fields; without it a non-null `filter` is tested on every event of the channel.
    */
-  begin(sink: FrameSink, channel: ChannelName, filter: EnvelopeFilter): Subscription {
+  begin(sink: FrameSink, channel: ChannelName, filter: EnvelopeFilter, typed?: object): Subscription {
     const previous = this.#bySink.get(sink)?.get(channel);
     let replaces: Entry | undefined;
     if (previous?.state === 'live') replaces = previous;
@@ -105,7 +113,7 @@ export class Subscriptions {
     // Looked up after the drop: dropping a sink's last entry forgets its map.
     let mine = this.#bySink.get(sink);
     if (mine === undefined) this.#bySink.set(sink, (mine = new Map()));
-    const entry: Entry = { sink, channel, filter, state: 'replaying', cursor: startCursor(), buffer: [], replaces };
+    const entry: Entry = { sink, channel, filter, state: 'replaying', cursor: startCursor(), buffer: [], replaces, typed: filter === null ? undefined : (typed ?? filter) };
     mine.set(channel, entry);
     (this.#replaying.get(channel) as Set<Entry>).add(entry);
     return entry;
@@ -140,6 +148,8 @@ export class Subscriptions {
     entry.replaces = undefined;
     entry.state = 'live';
     (this.#live.get(entry.channel) as Set<Entry>).add(entry);
+    (this.#index.get(entry.channel) as FilterIndex<Entry>).add(entry, entry.typed);
+    entry.typed = undefined;
     return bytes;
   }
 
@@ -185,17 +195,16 @@ export class Subscriptions {
     const epoch = envelope.epoch;
     let encoder: FrameEncoder | undefined;
     let frame: OutboundFrame | undefined;
-    for (const s of live) {
-      if (s.filter !== null && !s.filter(envelope)) continue;
+    (this.#index.get(channel) as FilterIndex<Entry>).match(envelope, (s) => {
       // The replay → live boundary: never hand a sink the same event twice.
-      if (!advanceCursor(s.cursor, epoch, seq)) continue;
+      if (!advanceCursor(s.cursor, epoch, seq)) return;
       const sink = s.sink;
       if (sink.encoder !== encoder) {
         encoder = sink.encoder;
         frame = encoder.frameOf(event);
       }
       sink.enqueue(frame as OutboundFrame);
-    }
+    });
   }
 
   /** A buffered event through the cursor (the filter was applied when it was buffered). */
@@ -208,6 +217,7 @@ export class Subscriptions {
     if (entry.state === 'ended') return;
     const set = entry.state === 'live' ? this.#live : this.#replaying;
     (set.get(entry.channel) as Set<Entry>).delete(entry);
+    if (entry.state === 'live') (this.#index.get(entry.channel) as FilterIndex<Entry>).remove(entry);
     entry.state = 'ended';
     entry.buffer = [];
     const mine = this.#bySink.get(entry.sink);
