@@ -269,13 +269,16 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
 
   const onConnection = (ws: WebSocket, socket: Duplex, req: IncomingMessage, url: URL, ip: string, log: Record<string, unknown>) => {
     const connection = manager.accept(ws, socket, { remoteAddress: ip });
-    const clog = logger.child({ connection_id: connection.id, ip });
-    clog.info({ url: log.url, origin: log.origin, user_agent: clip(req.headers['user-agent']), protocol: ws.protocol || null }, 'connection opened');
-    connection.onClose((code, reason) => {
-      clog.info({ code, reason, duration_ms: Date.now() - connection.openedAt, principal: connection.principal?.id ?? null }, 'connection closed');
-    });
-    if (connection.state !== 'accepting') return;
-    const session = new ClientSession(connection, sessionContext, clog);
+    logger.info(
+      { connection_id: connection.id, ip, url: log.url, origin: log.origin, user_agent: clip(req.headers['user-agent']), protocol: ws.protocol || null },
+      'connection opened',
+    );
+    if (connection.state !== 'accepting') {
+      // Refused at once (shutting down); a session logs its own close.
+      connection.onClose((code, reason) => logger.info({ connection_id: connection.id, ip, code, reason }, 'connection closed'));
+      return;
+    }
+    const session = new ClientSession(connection, sessionContext, logger);
     const subscribe = (url.searchParams.get('subscribe') ?? '')
       .split(',')
       .map((s) => s.trim())
