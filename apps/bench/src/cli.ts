@@ -1,9 +1,9 @@
 /**
- * `npm run bench -w @ns/bench [-- --full] [--servers=gateway,ws] [--only=fanout-1k] [--no-write] [--render]`
+ * `npm run bench -w @ns/bench [-- --full] [--servers=gateway,ws] [--only=fanout-1k,heap] [--name=<file name>] [--no-write] [--render]`
  *
  * Runs the quick profile (under 3 minutes) or, with `--full`, every scenario of issue 8, on the gateway
  * (memory engine; Redis engine with 2 processes), a plain `ws` broadcast loop and Socket.IO, and writes
- * `results/<profile>.json`, `.md` and `.svg`. Loopback only; every child process is killed by PID at
+ * `results/<profile>.json`, `.md` and `.svg` (or `results/<name>.*`). Loopback only; every child process is killed by PID at
  * the end, also on failure or Ctrl-C.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,18 +31,22 @@ const { values } = parseArgs({
   options: {
     full: { type: 'boolean', default: false },
     servers: { type: 'string' },
+    /** Scenario id prefixes, comma-separated. */
     only: { type: 'string' },
+    /** Result file name instead of the profile's (a subset run must not replace the whole profile's results). */
+    name: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     /** Re-render results/<profile>.md and .svg from the JSON, without running anything. */
     render: { type: 'boolean', default: false },
   },
 });
 
-function writeReport(results: BenchResults): void {
+function writeReport(results: BenchResults, name: string = results.profile): void {
+  if (!/^[\w.-]+$/.test(name)) throw new Error(`--name: letters, digits, '.', '-' and '_' only (got "${name}")`);
   mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(join(RESULTS_DIR, `${results.profile}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(RESULTS_DIR, `${results.profile}.svg`), renderChart(results));
-  writeFileSync(join(RESULTS_DIR, `${results.profile}.md`), renderMarkdown(results, `${results.profile}.svg`));
+  writeFileSync(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(RESULTS_DIR, `${name}.svg`), renderChart(results));
+  writeFileSync(join(RESULTS_DIR, `${name}.md`), renderMarkdown(results, `${name}.svg`));
 }
 
 function fdLimit(): string {
@@ -83,13 +87,15 @@ async function main(): Promise<number> {
   installCleanup();
   const profile = values.full ? 'full' : 'quick';
   if (values.render) {
-    writeReport(JSON.parse(readFileSync(join(RESULTS_DIR, `${profile}.json`), 'utf8')) as BenchResults);
-    console.log(`re-rendered ${join(RESULTS_DIR, profile)}.{md,svg}`);
+    const name = values.name ?? profile;
+    writeReport(JSON.parse(readFileSync(join(RESULTS_DIR, `${name}.json`), 'utf8')) as BenchResults, name);
+    console.log(`re-rendered ${join(RESULTS_DIR, name)}.{md,svg}`);
     return 0;
   }
   const wanted = values.servers === undefined ? [...SERVER_KINDS] : (values.servers.split(',') as ServerKind[]);
   for (const s of wanted) if (!SERVER_KINDS.includes(s)) throw new Error(`unknown server "${s}" (one of ${SERVER_KINDS.join(', ')})`);
-  const steps = (values.full ? FULL : QUICK).filter((s) => values.only === undefined || s.spec.scenario.startsWith(values.only));
+  const prefixes = values.only?.split(',').filter((p) => p !== '');
+  const steps = (values.full ? FULL : QUICK).filter((s) => prefixes === undefined || prefixes.some((p) => s.spec.scenario.startsWith(p)));
   const startedAt = new Date();
   const loadAvgStart = loadAverage();
   console.log(`bench: ${profile} profile, ${steps.length} scenarios, load average ${loadAvgStart.join(' ')}`);
@@ -122,8 +128,8 @@ async function main(): Promise<number> {
   console.log('\ntargets:');
   for (const t of checkTargets(results)) console.log(`  ${t.met === null ? '  -  ' : t.met ? ' met ' : 'MISSED'}  ${t.target}: ${t.measured}`);
   if (!values['no-write']) {
-    writeReport(results);
-    console.log(`\nwrote ${join(RESULTS_DIR, profile)}.{json,md,svg} in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`);
+    writeReport(results, values.name);
+    console.log(`\nwrote ${join(RESULTS_DIR, values.name ?? profile)}.{json,md,svg} in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s`);
   }
   return 0;
 }
