@@ -40,10 +40,12 @@ describe.skipIf(!hasRedisServer)('NS_WORKERS=2 with the Redis engine (node:clust
   it('spreads connections over both workers, delivers events published to the shared port to every client, and drains on SIGTERM with exit 0', { timeout: 60_000 }, async () => {
     const gw = await startRedisGateway(redis.url, uniquePrefix(), { NS_WORKERS: '2', NS_LOG_LEVEL: 'info', NS_SHUTDOWN_GRACE_S: '5' });
     expect(gw.stderr()).toMatch(/primary \d+: 2 workers/);
-    // The banner is printed once, by the first worker.
-    expect(gw.stderr().match(/listening on/g)).toHaveLength(1);
-    // The banner comes from the first worker; the second may still be connecting to Redis.
+    // The launcher returns at the first "listening on" it sees, which may be a worker's JSON log line
+    // on stdout before the first worker's banner reaches stderr; wait for both workers, then the banner.
     await until('both workers listening', () => listeningPids(gw).size === 2);
+    await until('the banner', () => /listening on/.test(gw.stderr()));
+    // The banner is printed once, by the first worker only.
+    expect(gw.stderr().match(/listening on/g)).toHaveLength(1);
     expect(await readyStatus(gw.url)).toBe(200);
 
     const clients: TestClient[] = [];
