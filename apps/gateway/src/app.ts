@@ -14,6 +14,8 @@ import type { Lifecycle } from './lifecycle.js';
 import { isLoopbackHost } from './loopback.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ManagerStatsView, PublishingBus } from './ports.js';
+import { AlertActions } from './alert-actions.js';
+import { registerAlertRoutes } from './routes/alerts.js';
 import { registerChannelRoutes } from './routes/channels.js';
 import { registerConsole } from './routes/console.js';
 import { registerHealthRoutes } from './routes/health.js';
@@ -61,6 +63,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     requestTimeout: o.config.requestTimeoutS * 1000,
     bodyLimit: MAX_PUBLISH_BODY_BYTES,
     trustProxy: o.config.trustProxy,
+    // An alert id (`POST /v1/alerts/{id}/…`) may be 256 characters, up to 12 bytes each percent-encoded.
+    routerOptions: { maxParamLength: 256 * 12 },
     // Per-request info logs would dominate at publish rates; completions are logged at debug below.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
@@ -107,6 +111,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   registerHealthRoutes(app, o.lifecycle, o.bus.engine.name);
   registerMetricsRoute(app, o.metrics);
   registerPublishRoute(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, metrics: o.metrics, ratePerSecond: o.config.publishRate });
+  registerAlertRoutes(app, { actions: new AlertActions(o.bus), auth: o.auth, lifecycle: o.lifecycle, engineName: o.bus.engine.name, ratePerSecond: o.config.publishRate });
   registerChannelRoutes(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, manager: o.manager, ...(o.counts === undefined ? {} : { counts: o.counts }) });
   await registerConsole(app, o.publicDir);
   await registerSchemaRoutes(app, o.schemasDir);

@@ -1,4 +1,4 @@
-import { CHANNELS, hasPermission, NsError, type ChannelName, type Principal } from '@ns/contracts';
+import { CHANNELS, hasPermission, NsError, UNRESTRICTED_PRINCIPAL, type ChannelName, type Permission, type Principal } from '@ns/contracts';
 import { isUnrebindableHost } from '@ns/ws-server';
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyRing } from './api-keys.js';
@@ -128,6 +128,25 @@ export class HttpAuth {
       this.#fail('forbidden');
       throw new NsError('forbidden', `channel ${channel} requires ${permission}`);
     }
+  }
+
+  /**
+   * The principal of a JWT holding `permission` (a user acting, e.g. `write:alerts`): no API key or
+   * loopback shortcut, since the action is recorded under the user's name. With `NS_AUTH=none`, the
+   * unrestricted principal. Rejects with NsError `unauthorized` / `forbidden`.
+   */
+  async principalWith(req: FastifyRequest, permission: Permission): Promise<Principal> {
+    this.#checkOrigin(req);
+    if (this.#o.mode === 'none') return UNRESTRICTED_PRINCIPAL;
+    const token = bearer(req);
+    if (token === undefined || this.#o.verifier === null) {
+      this.#fail('missing');
+      throw new NsError('unauthorized', `this action requires Authorization: Bearer <JWT with ${permission}>`);
+    }
+    const principal = await this.#verify(token);
+    if (hasPermission(principal, permission)) return principal;
+    this.#fail('forbidden');
+    throw new NsError('forbidden', `this action requires the ${permission} permission`);
   }
 
   async #verify(token: string): Promise<Principal> {

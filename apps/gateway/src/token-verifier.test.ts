@@ -18,7 +18,7 @@ describe('createTokenVerifier', () => {
     const verifier = createTokenVerifier(loadConfig({ NS_JWT_SECRET: secret }).auth);
     const token = await new SignJWT({ sub: 'u1', roles: ['analyst'] }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
     const { principal } = await verifier!.verify(token);
-    expect(principal.permissions).toEqual(['read:events', 'read:alerts']);
+    expect(principal.permissions).toEqual(['read:events', 'read:alerts', 'write:alerts']);
   });
 
   it('verifies ES256 and EdDSA tokens against NS_JWT_PUBLIC_KEY_FILE and refuses other signers', async () => {

@@ -158,7 +158,7 @@ describe('live console (GET /)', () => {
     (doc.getElementById('ch-threats') as unknown as { click(): void }).click();
     (doc.querySelector('#auth button[type="submit"]') as unknown as { click(): void }).click();
     await waitFor(page, () => isLive(page, 'threats'));
-    expect(doc.getElementById('principal')?.textContent).toContain('as alice (read:events, read:alerts)');
+    expect(doc.getElementById('principal')?.textContent).toContain('as alice (read:events, read:alerts, write:alerts)');
     expect(doc.querySelector('li[data-channel="threats"] .err')?.textContent).toBe('');
 
     await publish(gw.url, [threat('198.51.100.7', 8.1, 'high')]);

@@ -11,10 +11,10 @@ import {
 } from './auth.js';
 
 describe('roles and permissions', () => {
-  it('map viewer and analyst to reading events and alerts, and admin to everything (docs/protocol.md#auth)', () => {
+  it('map viewer and analyst to reading events and alerts, analyst also to acting on alerts, and admin to everything (docs/protocol.md#auth)', () => {
     expect(ROLES).toEqual(['viewer', 'analyst', 'admin']);
     expect(ROLE_PERMISSIONS.viewer).toEqual(['read:events', 'read:alerts']);
-    expect(ROLE_PERMISSIONS.analyst).toEqual(['read:events', 'read:alerts']);
+    expect(ROLE_PERMISSIONS.analyst).toEqual(['read:events', 'read:alerts', 'write:alerts']);
     expect(ROLE_PERMISSIONS.admin).toEqual(PERMISSIONS);
   });
 
@@ -36,7 +36,7 @@ describe('principalFromClaims', () => {
       id: 'u_42',
       username: 'alice',
       roles: ['analyst'],
-      permissions: ['read:events', 'read:alerts'],
+      permissions: ['read:events', 'read:alerts', 'write:alerts'],
     });
     expect(principalFromClaims(JwtClaims.parse({ user_id: 7, permissions: ['write:events'] }))).toEqual({
       id: '7',

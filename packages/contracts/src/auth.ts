@@ -17,15 +17,15 @@ export const ROLES = ['viewer', 'analyst', 'admin'] as const;
 export const Role = z.enum(ROLES).meta({
   id: 'Role',
   title: 'Role',
-  description: 'viewer and analyst read events and alerts; admin may do everything.',
+  description: 'viewer and analyst read events and alerts, analyst also acknowledges and resolves alerts; admin may do everything.',
   examples: ['analyst'],
 });
 export type Role = z.infer<typeof Role>;
 
-/** What each role grants: viewers and analysts read both streams; admins may do everything. */
+/** What each role grants: viewers and analysts read both streams, analysts act on alerts; admins may do everything. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   viewer: ['read:events', 'read:alerts'],
-  analyst: ['read:events', 'read:alerts'],
+  analyst: ['read:events', 'read:alerts', 'write:alerts'],
   admin: PERMISSIONS,
 };
 

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { ALERT_ACTIONS, AlertActionRequest, AlertActionResponse, type AlertAction } from './alert-actions.js';
 import { SchemaComponents } from './asyncapi.js';
 import { EVENT_SCHEMAS } from './envelope.js';
 import { ErrorBody } from './errors.js';
@@ -25,12 +26,14 @@ export interface HttpRouteSpec {
   operationId: string;
   summary: string;
   description?: string;
-  /** Who may call it: publishers, readers (like a subscription), or anyone. */
-  auth: 'publish' | 'read' | 'none';
+  /** Who may call it: publishers, readers (like a subscription), holders of `write:alerts`, or anyone. */
+  auth: 'publish' | 'read' | 'alerts' | 'none';
   body?: z.ZodType;
+  /** The body may be left out (as if `{}`). */
+  bodyOptional?: boolean;
   query?: z.ZodType;
-  /** Path parameters (only `channel` today). */
-  pathParams?: 'channel';
+  /** The path parameter: a channel name or an alert id. */
+  pathParams?: 'channel' | 'alert';
   /** Status → response. Error statuses are added from `errors`. */
   responses: Record<number, HttpResponseSpec>;
   /** HTTP statuses of `ErrorBody` responses this route can answer. */
@@ -71,6 +74,21 @@ export function httpRoutes(events: AnyEventSchemas = EVENT_SCHEMAS): HttpRouteSp
       responses: { 200: { description: 'A page of retained events.', schema: HistoryResponse } },
       errors: [400, 401, 403, 404, 503],
     },
+    ...(Object.keys(ALERT_ACTIONS) as AlertAction[]).map(
+      (action): HttpRouteSpec => ({
+        method: 'post',
+        path: `/v1/alerts/{id}/${action}`,
+        operationId: `${action}Alert`,
+        summary: `${action === 'acknowledge' ? 'Acknowledge' : 'Resolve'} an alert: publishes \`${ALERT_ACTIONS[action]}\` on the \`alerts\` channel.`,
+        description: `Needs \`write:alerts\`. \`by\` is the token's user (\`username\`, else its id), \`timestamp\` the gateway's clock; the body only adds an optional \`note\`. Idempotent: an alert already ${action === 'acknowledge' ? 'acknowledged' : 'resolved'} is answered with the first \`${ALERT_ACTIONS[action]}\` and \`duplicate: true\`, nothing is published again.`,
+        auth: 'alerts',
+        pathParams: 'alert',
+        body: AlertActionRequest,
+        bodyOptional: true,
+        responses: { 200: { description: `The \`${ALERT_ACTIONS[action]}\` event recording the action.`, schema: AlertActionResponse } },
+        errors: [400, 401, 403, 429, 503],
+      }),
+    ),
     {
       method: 'get',
       path: '/healthz',
@@ -151,10 +169,13 @@ export function openApiDocument(events: AnyEventSchemas = EVENT_SCHEMAS): JsonOb
     if (route.description !== undefined) op.description = route.description;
     if (route.auth === 'publish') op.security = [{ publishKey: [] }, { jwtBearer: [] }];
     else if (route.auth === 'read') op.security = [{ jwtBearer: [] }, {}];
+    else if (route.auth === 'alerts') op.security = [{ jwtBearer: [] }];
     else op.security = [];
     const parameters: JsonObject[] = [];
     if (route.pathParams === 'channel') {
       parameters.push({ name: 'channel', in: 'path', required: true, schema: { type: 'string', enum: [...CHANNEL_NAMES] } });
+    } else if (route.pathParams === 'alert') {
+      parameters.push({ name: 'id', in: 'path', required: true, description: 'The alert\'s id (`alert.new` data), URL-encoded.', schema: { type: 'string', minLength: 1, maxLength: 256 } });
     }
     if (route.query !== undefined) {
       const { root } = toJsonSchemaParts(route.query, { io: 'input', target: 'draft-2020-12' });
@@ -168,7 +189,7 @@ export function openApiDocument(events: AnyEventSchemas = EVENT_SCHEMAS): JsonOb
     }
     if (parameters.length > 0) op.parameters = parameters;
     if (route.body !== undefined) {
-      op.requestBody = { required: true, content: { 'application/json': { schema: components.add(route.body, 'input') } } };
+      op.requestBody = { required: route.bodyOptional !== true, content: { 'application/json': { schema: components.add(route.body, 'input') } } };
     }
     const responses: JsonObject = {};
     for (const [status, r] of Object.entries(route.responses)) {
@@ -199,7 +220,7 @@ export function openApiDocument(events: AnyEventSchemas = EVENT_SCHEMAS): JsonOb
       schemas: sortKeys(components.schemas),
       securitySchemes: {
         publishKey: { type: 'http', scheme: 'bearer', description: 'A publish API key (`NS_PUBLISH_KEYS`).' },
-        jwtBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A NetSentinel JWT; publishing needs `write:events`, history the channel\'s read permission.' },
+        jwtBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A NetSentinel JWT; publishing needs `write:events`, history the channel\'s read permission, alert actions `write:alerts`.' },
       },
     },
   };

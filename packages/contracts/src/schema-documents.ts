@@ -4,6 +4,7 @@ import { CHANNEL_NAMES, CHANNELS, historyToJson, type ChannelSpec } from './chan
 import { EVENT_SCHEMAS } from './envelope.js';
 import { ErrorBody } from './errors.js';
 import type { AnyEventSchemas, EventTypeRow } from './event-schemas.js';
+import { AlertActionRequest, AlertActionResponse } from './alert-actions.js';
 import { ChannelInfo, ChannelsResponse, HealthResponse, HistoryQuery, HistoryResponse, ReadyResponse, SchemaIndex } from './http.js';
 import { toJsonSchemaDocument, type JsonObject } from './json-schema.js';
 import { openApiDocument } from './openapi.js';
@@ -51,6 +52,8 @@ export function schemaFileSpecs(events: AnyEventSchemas = EVENT_SCHEMAS): Schema
     { path: 'http/health-response.json', schema: HealthResponse, io: 'output' },
     { path: 'http/ready-response.json', schema: ReadyResponse, io: 'output' },
     { path: 'http/schema-index.json', schema: SchemaIndex, io: 'output' },
+    { path: 'http/alert-action-request.json', schema: AlertActionRequest, io: 'input' },
+    { path: 'http/alert-action-response.json', schema: AlertActionResponse, io: 'output' },
   );
   return specs;
 }

@@ -25,7 +25,7 @@ export const LIMITS = {
 // Permissions
 
 /** Permission names, as in NetSentinel's auth service. `admin` implies every other permission. */
-export const PERMISSIONS = ['read:events', 'read:alerts', 'write:events', 'admin'] as const;
+export const PERMISSIONS = ['read:events', 'read:alerts', 'write:events', 'write:alerts', 'admin'] as const;
 // The main entry exports `Permission` as a Zod schema and type of the same name.
 type PermissionName = (typeof PERMISSIONS)[number];
 

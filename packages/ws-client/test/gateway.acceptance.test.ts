@@ -407,7 +407,7 @@ describe.runIf(runsWith(gatewayMissing(), 'ws-client acceptance tests'))('ws-cli
     const first = nextClientEvent(c, 'authenticated');
     const subscribed = nextClientEvent(c, 'subscribed');
     const threats = collect(c, 'threats');
-    expect((await first).principal).toMatchObject({ id: 'u_alice', permissions: ['read:events', 'read:alerts'] });
+    expect((await first).principal).toMatchObject({ id: 'u_alice', permissions: ['read:events', 'read:alerts', 'write:alerts'] });
     await subscribed;
 
     const refreshed = await nextClientEvent(c, 'authenticated');
