@@ -8,7 +8,7 @@ const envelope = (data: Record<string, unknown>): EventEnvelope =>
 describe('ns-gateway tail formatting', () => {
   it('shows a threat by its source address', () => {
     const line = formatEvent(envelope({ source_ip: '203.0.113.7', threat_score: 8.5, threat_level: 'high', timestamp: 1, event_type: 'ssh_login' }), false);
-    expect(line).toBe('00:00:00.500 threats#7        threat.new         HIGH      203.0.113.7 score 8.5 ssh_login');
+    expect(line).toBe('00:00:00.500 threats#7        threat.new         HIGH      203.0.113.7 score 8.5 · ssh_login');
   });
 
   it('shows a threat without an address (source_ip null) by what the sensor reported', () => {
