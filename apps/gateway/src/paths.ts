@@ -9,8 +9,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The @ns/gateway package directory. */
 export const PACKAGE_DIR = join(here, '..');
 
-/** The console's static files. */
+/** The console's static files (index.html, favicon). */
 export const PUBLIC_DIR = join(PACKAGE_DIR, 'public');
+
+/** The console's built bundle (`scripts/build-console.mjs`): app.js, app.css and their source maps. */
+export const CONSOLE_BUILD_DIR = join(PACKAGE_DIR, 'dist', 'console');
 
 /**
  * The generated JSON Schema / AsyncAPI directory: `schemas/` inside the package (a deployment may copy
