@@ -70,7 +70,8 @@ describe.runIf(runs)('a browser page on a disallowed origin', () => {
     // The console reached the gateway (its page and scripts came through the proxy) and was told why it may not connect.
     await page.locator('#state[data-state="closed"]').waitFor();
     await expect(page.locator('#state').textContent()).resolves.toBe('closed · 1008');
-    await expect(page.locator('#notice').textContent()).resolves.toContain('origin not allowed');
+    // The close code's meaning from the contracts' wire table, and what to do about it.
+    await expect(page.locator('#notice').textContent()).resolves.toBe("Disconnected (1008): Policy violation, e.g. a disallowed Origin. Add this page's origin to NS_ALLOWED_ORIGINS.");
     expect(await originRefusals(gw)).toBe(1);
 
     // The client stays closed: over several of its backoff periods (500 ms minimum) nothing reconnects.
