@@ -31,7 +31,7 @@ describe('authentication', () => {
     const s = await start();
     const c = client(s.url, { headers: { Authorization: `Bearer ${await token({ username: 'alice' })}` } });
     const welcome = await c.next((m) => m.type === 'welcome');
-    expect(welcome.principal).toEqual({ id: 'u_1', username: 'alice', roles: ['analyst'], permissions: ['read:events', 'read:alerts'] });
+    expect(welcome.principal).toEqual({ id: 'u_1', username: 'alice', roles: ['analyst'], permissions: ['read:events', 'read:alerts', 'write:alerts'] });
     expect(await c.request({ type: 'subscribe', id: 's', channel: 'alerts' })).toMatchObject({ type: 'subscribed' });
   });
 
