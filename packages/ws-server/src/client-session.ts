@@ -4,11 +4,9 @@ import {
   NsError,
   PROTOCOL_VERSION,
   UNRESTRICTED_PRINCIPAL,
-  isChannelName,
   parseClientMessage,
   toNsError,
   type AuthMessage,
-  type ChannelName,
   type ClientMessage,
   type Principal,
 } from '@ns/contracts';
@@ -16,26 +14,14 @@ import type { Connection, WsManager } from '@ns/ws-manager';
 import type { Logger } from 'pino';
 import type { RawData } from 'ws';
 import type { Authenticator } from './authenticator.js';
+import { parseAutoSubscribe } from './auto-subscribe.js';
 import { clip, filterForDebug, summarizeFilter } from './log-fields.js';
-import { setTimerAt, type LongTimer } from './long-timer.js';
+import { byteLengthOf, MAX_INVALID_STREAK, MAX_PENDING_MESSAGES, pendingBytesCap } from './inbound-limits.js';
 import { TokenBucket } from './rate-limits.js';
+import { TokenExpiry } from './token-expiry.js';
 
 /** Seconds before token expiry at which `auth_expiring` is sent. */
 export const AUTH_EXPIRING_NOTICE_S = 30;
-// Consecutive unparseable or binary frames tolerated before closing with 4000: enough for a buggy
-// client to see its errors, few enough that a fuzzer gets nowhere.
-const MAX_INVALID_STREAK = 10;
-// Unknown `?subscribe=` names quoted in the one error that refuses them.
-const MAX_NAMED_UNKNOWN = 10;
-/**
- * Inbound messages one connection may have waiting behind the one being handled (a subscribe reading
- * history from a slow engine). Past this, or past {@link pendingBytesCap} bytes, the session stops
- * reading the socket (TCP then pushes back on the client) until the backlog is down to half.
- */
-export const MAX_PENDING_MESSAGES = 32;
-/** Inbound bytes one connection may have waiting: two largest messages, at least 256 KiB. */
-export const pendingBytesCap = (maxMessageBytes: number): number => Math.max(256 * 1024, 2 * maxMessageBytes);
-
 /** Endpoint-wide settings and counters a session uses. */
 export interface SessionContext {
   manager: WsManager;
@@ -65,11 +51,9 @@ export class ClientSession {
   readonly #logger: Logger;
   #chain: Promise<void> = Promise.resolve();
   #authenticated = false;
-  #expiresAt: number | null = null;
   #authTimer: NodeJS.Timeout | undefined;
-  // Token lifetimes run to days or months, past setTimeout's 24.8-day limit: both are stepped timers.
-  #noticeTimer: LongTimer | undefined;
-  #expiryTimer: LongTimer | undefined;
+  /** Made at the first token with an expiry: many sessions (auth disabled, anonymous) never need one. */
+  #expiry: TokenExpiry | undefined;
   #invalidStreak = 0;
   #rateLimitedStreak = 0;
   #autoSubscribe: string[] = [];
@@ -271,23 +255,13 @@ export class ClientSession {
   }
 
   async #runAutoSubscribe(): Promise<void> {
-    // Distinct names only, so at most one subscribe per channel however long the URL is.
-    const names = [...new Set(this.#autoSubscribe)];
+    const { channels, unknown } = parseAutoSubscribe(this.#autoSubscribe);
     this.#autoSubscribe = [];
-    const unknown = names.filter((n) => !isChannelName(n));
-    if (unknown.length > 0) {
-      const shown = unknown.slice(0, MAX_NAMED_UNKNOWN).map((n) => n.slice(0, 64));
-      const more = unknown.length > shown.length ? ` and ${unknown.length - shown.length} more` : '';
-      const listed = shown.map((n) => JSON.stringify(n)).join(', ');
-      this.#error('unknown_channel', `unknown channel${unknown.length === 1 ? '' : 's'} in ?subscribe=: ${listed}${more}`, undefined, {
-        channels: shown,
-        count: unknown.length,
-      });
-      this.#log.info({ unknown: unknown.length, first: clip(shown[0], 64) }, 'unknown channels in ?subscribe=');
+    if (unknown !== undefined) {
+      this.#error('unknown_channel', unknown.message, undefined, unknown.details);
+      this.#log.info({ unknown: unknown.details.count, first: clip(unknown.details.channels[0], 64) }, 'unknown channels in ?subscribe=');
     }
-    for (const name of names) {
-      if (!isChannelName(name)) continue;
-      const channel: ChannelName = name;
+    for (const channel of channels) {
       // Each channel counts as one message against the connection's rate, like a `subscribe` frame.
       const waitMs = this.#messageBucket.take();
       if (waitMs > 0) {
@@ -304,20 +278,12 @@ export class ClientSession {
   }
 
   #scheduleExpiry(expiresAt: number | null): void {
-    this.#clearExpiryTimers();
-    this.#expiresAt = expiresAt;
-    if (expiresAt === null) return;
-    const noticeAtMs = (expiresAt - this.#ctx.expiryNoticeS) * 1000;
-    const notice = () => {
-      if (this.#expiresAt === expiresAt) this.connection.send({ type: 'auth_expiring', expires_at: expiresAt });
-    };
-    if (noticeAtMs <= Date.now()) notice();
-    else this.#noticeTimer = setTimerAt(noticeAtMs, notice);
-    this.#expiryTimer = setTimerAt(expiresAt * 1000, () => this.#expired());
+    if (expiresAt !== null) this.#expiry ??= new TokenExpiry(this.connection, this.#ctx.expiryNoticeS, (at) => this.#expired(at));
+    this.#expiry?.schedule(expiresAt);
   }
 
-  #expired(): void {
-    this.#log.info({ expires_at: this.#expiresAt }, 'token expired');
+  #expired(expiresAt: number): void {
+    this.#log.info({ expires_at: expiresAt }, 'token expired');
     this.#error('token_expired', 'token has expired; reconnect with a new token');
     this.connection.close(CLOSE_CODES.UNAUTHORIZED, 'token_expired');
   }
@@ -370,21 +336,9 @@ export class ClientSession {
     return this.#chain;
   }
 
-  #clearExpiryTimers(): void {
-    this.#noticeTimer?.clear();
-    this.#expiryTimer?.clear();
-    this.#noticeTimer = undefined;
-    this.#expiryTimer = undefined;
-  }
-
   #clearTimers(): void {
     if (this.#authTimer !== undefined) clearTimeout(this.#authTimer);
     this.#authTimer = undefined;
-    this.#clearExpiryTimers();
+    this.#expiry?.clear();
   }
-}
-
-function byteLengthOf(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
-  return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }
