@@ -1,5 +1,5 @@
-import { ConfigError, loadConfig, SECRET_VARS, type GatewayConfig } from '../config.js';
-import { ENV_VARS, type EnvVarName } from '../env-vars.js';
+import { ConfigError, loadConfig, type GatewayConfig } from '../config.js';
+import { ENV_VARS, SECRET_VARS, type EnvVarName } from '../env-vars.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 /** Options of {@link checkConfigCommand}. */

@@ -1,26 +1,9 @@
 import { CHANNEL_NAMES, PERMISSIONS, ROLES } from '@ns/contracts';
-import { ENV_VARS } from '../env-vars.js';
-
-const wrap = (text: string, width: number, indent: string): string => {
-  const words = text.split(' ');
-  const lines: string[] = [];
-  let line = '';
-  for (const w of words) {
-    if (line !== '' && line.length + 1 + w.length > width) {
-      lines.push(line);
-      line = w;
-    } else line = line === '' ? w : `${line} ${w}`;
-  }
-  if (line !== '') lines.push(line);
-  return lines.join(`\n${indent}`);
-};
+import { envHelpSection } from '../env-docs.js';
 
 /** The `ns-gateway --help` text: commands, client options, exit codes and every NS_* variable. */
 export function helpText(): string {
-  const vars = ENV_VARS.map((v) => {
-    const head = `  ${v.name.padEnd(24)} ${`[${v.default ?? 'unset'}]`.padEnd(26)}`;
-    return `${head}${wrap(v.description, 62, ' '.repeat(52))}`;
-  }).join('\n');
+  const vars = envHelpSection();
   return `ns-gateway — the NetSentinel real-time gateway
 
 Usage:
