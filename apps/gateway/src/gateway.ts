@@ -9,6 +9,7 @@ import { ApiKeyRing } from './api-keys.js';
 import { buildApp } from './app.js';
 import { ClusterStatsClient } from './cluster-metrics.js';
 import type { GatewayConfig } from './config.js';
+import { createControlPlane, type ControlPlane } from './control/index.js';
 import { createEngine } from './engine-factory.js';
 import { HttpAuth } from './http-auth.js';
 import { Lifecycle } from './lifecycle.js';
@@ -39,6 +40,8 @@ export interface Gateway {
   readonly manager: WsManager;
   readonly lifecycle: Lifecycle;
   readonly logger: Logger;
+  /** Notices to every instance sharing the engine, and small shared records with expiry (control/). */
+  readonly control: ControlPlane;
   /** Human-readable lines describing how the gateway is exposed (the start banner). */
   describe(): string[];
   /**
@@ -56,6 +59,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const logger = options.logger ?? createLogger(config.logLevel, { format: config.logFormat });
   const engine = await createEngine(config, logger);
   const bus = new EventBus({ engine, logger: logger.child({ component: 'event-bus' }) });
+  const control = await createControlPlane(config, logger);
   const lifecycle = new Lifecycle(() => bus.engine.state === 'ready');
   const stopLoggingState = engine.onStateChange((state) =>
     logger[state === 'ready' ? 'info' : 'error']({ engine: engine.name, state }, `engine ${state}`),
@@ -106,6 +110,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     await app.close().catch(() => {});
     await bus.close();
     stopLoggingState();
+    await control.close();
     await engine.close();
     throw err;
   }
@@ -146,6 +151,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     manager,
     lifecycle,
     logger,
+    control,
     describe: () => describeGateway(config, url, auth.describePublishing(), origins),
     close: (o = {}) => (closing ??= drain(o.graceMs ?? config.shutdownGraceS * 1000)),
   };
@@ -173,6 +179,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     await bus.close();
     // The bus does not own an engine it was given; closing it is not an outage worth an error line.
     stopLoggingState();
+    await control.close();
     await engine.close();
     logger.info({ ms: Date.now() - started }, 'gateway closed');
   }
