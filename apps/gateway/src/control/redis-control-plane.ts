@@ -42,7 +42,10 @@ export class RedisControlPlane implements ControlPlane {
   readonly #tag: string;
   readonly #handlers: NoticeHandlers;
   readonly #log: Logger;
-  #subscribed = false;
+  // Connections of the subscriber so far: a subscribe on any but the first may have missed notices.
+  #connections = 0;
+  #firstSubscribe: () => void = () => {};
+  readonly #subscribedOnce = new Promise<void>((resolve) => (this.#firstSubscribe = resolve));
 
   constructor(o: RedisControlPlaneOptions) {
     this.#log = o.logger;
@@ -79,12 +82,12 @@ export class RedisControlPlane implements ControlPlane {
     this.#sub.on('message', (channel: string, text: string) => {
       if (channel === this.#channel) this.#receive(text);
     });
-    this.#sub.on('ready', () => void this.#subscribe());
+    this.#sub.on('ready', () => void this.#subscribe(++this.#connections));
   }
 
   /** Connects both clients and subscribes; resolves when subscribed or after `waitMs` (it keeps trying in the background). */
   async start(waitMs: number): Promise<void> {
-    const connected = Promise.all([this.#cmd.connect(), this.#sub.connect()]).then(
+    const connected = Promise.all([this.#cmd.connect(), this.#sub.connect(), this.#subscribedOnce]).then(
       () => undefined,
       (err: unknown) => this.#log.warn({ err: err instanceof Error ? err.message : String(err) }, 'control plane: redis unreachable at start; retrying'),
     );
@@ -93,16 +96,15 @@ export class RedisControlPlane implements ControlPlane {
     clearTimeout(timer);
   }
 
-  async #subscribe(): Promise<void> {
+  async #subscribe(connection: number): Promise<void> {
     try {
       await this.#sub.subscribe(this.#channel);
     } catch (err) {
       this.#log.warn({ err: err instanceof Error ? err.message : String(err) }, 'control plane: subscribe failed; retrying on the next connection');
       return;
     }
-    const again = this.#subscribed;
-    this.#subscribed = true;
-    if (again) {
+    this.#firstSubscribe();
+    if (connection > 1) {
       this.#log.info('control plane: resubscribed after a redis outage; reloading shared state');
       this.#handlers.resync();
     }
