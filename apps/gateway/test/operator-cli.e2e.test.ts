@@ -9,6 +9,11 @@ import { cleanEnv, CLI, runCli, startGateway, stopAllGateways, TestClient } from
 
 // The operator commands end to end, against the built bin and a real gateway: a token minted by
 // `ns-gateway token` is what the gateway accepts, and `check-token`'s verdict is the gateway's.
+//
+// Each CLI call is a fresh node process that loads the whole bundle: 1.5–2 s at load average 15, more
+// at 25. The tests that make many calls make them concurrently (they are independent) and get a
+// budget of CLI_BUDGET_MS instead of the default 30 s, which one sequential run of 13 calls overran.
+const CLI_BUDGET_MS = 120_000;
 
 const SECRET = 'operator-test-secret-0123456789abcdef0123456789';
 const PUBLISH_KEY = 'operator-publish-key-0123456789abcdef';
@@ -29,7 +34,7 @@ const historyStatus = async (url: string, channel: string, token: string): Promi
 };
 
 describe('ns-gateway token / check-token', () => {
-  it('mints an HS256 token with iss/aud that the gateway accepts, and check-token describes it', async () => {
+  it('mints an HS256 token with iss/aud that the gateway accepts, and check-token describes it', { timeout: CLI_BUDGET_MS }, async () => {
     const minted = await runCli(['token', '--sub', 'u_42', '--username', 'alice', '--roles', 'analyst', '--ttl', '2h'], AUTH);
     expect(minted.code, minted.stderr).toBe(0);
     const token = minted.stdout.trim();
@@ -39,7 +44,7 @@ describe('ns-gateway token / check-token', () => {
     expect(typeof claims.jti).toBe('string');
     expect((claims.exp as number) - (claims.iat as number)).toBe(7200);
 
-    const checked = await runCli(['check-token', token], AUTH);
+    const [checked, json, gw] = await Promise.all([runCli(['check-token', token], AUTH), runCli(['check-token', '--json', token], AUTH), startGateway(AUTH)]);
     expect(checked.code, checked.stderr).toBe(0);
     expect(checked.stdout).toContain('principal    u_42 (alice)');
     expect(checked.stdout).toContain('permissions  read:events, read:alerts');
@@ -47,20 +52,23 @@ describe('ns-gateway token / check-token', () => {
     expect(checked.stdout).toContain('publish      no (needs write:events)');
     expect(checked.stdout).toMatch(/expires +\d{4}-\d\d-\d\dT.*\(in 1h 59m|\(in 2h/);
 
-    const json = await runCli(['check-token', '--json', token], AUTH);
     expect(JSON.parse(json.stdout)).toMatchObject({ valid: true, principal: { id: 'u_42', roles: ['analyst'] }, publish: false });
 
-    const gw = await startGateway(AUTH);
     expect((await historyStatus(gw.url, 'alerts', token)).status).toBe(200);
   });
 
-  it('check-token refuses exactly what the gateway refuses, with the reason (exit 3)', async () => {
-    const gw = await startGateway(AUTH);
+  it('check-token refuses exactly what the gateway refuses, with the reason (exit 3)', { timeout: CLI_BUDGET_MS }, async () => {
     const minted = async (env: Record<string, string>) => (await runCli(['token', '--sub', 'bob', '--roles', 'viewer'], env)).stdout.trim();
+    const [gw, otherAudience, otherIssuer, otherSecret] = await Promise.all([
+      startGateway(AUTH),
+      minted({ ...AUTH, NS_JWT_AUDIENCE: 'billing' }),
+      minted({ ...AUTH, NS_JWT_ISSUER: 'someone-else' }),
+      minted({ ...AUTH, NS_JWT_SECRET: `${SECRET}-other` }),
+    ]);
     const cases: { name: string; token: string; reason: RegExp }[] = [
-      { name: 'another audience', token: await minted({ ...AUTH, NS_JWT_AUDIENCE: 'billing' }), reason: /aud/ },
-      { name: 'another issuer', token: await minted({ ...AUTH, NS_JWT_ISSUER: 'someone-else' }), reason: /iss/ },
-      { name: 'another secret', token: await minted({ ...AUTH, NS_JWT_SECRET: `${SECRET}-other` }), reason: /signature/ },
+      { name: 'another audience', token: otherAudience, reason: /aud/ },
+      { name: 'another issuer', token: otherIssuer, reason: /iss/ },
+      { name: 'another secret', token: otherSecret, reason: /signature/ },
       {
         name: 'expired',
         token: await new SignJWT({ roles: ['viewer'], iss: 'netsentinel-auth', aud: 'ns-gateway' })
@@ -72,8 +80,9 @@ describe('ns-gateway token / check-token', () => {
       },
       { name: 'not a JWT', token: 'not-a-token', reason: /unauthorized: invalid token/ },
     ];
-    for (const c of cases) {
-      const checked = await runCli(['check-token', c.token], AUTH);
+    const verdicts = await Promise.all(cases.map((c) => runCli(['check-token', c.token], AUTH)));
+    for (const [i, c] of cases.entries()) {
+      const checked = verdicts[i] as Awaited<ReturnType<typeof runCli>>;
       expect(checked.code, c.name).toBe(3);
       expect(checked.stderr, c.name).toMatch(/token refused — /);
       expect(checked.stderr, c.name).toMatch(c.reason);
@@ -83,7 +92,7 @@ describe('ns-gateway token / check-token', () => {
     }
   });
 
-  it('signs with --private-key (Ed25519) for a gateway that verifies with the public key', async () => {
+  it('signs with --private-key (Ed25519) for a gateway that verifies with the public key', { timeout: CLI_BUDGET_MS }, async () => {
     const { publicKey, privateKey } = generateKeyPairSync('ed25519');
     const pub = join(dir, 'ed25519.pub.pem');
     const priv = join(dir, 'ed25519.key.pem');
@@ -112,8 +121,8 @@ describe('ns-gateway token / check-token', () => {
     expect(refused.stderr).toContain('--private-key');
   });
 
-  it('refuses bad input with exit 2 and one line', async () => {
-    for (const [args, env, message] of [
+  it('refuses bad input with exit 2 and one line', { timeout: CLI_BUDGET_MS }, async () => {
+    const cases = [
       [['token', '--roles', 'analyst'], AUTH, 'token needs --sub'],
       [['token', '--sub', 'a', '--roles', 'wizard'], AUTH, 'unknown role "wizard"'],
       [['token', '--sub', 'a', '--permissions', 'read:everything'], AUTH, 'unknown permission "read:everything"'],
@@ -121,8 +130,10 @@ describe('ns-gateway token / check-token', () => {
       [['token', '--sub', 'a'], {}, "NS_JWT_SECRET"],
       [['check-token'], AUTH, 'check-token takes the token'],
       [['check-token', 'x.y.z'], { NS_AUTH: 'none' }, 'NS_AUTH=none'],
-    ] as [string[], Record<string, string>, string][]) {
-      const r = await runCli(args, env);
+    ] as [string[], Record<string, string>, string][];
+    const results = await Promise.all(cases.map(([args, env]) => runCli(args, env)));
+    for (const [i, [args, , message]] of cases.entries()) {
+      const r = results[i] as Awaited<ReturnType<typeof runCli>>;
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr, args.join(' ')).toContain(message);
       expect(r.stdout).toBe('');
@@ -144,7 +155,7 @@ describe('ns-gateway check-config', () => {
     for (const secret of [SECRET, PUBLISH_KEY, 'hunter2']) expect(r.stdout + r.stderr).not.toContain(secret);
   });
 
-  it('exits 2 naming the variable when start would refuse', async () => {
+  it('exits 2 naming the variable when start would refuse', { timeout: CLI_BUDGET_MS }, async () => {
     const r = await runCli(['check-config'], { NS_WORKERS: '2' });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^ns-gateway: config error: NS_WORKERS: .*NS_ENGINE=redis/);
@@ -155,7 +166,7 @@ describe('ns-gateway check-config', () => {
 });
 
 describe('unknown NS_* variables', () => {
-  it('are named at start with the closest known variable, and by check-config', async () => {
+  it('are named at start with the closest known variable, and by check-config', { timeout: CLI_BUDGET_MS }, async () => {
     const gw = await startGateway({ NS_PROT: '1', NS_LOG_LEVL: 'debug' });
     expect(gw.stderr()).toContain('WARNING     NS_LOG_LEVL is not a variable of ns-gateway and is ignored; did you mean NS_LOG_LEVEL?');
     expect(gw.stderr()).toContain('WARNING     NS_PROT is not a variable of ns-gateway and is ignored; did you mean NS_PORT?');
@@ -191,7 +202,7 @@ const until = async (check: () => boolean): Promise<void> => {
 };
 
 describe('ns-gateway demo-publish', () => {
-  it('publishes synthetic traffic to NS_GATEWAY_URL with NS_PUBLISH_KEY until SIGTERM, then exits 0', async () => {
+  it('publishes synthetic traffic to NS_GATEWAY_URL with NS_PUBLISH_KEY until SIGTERM, then exits 0', { timeout: CLI_BUDGET_MS }, async () => {
     const gw = await startGateway({ NS_AUTH: 'none', NS_PUBLISH_KEYS: PUBLISH_KEY });
     const watcher = await TestClient.open(gw.wsUrl);
     await watcher.subscribe('threats');

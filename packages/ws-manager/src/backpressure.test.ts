@@ -134,6 +134,35 @@ describe('admitOverCap boundaries', () => {
   });
 });
 
+describe('admitOverCap: only a latest-per-key frame with a channel and a key replaces', () => {
+  // The queue's removeLatest matches on channel and key alone, so admitOverCap must not ask it for
+  // anything but a latest frame that has both: each case below has a pending frame it would match.
+  it('a lossless frame carrying the channel and key of a pending value overflows and leaves the value', () => {
+    const pending = frame('status', 'latest', 30, 'db');
+    const { queue, dropped, onDrop } = setup(pending, frame('threats', 'lossless', 60));
+    expect(admitOverCap(queue, frame('status', 'lossless', 30, 'db'), 20, 100, onDrop)).toBe('overflow');
+    expect(dropped).toEqual([]);
+    expect(queue.length).toBe(2);
+    expect(queue.bytes).toBe(90);
+  });
+
+  it('a channel-less latest frame overflows even when a channel-less frame with its key is pending', () => {
+    const pending = frame(null, 'latest', 30, 'db');
+    const { queue, dropped, onDrop } = setup(pending, frame('threats', 'lossless', 60));
+    expect(admitOverCap(queue, frame(null, 'latest', 30, 'db'), 20, 100, onDrop)).toBe('overflow');
+    expect(dropped).toEqual([]);
+    expect(queue.length).toBe(2);
+  });
+
+  it('a keyless latest frame overflows even when a keyless frame of its channel is pending', () => {
+    const pending = frame('status', 'latest', 30);
+    const { queue, dropped, onDrop } = setup(pending, frame('threats', 'lossless', 60));
+    expect(admitOverCap(queue, frame('status', 'latest', 30), 20, 100, onDrop)).toBe('overflow');
+    expect(dropped).toEqual([]);
+    expect(queue.length).toBe(2);
+  });
+});
+
 describe('OutboundQueue', () => {
   it('keeps order, bytes and length through removals', () => {
     const a = frame('events', 'ephemeral', 5);

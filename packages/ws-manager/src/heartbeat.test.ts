@@ -150,6 +150,6 @@ describe('Heartbeat', () => {
     [Number.NaN, 1],
     [1, Number.NaN],
   ])('rejects intervalMs %s with pongTimeoutMs %s', (intervalMs, pongTimeoutMs) => {
-    expect(() => new Heartbeat({ intervalMs, pongTimeoutMs, targets: () => [] })).toThrow(RangeError);
+    expect(() => new Heartbeat({ intervalMs, pongTimeoutMs, targets: () => [] })).toThrow(new RangeError('heartbeat intervals must be > 0'));
   });
 });

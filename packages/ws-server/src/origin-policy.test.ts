@@ -44,9 +44,34 @@ describe('compileOriginPolicy', () => {
     expect(compileOriginPolicy(['*'])('https://x.example', 'gw')).toBe(true);
   });
 
-  it('rejects a configured entry that is not an origin', () => {
-    expect(() => compileOriginPolicy(['console.example.com'])).toThrow(RangeError);
+  it('rejects a configured entry that is not an origin, naming it', () => {
+    expect(() => compileOriginPolicy(['console.example.com'])).toThrow(
+      new RangeError('allowedOrigins: "console.example.com" is not an origin like https://host[:port]'),
+    );
   });
+
+  it('rejects a configured entry whose origin is opaque, so that no opaque origin is ever allowed', () => {
+    // file: and data: URLs parse, but their origin serializes as "null": listing one must not allow
+    // every sandboxed or file:// page.
+    expect(() => compileOriginPolicy(['file:///srv/console.html'])).toThrow(new RangeError('allowedOrigins: "file:///srv/console.html" is not an origin like https://host[:port]'));
+    expect(() => compileOriginPolicy(['data:text/html,hi'])).toThrow(RangeError);
+    expect(compileOriginPolicy(['https://a.example'])('data:text/html,hi', 'gw')).toBe(false);
+  });
+
+  it('accepts configured entries surrounded by any whitespace, including no-break spaces pasted from a page', () => {
+    // The URL parser itself strips ASCII spaces only; trim() also removes U+00A0 and U+2003.
+    const allowed = compileOriginPolicy(['\u00a0https://console.example.com\u00a0', '\u2003http://10.0.0.1:3000 ']);
+    expect(allowed('https://console.example.com', 'gw')).toBe(true);
+    expect(allowed('http://10.0.0.1:3000', 'gw')).toBe(true);
+  });
+
+  // Mutants left alive because no input can tell them apart (Stryker, issue 22):
+  // - normalize: `u.origin.toLowerCase()` → toUpperCase() or no call: URL serializes scheme and host in
+  //   lower case already, and both sides of every comparison go through normalize (the Host comparison
+  //   re-parses with new URL, which lowercases again).
+  // - normalize: the catch block emptied: it returns undefined either way.
+  // - `allowed === '*' ? ['*'] : allowed ?? []` → always the second branch: for the string '*',
+  //   `'*'.includes('*')` is true too, so `any` is the same.
 });
 
 describe('isUnrebindableHost', () => {

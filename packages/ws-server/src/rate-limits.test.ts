@@ -12,8 +12,19 @@ describe('BurstLimiter', () => {
     expect((await limiter.take('other')).allowed).toBe(true);
   });
 
-  it('rejects a non-positive rate', () => {
-    expect(() => new BurstLimiter(0, 'x')).toThrow(RangeError);
+  it('rejects a non-positive rate, naming the limiter', () => {
+    expect(() => new BurstLimiter(0, 'ip-connect')).toThrow(new RangeError('ip-connect: rate must be > 0'));
+    expect(() => new BurstLimiter(-1, 'ip-connect')).toThrow(RangeError);
+    expect(() => new BurstLimiter(Number.NaN, 'ip-connect')).toThrow(RangeError);
+  });
+
+  it('allows at least one per second plus one of burst for a rate below 1', async () => {
+    const limiter = new BurstLimiter(0.5, 'test-slow');
+    const results = [await limiter.take('k'), await limiter.take('k'), await limiter.take('k')];
+    expect(results.map((r) => r.allowed)).toEqual([true, true, false]);
+    // The refusal says when the 1 s window has room again.
+    expect(results[2]!.retryAfterMs).toBeGreaterThan(0);
+    expect(results[2]!.retryAfterMs).toBeLessThanOrEqual(1000);
   });
 });
 
@@ -46,8 +57,30 @@ describe('TokenBucket', () => {
     expect(Array.from({ length: 25 }, () => bucket.take()).filter((w) => w === 0)).toHaveLength(20);
   });
 
-  it('rejects a non-positive rate or an empty burst', () => {
-    expect(() => new TokenBucket(0)).toThrow(RangeError);
-    expect(() => new TokenBucket(1, 0.5)).toThrow(RangeError);
+  it('holds twice the rate by default, and at least one token', () => {
+    const now = () => 0;
+    const drain = (bucket: TokenBucket) => Array.from({ length: 50 }, () => bucket.take()).filter((w) => w === 0).length;
+    expect(drain(new TokenBucket(10, undefined, now))).toBe(20);
+    expect(new TokenBucket(10).burst).toBe(20);
+    expect(drain(new TokenBucket(0.2, undefined, now))).toBe(1);
+    expect(new TokenBucket(0.2).burst).toBe(1);
+  });
+
+  it('takes several tokens at once, exactly down to zero', () => {
+    let now = 0;
+    const bucket = new TokenBucket(4, 8, () => now);
+    expect(bucket.take(8)).toBe(0);
+    expect(bucket.take(1)).toBe(250);
+    now = 500;
+    expect(bucket.take(3)).toBe(250);
+    expect(bucket.take(2)).toBe(0);
+  });
+
+  it('accepts a burst of exactly 1 and rejects a non-positive rate or an empty burst, saying which', () => {
+    expect(new TokenBucket(1, 1, () => 0).take()).toBe(0);
+    expect(() => new TokenBucket(0)).toThrow(new RangeError('rate must be > 0'));
+    expect(() => new TokenBucket(Number.NaN)).toThrow(new RangeError('rate must be > 0'));
+    expect(() => new TokenBucket(1, 0.5)).toThrow(new RangeError('burst must be >= 1'));
+    expect(() => new TokenBucket(1, Number.NaN)).toThrow(new RangeError('burst must be >= 1'));
   });
 });
