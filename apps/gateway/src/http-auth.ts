@@ -1,4 +1,4 @@
-import { CHANNELS, hasPermission, NsError, UNRESTRICTED_PRINCIPAL, type ChannelName, type Permission, type Principal } from '@ns/contracts';
+import { CHANNELS, hasPermission, NsError, readDenial, UNRESTRICTED_PRINCIPAL, type ChannelName, type Permission, type Principal } from '@ns/contracts';
 import { isUnrebindableHost } from '@ns/ws-server';
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyRing } from './api-keys.js';
@@ -111,23 +111,19 @@ export class HttpAuth {
     this.#checkOrigin(req);
     const { mode, verifier, allowAnonymous } = this.#o;
     if (mode === 'none') return;
-    const permission = CHANNELS[channel].readPermission;
     const token = bearer(req);
     let principal: Principal | null = null;
     if (token !== undefined && verifier !== null) principal = await this.#verify(token);
-    if (permission === null) {
-      if (principal !== null || allowAnonymous) return;
+    // Admission first, as on /ws where a client without credentials is not let in when anonymous
+    // access is off; then the channel-read rule the WebSocket subscribe follows, with its messages.
+    if (principal === null && !allowAnonymous && CHANNELS[channel].readPermission === null) {
       this.#fail('missing');
       throw new NsError('unauthorized', `channel ${channel} requires a token (anonymous access is disabled)`);
     }
-    if (principal === null) {
-      this.#fail('missing');
-      throw new NsError('unauthorized', `channel ${channel} requires a token with ${permission}`);
-    }
-    if (!hasPermission(principal, permission)) {
-      this.#fail('forbidden');
-      throw new NsError('forbidden', `channel ${channel} requires ${permission}`);
-    }
+    const denied = readDenial(principal, channel);
+    if (denied === null) return;
+    this.#fail(denied.code === 'forbidden' ? 'forbidden' : 'missing');
+    throw new NsError(denied.code, denied.message);
   }
 
   /**

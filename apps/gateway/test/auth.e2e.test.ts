@@ -67,6 +67,26 @@ describe('auth with NS_JWT_SECRET and NS_PUBLISH_KEYS', () => {
     expect((await fetch(`${gw.url}/v1/channels/alerts/history`, { headers: { authorization: `Bearer ${none}` } })).status).toBe(403);
   });
 
+  it('refuses a read with the same code and message on /ws and over HTTP (one access rule)', async () => {
+    const refusals = async (bearerToken: string | undefined) => {
+      const headers: Record<string, string> = bearerToken === undefined ? {} : { authorization: `Bearer ${bearerToken}` };
+      const ws = await TestClient.open(gw.wsUrl, { headers });
+      sockets.push(ws);
+      const reply = await ws.subscribe('alerts');
+      const res = await fetch(`${gw.url}/v1/channels/alerts/history`, { headers });
+      const { error } = await jsonOf(res);
+      return { ws: { code: reply.code, message: reply.message }, http: { code: error.code, message: error.message }, status: res.status };
+    };
+    const anonymous = await refusals(undefined);
+    expect(anonymous.ws).toEqual({ code: 'unauthorized', message: 'channel alerts requires a token with read:alerts' });
+    expect(anonymous.http).toEqual(anonymous.ws);
+    expect(anonymous.status).toBe(401);
+    const lacking = await refusals(await token({ sub: 'u4', permissions: ['read:events'] }));
+    expect(lacking.ws).toEqual({ code: 'forbidden', message: 'channel alerts requires read:alerts' });
+    expect(lacking.http).toEqual(lacking.ws);
+    expect(lacking.status).toBe(403);
+  });
+
   it('counts refused credentials in ns_auth_failures_total', async () => {
     await publish({ authorization: 'Bearer nope-nope-nope' });
     const text = await (await fetch(`${gw.url}/metrics`)).text();

@@ -97,11 +97,8 @@ export function principalFromClaims(claims: JwtClaims): Principal {
   return principal;
 }
 
-/** True when the principal holds `permission` (directly or through `admin`). */
-export function hasPermission(principal: Principal | null, permission: Permission): boolean {
-  if (principal === null) return false;
-  return principal.permissions.includes(permission) || principal.permissions.includes('admin');
-}
+// With the read rule, zod-free; re-exported here where it was first defined.
+export { hasPermission } from './access.js';
 
 /** The principal used when auth is disabled (`NS_AUTH=none`): everything is permitted. */
 export const UNRESTRICTED_PRINCIPAL: Principal = Object.freeze({

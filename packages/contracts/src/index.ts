@@ -3,6 +3,7 @@ export * from './limits.js';
 export * from './wire.js';
 export * from './events.js';
 export * from './auth.js';
+export * from './access.js';
 export * from './filters.js';
 export * from './channels.js';
 export * from './envelope.js';

@@ -1,6 +1,6 @@
 import {
   CHANNELS,
-  hasPermission,
+  readDenial,
   toNsError,
   type ChannelName,
   type ErrorCode,
@@ -174,13 +174,14 @@ export class SubscribeHandler {
   }
 }
 
-/** Why `sink` may not read `channel` now, or `undefined` when it may. */
+/**
+ * Why `sink` may not read `channel` now, or `undefined` when it may: a sink not yet open (still
+ * authenticating) reads nothing; an open one follows the channel-read rule HTTP follows too
+ * (`readDenial` in @ns/contracts), with the same messages.
+ */
 export function denial(sink: FrameSink, channel: ChannelName): Denial | undefined {
-  const permission = CHANNELS[channel].readPermission;
   if (sink.state !== 'open') return { code: 'unauthorized', message: 'authenticate first' };
-  if (permission === null || hasPermission(sink.principal, permission)) return undefined;
-  if (sink.principal === null) return { code: 'unauthorized', message: `channel ${channel} requires ${permission}; authenticate first` };
-  return { code: 'forbidden', message: `channel ${channel} requires ${permission}` };
+  return readDenial(sink.principal, channel) ?? undefined;
 }
 
 /** Sends an `error` reply. */
