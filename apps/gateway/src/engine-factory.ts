@@ -23,7 +23,7 @@ const redactPassword = (url: string): string => url.replace(/\/\/([^@/]*)@/, '//
  * later outage (docs/architecture.md#scale-out). Readiness is read live from `engine.state` (see `Lifecycle`).
  */
 export async function createEngine(config: GatewayConfig, logger: Logger): Promise<Engine> {
-  if (config.engine === 'memory') return new MemoryEngine();
+  if (config.engine === 'memory') return new MemoryEngine({ logger: logger.child({ component: 'memory-engine' }) });
   const { RedisEngine } = await import('@ns/event-bus-redis');
   const engine = new RedisEngine({ url: config.redisUrl.reveal(), prefix: config.redisPrefix, logger: logger.child({ component: 'redis-engine' }) });
   try {

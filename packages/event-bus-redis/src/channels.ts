@@ -1,8 +1,8 @@
 import { CHANNEL_NAMES, CHANNELS, NsError, isChannelName, type ChannelName } from '@ns/contracts';
-import { ListenerList, type EngineLoss, type StoredEvent } from '@ns/event-bus';
+import { ListenerList, type Logger } from '@ns/contracts/support';
+import type { EngineLoss, StoredEvent } from '@ns/event-bus';
 import { ChannelFeed, type FeedEntry, type FeedLoss, type FeedRead } from './channel-feed.js';
 import { historyCap, type RawRead, type ReadArgs, type ScriptChannel } from './commands.js';
-import type { RedisEngineLogger } from './engine-options.js';
 import { StoredEnvelope } from './envelope-json.js';
 import { FeedRetry } from './feed-retry.js';
 import type { RedisKeys } from './redis-keys.js';
@@ -22,7 +22,7 @@ export interface ChannelsDeps {
   deliver(event: StoredEvent): void;
   /** Whether the engine is ready (a stalled feed is retried only then). */
   ready(): boolean;
-  logger: RedisEngineLogger | undefined;
+  logger: Logger | undefined;
 }
 
 /**
@@ -34,7 +34,9 @@ export class EngineChannels {
   readonly #deps: ChannelsDeps;
   readonly #byName: Record<ChannelName, ChannelRuntime>;
   readonly #byTopic = new Map<string, ChannelRuntime>();
-  readonly #lossListeners = new ListenerList<(loss: EngineLoss) => void>();
+  readonly #lossListeners = new ListenerList<(loss: EngineLoss) => void>((err, [loss]) =>
+    this.#deps.logger?.error({ err, channel: loss.channel }, 'redis engine: loss listener failed'),
+  );
   #pubsubMessages = 0;
   #closed = false;
 
@@ -152,12 +154,6 @@ export class EngineChannels {
 
   #reportLoss(loss: EngineLoss): void {
     this.#deps.logger?.warn(loss, 'redis engine: events trimmed from history before this instance could deliver them');
-    for (const listener of this.#lossListeners.snapshot) {
-      try {
-        listener(loss);
-      } catch (err) {
-        this.#deps.logger?.error({ err, channel: loss.channel }, 'redis engine: loss listener failed');
-      }
-    }
+    this.#lossListeners.emit(loss);
   }
 }

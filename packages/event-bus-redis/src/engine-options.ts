@@ -1,13 +1,8 @@
 import { IDEMPOTENCY_WINDOW_MS } from '@ns/contracts';
 import { DEFAULT_MAX_IDEMPOTENCY_KEYS } from '@ns/event-bus';
+import type { Logger } from '@ns/contracts/support';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { DEFAULT_REDIS_PREFIX } from './redis-keys.js';
-
-/** The logger the engine reports connection trouble to (pino-compatible). */
-export interface RedisEngineLogger {
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 /** Options of {@link RedisEngine}. */
 export interface RedisEngineOptions {
@@ -46,7 +41,7 @@ export interface RedisEngineOptions {
   redis?: RedisOptions;
   /** Further ioredis Cluster options for a `redis+cluster://` URL (e.g. `natMap` for nodes behind NAT). */
   cluster?: ClusterOptions;
-  logger?: RedisEngineLogger;
+  logger?: Logger;
 }
 
 /** Counters of one engine instance (plain numbers, for the gateway's metrics). */

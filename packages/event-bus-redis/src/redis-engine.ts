@@ -1,7 +1,7 @@
 import { CHANNEL_NAMES, type ChannelName, type SinceCursor } from '@ns/contracts';
+import { ListenerList, type Logger } from '@ns/contracts/support';
 import {
   idConflictError,
-  ListenerList,
   type AppendResult,
   type ChannelHead,
   type Engine,
@@ -16,7 +16,7 @@ import {
 import { EngineChannels, type ChannelRuntime } from './channels.js';
 import { ScriptCommands, type AppendReply, type RawRead, type ReadArgs, type ScriptChannel } from './commands.js';
 import { openConnections } from './connections.js';
-import { engineSettings, type EngineSettings, type RedisEngineLogger, type RedisEngineOptions, type RedisEngineStats } from './engine-options.js';
+import { engineSettings, type EngineSettings, type RedisEngineOptions, type RedisEngineStats } from './engine-options.js';
 import { parseStored } from './envelope-json.js';
 import { unavailable, unknownOutcome } from './errors.js';
 import { RedisKeys } from './redis-keys.js';
@@ -43,11 +43,14 @@ export class RedisEngine implements Engine {
   readonly prefix: string;
   readonly #settings: EngineSettings;
   readonly #keys: RedisKeys;
-  readonly #logger: RedisEngineLogger | undefined;
+  readonly #logger: Logger | undefined;
   readonly #commands: ScriptCommands;
   readonly #channels: EngineChannels;
   readonly #supervisor: ConnectionSupervisor;
-  readonly #listeners = new ListenerList<EngineListener>();
+  // A listener (a bus) must not break fan-out to the others; buses catch their own handlers.
+  readonly #listeners = new ListenerList<EngineListener>((err, [event]) =>
+    this.#logger?.error({ err, channel: event.envelope.channel }, 'redis engine: listener failed'),
+  );
   /** On a Redis Cluster: hash-tagged keys, sharded pub/sub, batches split per channel (slot). */
   readonly cluster: boolean;
 
@@ -252,13 +255,6 @@ export class RedisEngine implements Engine {
   }
 
   #deliver(event: StoredEvent): void {
-    for (const listener of this.#listeners.snapshot) {
-      try {
-        listener(event);
-      } catch (err) {
-        // A listener (a bus) must not break fan-out to the others; buses catch their own handlers.
-        this.#logger?.error({ err, channel: event.envelope.channel }, 'redis engine: listener failed');
-      }
-    }
+    this.#listeners.emit(event);
   }
 }

@@ -1,7 +1,7 @@
 import { NsError } from '@ns/contracts';
-import { ListenerList, type EngineState } from '@ns/event-bus';
+import { ListenerList, type Logger } from '@ns/contracts/support';
+import type { EngineState } from '@ns/event-bus';
 import type { Cluster, Redis } from 'ioredis';
-import type { RedisEngineLogger } from './engine-options.js';
 import { isTimeout } from './errors.js';
 
 /** A command or subscriber connection: one Redis, or a Redis Cluster client. */
@@ -39,8 +39,8 @@ export class ConnectionSupervisor {
   readonly #sub: RedisConnection;
   readonly #hooks: SupervisorHooks;
   readonly #timing: SupervisorTiming;
-  readonly #logger: RedisEngineLogger | undefined;
-  readonly #stateListeners = new ListenerList<(state: EngineState) => void>();
+  readonly #logger: Logger | undefined;
+  readonly #stateListeners = new ListenerList<(state: EngineState) => void>((err) => this.#logger?.error({ err }, 'redis engine: state listener failed'));
   readonly #readyWaiters = new Set<{ resolve(): void; reject(err: NsError): void }>();
   /** Appends waiting for Redis's reply, failed at once when Redis is found hung. */
   readonly #inflight = new Set<(err: Error) => void>();
@@ -61,7 +61,7 @@ export class ConnectionSupervisor {
   #resyncTimer: NodeJS.Timeout | undefined;
   #subscribeTimer: NodeJS.Timeout | undefined;
 
-  constructor(cmd: RedisConnection, sub: RedisConnection, hooks: SupervisorHooks, timing: SupervisorTiming, logger?: RedisEngineLogger) {
+  constructor(cmd: RedisConnection, sub: RedisConnection, hooks: SupervisorHooks, timing: SupervisorTiming, logger?: Logger) {
     this.#cmd = cmd;
     this.#sub = sub;
     this.#hooks = hooks;
@@ -279,13 +279,7 @@ export class ConnectionSupervisor {
       for (const w of this.#readyWaiters) w.resolve();
       this.#readyWaiters.clear();
     }
-    for (const l of this.#stateListeners.snapshot) {
-      try {
-        l(state);
-      } catch (err) {
-        this.#logger?.error({ err }, 'redis engine: state listener failed');
-      }
-    }
+    this.#stateListeners.emit(state);
   }
 }
 

@@ -23,6 +23,8 @@ function memoryLogger() {
     /** Resolves once a line containing `text` was logged. */
     told: (text: string) =>
       lines.some((l) => l.msg?.includes(text)) ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ text, resolve })),
+    debug: () => {},
+    info: () => {},
     warn: (_obj: object, msg?: string) => push('warn', msg),
     error: (_obj: object, msg?: string) => push('error', msg),
     said: (text: string) => lines.some((l) => l.msg?.includes(text)),

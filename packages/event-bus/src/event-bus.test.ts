@@ -2,7 +2,8 @@ import { NsError, type PublishEvent } from '@ns/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BusEvent } from './bus-event.js';
 import type { AppendResult, EngineListener, PendingEvent } from './engine.js';
-import { EventBus, type BusLogger } from './event-bus.js';
+import type { Logger } from '@ns/contracts/support';
+import { EventBus } from './event-bus.js';
 import { MemoryEngine } from './memory-engine.js';
 import { sampleEvents } from './sample-events.js';
 
@@ -63,7 +64,9 @@ class RepeatingEngine extends MemoryEngine {
 function recordingLogger() {
   const errors: { obj: object; msg?: string }[] = [];
   let waiters: (() => void)[] = [];
-  const logger: BusLogger = {
+  const logger: Logger = {
+    debug: () => {},
+    info: () => {},
     warn: () => {},
     error: (obj, msg) => {
       errors.push({ obj, msg });

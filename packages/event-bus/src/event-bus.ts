@@ -1,3 +1,4 @@
+import type { Logger } from '@ns/contracts/support';
 import {
   CHANNEL_NAMES,
   NsError,
@@ -24,17 +25,11 @@ import { advanceCursor, startCursor, type SeqCursor } from './seq-cursor.js';
 import { BatchSubscription, HandlerSubscription, type DeliveryReporter, type Subscription } from './subscription.js';
 import { TransformChain, type EventTransform } from './transform-chain.js';
 
-/** The logger the bus reports handler failures to (pino-compatible). */
-export interface BusLogger {
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-
 /** Options of {@link EventBus}. */
 export interface EventBusOptions {
   /** Sequencing, history and fan-out; default a new {@link MemoryEngine}, closed with the bus. */
   engine?: Engine;
-  logger?: BusLogger;
+  logger?: Logger;
   /** Clock for `ts`, Unix seconds (float); default `Date.now() / 1000`. */
   now?: () => number;
 }
@@ -67,7 +62,7 @@ export interface SubscribeOptions {
 export class EventBus {
   readonly engine: Engine;
   readonly #ownsEngine: boolean;
-  readonly #logger: BusLogger | undefined;
+  readonly #logger: Logger | undefined;
   readonly #now: () => number;
   readonly #router = new PatternRouter<Subscription>();
   readonly #subscriptions = new Set<Subscription>();
@@ -80,7 +75,7 @@ export class EventBus {
   #closed = false;
 
   constructor(options: EventBusOptions = {}) {
-    this.engine = options.engine ?? new MemoryEngine();
+    this.engine = options.engine ?? new MemoryEngine({ logger: options.logger });
     this.#ownsEngine = options.engine === undefined;
     this.#logger = options.logger;
     this.#now = options.now ?? (() => Date.now() / 1000);

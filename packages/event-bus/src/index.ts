@@ -1,4 +1,4 @@
-export { EventBus, type BatchHandler, type BusLogger, type EventBusOptions, type EventHandler, type SubscribeOptions, type SubscriptionFilter } from './event-bus.js';
+export { EventBus, type BatchHandler, type EventBusOptions, type EventHandler, type SubscribeOptions, type SubscriptionFilter } from './event-bus.js';
 export { advanceCursor, startCursor, type SeqCursor } from './seq-cursor.js';
 export { BusEvent } from './bus-event.js';
 export { BusBroadcaster } from './bus-broadcaster.js';
@@ -13,7 +13,6 @@ export { PUBLISH_LATENCY_BUCKETS, type BusMetricsSnapshot, type LatencyHistogram
 export { generateEventId, generateEpoch } from './event-id.js';
 export { HistoryRing } from './history-ring.js';
 export { LatestStore } from './latest-store.js';
-export { ListenerList } from './listener-list.js';
 export { canonicalJson, dataDigest, idConflictError, type IdConflict } from './event-identity.js';
 export { IdempotencyWindow, DEFAULT_MAX_IDEMPOTENCY_KEYS, type IdempotencyWindowOptions } from './idempotency-window.js';
 export type {

@@ -51,15 +51,22 @@ describe('MemoryEngine', () => {
     expect(second).toEqual([1, 2]);
   });
 
-  it('keeps fanning out when a listener throws', async () => {
-    const engine = make();
+  it('keeps fanning out when a listener throws, and reports each failure to its logger', async () => {
+    const errors: { obj: object; msg?: string }[] = [];
+    const noop = () => {};
+    const engine = make({ logger: { debug: noop, info: noop, warn: noop, error: (obj, msg) => errors.push({ obj, msg }) } });
     const got: number[] = [];
+    const bad = new Error('bad listener');
     engine.subscribe(() => {
-      throw new Error('bad listener');
+      throw bad;
     });
     engine.subscribe((e) => got.push(e.envelope.seq));
     await engine.append([samplePending('system.notice'), samplePending('system.notice')]);
     expect(got).toEqual([1, 2]);
+    expect(errors).toEqual([
+      { obj: { err: bad, channel: 'system' }, msg: 'memory engine: listener failed' },
+      { obj: { err: bad, channel: 'system' }, msg: 'memory engine: listener failed' },
+    ]);
   });
 
   it('stores nothing when any event of an append names an unknown channel', async () => {

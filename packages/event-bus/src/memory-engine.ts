@@ -10,6 +10,7 @@ import {
   type EventType,
   type SinceCursor,
 } from '@ns/contracts';
+import { ListenerList, silentLogger, type Logger } from '@ns/contracts/support';
 import { BusEvent } from './bus-event.js';
 import type {
   AppendResult,
@@ -27,7 +28,6 @@ import { dataDigest, idConflictError, type IdConflict } from './event-identity.j
 import { HistoryRing } from './history-ring.js';
 import { IdempotencyWindow } from './idempotency-window.js';
 import { LatestStore } from './latest-store.js';
-import { ListenerList } from './listener-list.js';
 
 /** Options of {@link MemoryEngine}. */
 export interface MemoryEngineOptions {
@@ -37,6 +37,8 @@ export interface MemoryEngineOptions {
   maxIdempotencyKeys?: number;
   /** The epoch of every channel; default a random id, new for every engine. */
   epoch?: string;
+  /** Where a failing listener is reported; default silent (an `EventBus` passes its own logger). */
+  logger?: Logger;
 }
 
 /** What the idempotency window keeps per id: the result, and what tells the same event from another. */
@@ -82,8 +84,12 @@ export class MemoryEngine implements Engine {
   readonly epoch: string;
   readonly #channels: Record<ChannelName, ChannelState>;
   readonly #idempotency: IdempotencyWindow<RememberedEvent>;
-  readonly #listeners = new ListenerList<EngineListener>();
-  readonly #stateListeners = new ListenerList<(state: EngineState) => void>();
+  readonly #logger: Logger;
+  // A listener (a bus) must not break fan-out to the others; buses catch their own handlers.
+  readonly #listeners = new ListenerList<EngineListener>((err, [event]) =>
+    this.#logger.error({ err, channel: event.envelope.channel }, 'memory engine: listener failed'),
+  );
+  readonly #stateListeners = new ListenerList<(state: EngineState) => void>((err) => this.#logger.error({ err }, 'memory engine: state listener failed'));
   #state: EngineState = 'ready';
   /** Events stored but not yet fanned out; see {@link MemoryEngine.append}. */
   readonly #outbox: BusEvent[] = [];
@@ -91,6 +97,7 @@ export class MemoryEngine implements Engine {
 
   constructor(options: MemoryEngineOptions = {}) {
     this.epoch = options.epoch ?? generateEpoch();
+    this.#logger = options.logger ?? silentLogger;
     this.#idempotency = new IdempotencyWindow({
       windowMs: options.idempotencyWindowMs,
       maxKeys: options.maxIdempotencyKeys,
@@ -236,7 +243,7 @@ export class MemoryEngine implements Engine {
   async close(): Promise<void> {
     if (this.#state === 'down') return;
     this.#state = 'down';
-    for (const l of this.#stateListeners.snapshot) l('down');
+    this.#stateListeners.emit('down');
     this.#listeners.clear();
     this.#stateListeners.clear();
     this.#outbox.length = 0;
@@ -263,14 +270,7 @@ export class MemoryEngine implements Engine {
     try {
       // Index loop: listeners may append more events while we deliver.
       for (let i = 0; i < this.#outbox.length; i++) {
-        const event = this.#outbox[i] as BusEvent;
-        for (const listener of this.#listeners.snapshot) {
-          try {
-            listener(event);
-          } catch {
-            // A listener (a bus) must not break fan-out to the others; buses catch their own handlers.
-          }
-        }
+        this.#listeners.emit(this.#outbox[i] as BusEvent);
       }
     } finally {
       this.#outbox.length = 0;

@@ -1,7 +1,7 @@
 import type { ChannelName, Principal, ServerControlMessage } from '@ns/contracts';
 import type { FrameEncoder, OutboundFrame } from './frame-builder.js';
 import type { FrameCoalescer } from './frame-coalescer.js';
-import type { ManagerLogger } from './logger.js';
+import type { Logger } from '@ns/contracts/support';
 
 /** Lifecycle of a sink: `accepting` (authenticating) → `open` → `closing` → `closed`. */
 export type SinkState = 'accepting' | 'open' | 'closing' | 'closed';
@@ -53,7 +53,7 @@ export interface SinkHost {
   readonly coalescer: FrameCoalescer;
   /** Per-sink cap on queued plus transport-buffered bytes. */
   readonly maxBufferedBytes: number;
-  readonly logger: ManagerLogger;
+  readonly logger: Logger;
   /** Per-channel counters, pre-filled with 0 for every channel. */
   readonly delivered: Record<ChannelName, number>;
   readonly dropped: Record<ChannelName, number>;

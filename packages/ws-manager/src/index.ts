@@ -9,4 +9,3 @@ export { DEFAULT_WRITE_DELAY_MS } from './frame-coalescer.js';
 export { DEFAULT_HEARTBEAT_MS, DEFAULT_PONG_TIMEOUT_MS } from './heartbeat.js';
 export { DEFAULT_REPLAY_BYTES_PER_S } from './replay-budget.js';
 export { DEFAULT_MAX_BUFFERED_BYTES } from './backpressure.js';
-export { silentLogger, type LogFn, type ManagerLogger } from './logger.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { CLOSE_CODES, type ChannelName, type Principal, type ServerControlMessage } from '@ns/contracts';
+import { ListenerList } from '@ns/contracts/support';
 import { admitOverCap } from './backpressure.js';
 import type { FrameEncoder, OutboundFrame } from './frame-builder.js';
 import type { FrameSink, SinkHost, SinkInit, SinkState } from './frame-sink.js';
@@ -33,7 +34,9 @@ export abstract class QueuedSink implements FrameSink {
   readonly #out: Writable;
   #state: SinkState = 'accepting';
   #scheduled = false;
-  readonly #closeListeners: ((code: number, reason: string) => void)[] = [];
+  readonly #closeListeners = new ListenerList<(code: number, reason: string) => void>((err) =>
+    this.host.logger.error({ connection_id: this.id, err }, 'close listener failed'),
+  );
 
   /** `out` is the stream frames are written to (for WebSocket the raw socket beneath `ws`). */
   constructor(host: SinkHost, out: Writable, init: SinkInit = {}) {
@@ -149,7 +152,7 @@ export abstract class QueuedSink implements FrameSink {
   /** Registers a listener called once when the sink has closed (after the manager's cleanup). */
   onClose(listener: (code: number, reason: string) => void): void {
     if (this.#state === 'closed') listener(1006, '');
-    else this.#closeListeners.push(listener);
+    else this.#closeListeners.add(listener);
   }
 
   /** True while frames may be written to the stream. */
@@ -165,12 +168,7 @@ export abstract class QueuedSink implements FrameSink {
     this.#state = 'closed';
     this.#queue.clear();
     this.host.onClosed(this, code, reason);
-    for (const listener of this.#closeListeners.splice(0)) {
-      try {
-        listener(code, reason);
-      } catch (err) {
-        this.host.logger.error({ connection_id: this.id, err }, 'close listener failed');
-      }
-    }
+    this.#closeListeners.emit(code, reason);
+    this.#closeListeners.clear();
   }
 }

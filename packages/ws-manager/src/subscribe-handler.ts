@@ -11,7 +11,7 @@ import {
 } from '@ns/contracts';
 import { compileFilter, type EventBus } from '@ns/event-bus';
 import type { FrameSink } from './frame-sink.js';
-import type { ManagerLogger } from './logger.js';
+import type { Logger } from '@ns/contracts/support';
 import { ReplayBudget } from './replay-budget.js';
 import type { EnvelopeFilter, Subscriptions } from './subscriptions.js';
 
@@ -24,7 +24,7 @@ export interface SubscribeHandlerOptions {
   subscriptions: Subscriptions;
   maxSubscriptions: number;
   replayBytesPerS: number;
-  logger: ManagerLogger;
+  logger: Logger;
 }
 
 /** An access decision: why a sink may not read a channel. */
@@ -43,7 +43,7 @@ export class SubscribeHandler {
   readonly #subscriptions: Subscriptions;
   readonly #max: number;
   readonly #replayBytesPerS: number;
-  readonly #logger: ManagerLogger;
+  readonly #logger: Logger;
   readonly #budgets = new WeakMap<FrameSink, ReplayBudget>();
   /** Subscribes refused (`rate_limited`) because the sink's replay budget was spent. */
   replaysRefused = 0;

@@ -8,7 +8,7 @@ import type { FrameSink, SinkHost } from './frame-sink.js';
 import { DEFAULT_WRITE_DELAY_MS, FrameCoalescer } from './frame-coalescer.js';
 import { DEFAULT_HEARTBEAT_MS, DEFAULT_PONG_TIMEOUT_MS, Heartbeat } from './heartbeat.js';
 import { DEFAULT_REPLAY_BYTES_PER_S } from './replay-budget.js';
-import { silentLogger, type ManagerLogger } from './logger.js';
+import { silentLogger, type Logger } from '@ns/contracts/support';
 import { SinkRegistry } from './sink-registry.js';
 import { SubscribeHandler, replyError, type ManagedMessage } from './subscribe-handler.js';
 import { Subscriptions } from './subscriptions.js';
@@ -32,7 +32,7 @@ export interface WsManagerOptions {
    */
   replayBytesPerS?: number;
   /** A pino logger (or anything with the same methods). Default: silent. */
-  logger?: ManagerLogger;
+  logger?: Logger;
 }
 
 /** Counters of a {@link WsManager}. */
@@ -76,7 +76,7 @@ export class WsManager {
   readonly #handler: SubscribeHandler;
   readonly #heartbeat: Heartbeat;
   readonly #host: SinkHost;
-  readonly #logger: ManagerLogger;
+  readonly #logger: Logger;
   readonly #detach: (() => void)[];
   #slowConsumerCloses = 0;
   #heartbeatTerminations = 0;
