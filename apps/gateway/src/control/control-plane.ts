@@ -1,3 +1,4 @@
+import { ListenerList } from '@ns/contracts/support';
 import type { ControlNotice, ControlNoticeKind, NoticeOf } from './notices.js';
 
 /** One stored record: its id in its collection, its value (JSON text) and when it expires (Unix ms). */
@@ -42,46 +43,32 @@ export interface ControlPlane {
   close(): Promise<void>;
 }
 
-/** A handler table shared by both planes: handlers run one by one; one that throws does not stop the others. */
+/** A handler table shared by both planes: handlers run one by one; one that throws is reported and does not stop the others. */
 export class NoticeHandlers {
-  readonly #handlers = new Map<ControlNoticeKind, Set<(notice: ControlNotice) => void>>();
-  readonly #resync = new Set<() => void>();
+  readonly #handlers = new Map<ControlNoticeKind, ListenerList<(notice: ControlNotice) => void>>();
+  readonly #resync: ListenerList<() => void>;
   readonly #onError: (err: unknown, kind: string) => void;
 
   constructor(onError: (err: unknown, kind: string) => void) {
     this.#onError = onError;
+    this.#resync = new ListenerList((err) => onError(err, 'resync'));
   }
 
   on<K extends ControlNoticeKind>(kind: K, handler: (notice: NoticeOf<K>) => void): () => void {
-    let set = this.#handlers.get(kind);
-    if (set === undefined) this.#handlers.set(kind, (set = new Set()));
-    const h = handler as (notice: ControlNotice) => void;
-    set.add(h);
-    return () => set.delete(h);
+    let list = this.#handlers.get(kind);
+    if (list === undefined) this.#handlers.set(kind, (list = new ListenerList((err, [notice]) => this.#onError(err, notice.kind))));
+    return list.add(handler as (notice: ControlNotice) => void);
   }
 
   onResync(handler: () => void): () => void {
-    this.#resync.add(handler);
-    return () => this.#resync.delete(handler);
+    return this.#resync.add(handler);
   }
 
   deliver(notice: ControlNotice): void {
-    for (const h of this.#handlers.get(notice.kind) ?? []) {
-      try {
-        h(notice);
-      } catch (err) {
-        this.#onError(err, notice.kind);
-      }
-    }
+    this.#handlers.get(notice.kind)?.emit(notice);
   }
 
   resync(): void {
-    for (const h of this.#resync) {
-      try {
-        h();
-      } catch (err) {
-        this.#onError(err, 'resync');
-      }
-    }
+    this.#resync.emit();
   }
 }
