@@ -13,7 +13,8 @@ import { registerLoopbackHostGuard } from './host-guard.js';
 import type { Lifecycle } from './lifecycle.js';
 import { isLoopbackHost } from './loopback.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { ManagerStatsView, PublishingBus } from './ports.js';
+import type { ConnectionCounts } from './cluster-metrics.js';
+import type { ManagerStatsSource, PublishingBus } from './ports.js';
 import { AlertActions } from './alert-actions.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerChannelRoutes } from './routes/channels.js';
@@ -38,9 +39,9 @@ export interface AppOptions {
   metrics: GatewayMetrics;
   auth: HttpAuth;
   logger: Logger;
-  manager?: { stats(): ManagerStatsView };
+  manager?: ManagerStatsSource;
   /** Cluster-wide subscriber counts under NS_WORKERS (see `ChannelRoutesOptions.counts`). */
-  counts?: () => Promise<Pick<ManagerStatsView, 'subscriptions'>>;
+  counts?: () => Promise<Pick<ConnectionCounts, 'subscriptions'>>;
   publicDir: string;
   schemasDir: string | null;
   /** Where HTTP requests in flight are counted, shared with the /ws endpoint. Default: a counter of its own. */
