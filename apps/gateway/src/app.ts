@@ -22,6 +22,8 @@ import { registerConsole } from './routes/console.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerPublishRoute } from './routes/publish.js';
+import { registerRevocationRoutes } from './routes/revocations.js';
+import type { Revocations } from './revocation/revocations.js';
 import { registerSchemaRoutes } from './routes/schemas.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
@@ -46,6 +48,8 @@ export interface AppOptions {
   schemasDir: string | null;
   /** Where HTTP requests in flight are counted, shared with the /ws endpoint. Default: a counter of its own. */
   connections?: IpConnectionCounter;
+  /** Token revocation (`/v1/revocations`); the routes are absent without it. */
+  revocations?: Revocations;
 }
 
 /**
@@ -113,6 +117,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   registerMetricsRoute(app, o.metrics);
   registerPublishRoute(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, metrics: o.metrics, ratePerSecond: o.config.publishRate });
   registerAlertRoutes(app, { actions: new AlertActions(o.bus), auth: o.auth, lifecycle: o.lifecycle, engineName: o.bus.engine.name, ratePerSecond: o.config.publishRate });
+  if (o.revocations !== undefined) registerRevocationRoutes(app, { revocations: o.revocations, auth: o.auth, lifecycle: o.lifecycle, max: o.config.maxRevocations });
   registerChannelRoutes(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, manager: o.manager, ...(o.counts === undefined ? {} : { counts: o.counts }) });
   await registerConsole(app, o.publicDir);
   await registerSchemaRoutes(app, o.schemasDir);

@@ -1,8 +1,7 @@
-import type { Principal } from '@ns/contracts';
 import type { Engine, EventBus } from '@ns/event-bus';
 import type { RedisEngine } from '@ns/event-bus-redis';
 import type { WsManager } from '@ns/ws-manager';
-import type { WsEndpoint } from '@ns/ws-server';
+import type { Authentication, WsEndpoint } from '@ns/ws-server';
 
 // What the HTTP side uses of the packages it composes: narrow views (Pick<> of the real types), so each
 // route and the metrics state exactly what they read, and tests may hand in a smaller object.
@@ -26,5 +25,5 @@ export function isCountingEngine(engine: Engine): engine is CountingEngine {
 
 /** Verifies a bearer token (JWT); rejects with NsError `unauthorized` / `token_expired`. */
 export interface TokenVerifier {
-  verify(token: string): Promise<{ principal: Principal; expiresAt: number | null }>;
+  verify(token: string): Promise<Authentication>;
 }
