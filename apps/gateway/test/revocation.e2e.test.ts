@@ -104,7 +104,7 @@ describe.runIf(hasRedisServer)('revocation across two gateways sharing a redis-s
     }
     const list = await fetch(`${b.url}/v1/revocations`, { headers: { authorization: `Bearer ${admin}` } });
     expect(list.status).toBe(200);
-    const body = await list.json();
+    const body = (await list.json()) as { max: number; revocations: unknown[] };
     expect(body.max).toBe(10_000);
     expect(body.revocations).toEqual(expect.arrayContaining([expect.objectContaining({ jti: gone.jti }), expect.objectContaining({ user: 'dave' })]));
     // Tokens issued after the user revocation still work after the restart.
@@ -160,7 +160,7 @@ describe('revocation on the memory engine', () => {
     expect(full.json.error.message).toMatch(/at most 3 revocations may be active \(NS_MAX_REVOCATIONS\)/);
     // Repeating an active one replaces it and is not refused.
     expect((await revoke(gw, admin, { jti: 'third' })).status).toBe(201);
-    const list = await (await fetch(`${gw.url}/v1/revocations`, { headers: { authorization: `Bearer ${admin}` } })).json();
+    const list = (await (await fetch(`${gw.url}/v1/revocations`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { max: number; revocations: unknown[] };
     expect(list.revocations).toHaveLength(3);
     expect(list.max).toBe(3);
   });
