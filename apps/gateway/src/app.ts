@@ -13,8 +13,7 @@ import { registerLoopbackHostGuard } from './host-guard.js';
 import type { Lifecycle } from './lifecycle.js';
 import { isLoopbackHost } from './loopback.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { ConnectionCounts } from './cluster-metrics.js';
-import type { ManagerStatsSource, PublishingBus } from './ports.js';
+import type { ManagerStatsView, PublishingBus } from './ports.js';
 import { AlertActions } from './alert-actions.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerChannelRoutes } from './routes/channels.js';
@@ -22,8 +21,6 @@ import { registerConsole } from './routes/console.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerPublishRoute } from './routes/publish.js';
-import { registerRevocationRoutes } from './routes/revocations.js';
-import type { Revocations } from './revocation/revocations.js';
 import { registerSchemaRoutes } from './routes/schemas.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
@@ -41,15 +38,13 @@ export interface AppOptions {
   metrics: GatewayMetrics;
   auth: HttpAuth;
   logger: Logger;
-  manager?: ManagerStatsSource;
+  manager?: { stats(): ManagerStatsView };
   /** Cluster-wide subscriber counts under NS_WORKERS (see `ChannelRoutesOptions.counts`). */
-  counts?: () => Promise<Pick<ConnectionCounts, 'subscriptions'>>;
+  counts?: () => Promise<Pick<ManagerStatsView, 'subscriptions'>>;
   publicDir: string;
   schemasDir: string | null;
   /** Where HTTP requests in flight are counted, shared with the /ws endpoint. Default: a counter of its own. */
   connections?: IpConnectionCounter;
-  /** Token revocation (`/v1/revocations`); the routes are absent without it. */
-  revocations?: Revocations;
 }
 
 /**
@@ -117,7 +112,6 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   registerMetricsRoute(app, o.metrics);
   registerPublishRoute(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, metrics: o.metrics, ratePerSecond: o.config.publishRate });
   registerAlertRoutes(app, { actions: new AlertActions(o.bus), auth: o.auth, lifecycle: o.lifecycle, engineName: o.bus.engine.name, ratePerSecond: o.config.publishRate });
-  if (o.revocations !== undefined) registerRevocationRoutes(app, { revocations: o.revocations, auth: o.auth, lifecycle: o.lifecycle, max: o.config.maxRevocations });
   registerChannelRoutes(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, manager: o.manager, ...(o.counts === undefined ? {} : { counts: o.counts }) });
   await registerConsole(app, o.publicDir);
   await registerSchemaRoutes(app, o.schemasDir);

@@ -4,10 +4,11 @@ import type { OutboundFrame } from './frame-builder.js';
 /**
  * The frames waiting for a connection's next write, in order. Every outbound frame of a connection —
  * events and control replies alike — passes through its one queue, so order holds. Removed entries
- * become holes (`null`) instead of being spliced out, keeping removal O(1) once found.
+ * become holes (`null`) instead of being spliced out, keeping removal O(1) once found. The array exists
+ * only while frames wait: an idle connection keeps none.
  */
 export class OutboundQueue {
-  #frames: (OutboundFrame | null)[] = [];
+  #frames: (OutboundFrame | null)[] | undefined;
   #bytes = 0;
   #live = 0;
 
@@ -22,7 +23,7 @@ export class OutboundQueue {
   }
 
   push(frame: OutboundFrame): void {
-    this.#frames.push(frame);
+    (this.#frames ??= []).push(frame);
     this.#bytes += frame.bytes.length;
     this.#live++;
   }
@@ -30,6 +31,7 @@ export class OutboundQueue {
   /** Removes and returns the pending frame of `channel` with latest-per-key `key`, if any. */
   removeLatest(channel: ChannelName, key: string): OutboundFrame | undefined {
     const frames = this.#frames;
+    if (frames === undefined) return undefined;
     for (let i = frames.length - 1; i >= 0; i--) {
       const f = frames[i];
       if (f != null && f.channel === channel && f.key === key) {
@@ -45,6 +47,7 @@ export class OutboundQueue {
     const removed: OutboundFrame[] = [];
     let freed = 0;
     const frames = this.#frames;
+    if (frames === undefined) return removed;
     for (let i = 0; i < frames.length && freed < bytes; i++) {
       const f = frames[i];
       if (f != null && f.delivery === 'ephemeral') {
@@ -59,7 +62,8 @@ export class OutboundQueue {
   /** Takes every queued frame, in order, and empties the queue. */
   take(): OutboundFrame[] {
     const frames = this.#frames;
-    this.#frames = [];
+    if (frames === undefined) return [];
+    this.#frames = undefined;
     const holes = frames.length - this.#live;
     this.#bytes = 0;
     this.#live = 0;
@@ -68,13 +72,13 @@ export class OutboundQueue {
 
   /** Drops everything (the connection is gone or is being closed as a slow consumer). */
   clear(): void {
-    this.#frames = [];
+    this.#frames = undefined;
     this.#bytes = 0;
     this.#live = 0;
   }
 
   #remove(index: number, frame: OutboundFrame): void {
-    this.#frames[index] = null;
+    (this.#frames as (OutboundFrame | null)[])[index] = null;
     this.#bytes -= frame.bytes.length;
     this.#live--;
   }

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { CLOSE_CODES, type ChannelName, type Principal, type ServerControlMessage } from '@ns/contracts';
-import { ListenerList } from '@ns/contracts/support';
 import { admitOverCap } from './backpressure.js';
 import type { FrameEncoder, OutboundFrame } from './frame-builder.js';
 import type { FrameSink, SinkHost, SinkInit, SinkState } from './frame-sink.js';
@@ -10,6 +9,9 @@ import { OutboundQueue } from './outbound-queue.js';
 // A queue this large is written out at once instead of waiting for the window: a replay or snapshot
 // should stream into the transport, not pile up in memory until the timer fires.
 const EARLY_FLUSH_BYTES = 64 * 1024;
+
+/** Called once when a sink has closed; `this` is the sink. */
+export type CloseListener = (this: QueuedSink, code: number, reason: string) => void;
 
 /** Generates a short, unguessable sink (connection) id. */
 export const newConnectionId = (): string => `c_${randomBytes(9).toString('base64url')}`;
@@ -34,9 +36,11 @@ export abstract class QueuedSink implements FrameSink {
   readonly #out: Writable;
   #state: SinkState = 'accepting';
   #scheduled = false;
-  readonly #closeListeners = new ListenerList<(code: number, reason: string) => void>((err) =>
-    this.host.logger.error({ connection_id: this.id, err }, 'close listener failed'),
-  );
+  /**
+   * Made lazily, as one function until a second arrives: most sinks have a single listener. Not a
+   * `ListenerList`: one per sink (list, array, error handler) would cost every idle connection ~100 bytes.
+   */
+  #closeListeners: CloseListener | CloseListener[] | undefined;
 
   /** `out` is the stream frames are written to (for WebSocket the raw socket beneath `ws`). */
   constructor(host: SinkHost, out: Writable, init: SinkInit = {}) {
@@ -149,10 +153,15 @@ export abstract class QueuedSink implements FrameSink {
     this.destroyStream();
   }
 
-  /** Registers a listener called once when the sink has closed (after the manager's cleanup). */
-  onClose(listener: (code: number, reason: string) => void): void {
-    if (this.#state === 'closed') listener(1006, '');
-    else this.#closeListeners.add(listener);
+  /**
+   * Registers a listener called once when the sink has closed (after the manager's cleanup), with the
+   * sink as `this`: one shared function can serve every sink, where a closure would cost each one.
+   */
+  onClose(listener: CloseListener): void {
+    if (this.#state === 'closed') listener.call(this, 1006, '');
+    else if (this.#closeListeners === undefined) this.#closeListeners = listener;
+    else if (typeof this.#closeListeners === 'function') this.#closeListeners = [this.#closeListeners, listener];
+    else this.#closeListeners.push(listener);
   }
 
   /** True while frames may be written to the stream. */
@@ -168,7 +177,15 @@ export abstract class QueuedSink implements FrameSink {
     this.#state = 'closed';
     this.#queue.clear();
     this.host.onClosed(this, code, reason);
-    this.#closeListeners.emit(code, reason);
-    this.#closeListeners.clear();
+    const listeners = this.#closeListeners;
+    this.#closeListeners = undefined;
+    if (listeners === undefined) return;
+    for (const listener of typeof listeners === 'function' ? [listeners] : listeners) {
+      try {
+        listener.call(this, code, reason);
+      } catch (err) {
+        this.host.logger.error({ connection_id: this.id, err }, 'close listener failed');
+      }
+    }
   }
 }

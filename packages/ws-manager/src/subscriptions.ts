@@ -1,5 +1,5 @@
 import { CHANNEL_NAMES, type ChannelName, type EventEnvelope } from '@ns/contracts';
-import { FilterIndex, advanceCursor, startCursor, type BusEvent, type SeqCursor } from '@ns/event-bus';
+import { FilterIndex, advanceCursor, type BusEvent, type SeqCursor } from '@ns/event-bus';
 import type { FrameEncoder, OutboundFrame } from './frame-builder.js';
 import type { FrameSink } from './frame-sink.js';
 
@@ -23,20 +23,46 @@ export interface Subscription {
   readonly cursor: Readonly<SeqCursor>;
 }
 
-/** The owner's mutable record behind a {@link Subscription}. */
-interface Entry {
-  readonly sink: FrameSink;
-  readonly channel: ChannelName;
-  readonly filter: EnvelopeFilter;
-  state: SubscriptionState;
-  readonly cursor: SeqCursor;
+/**
+ * The owner's mutable record behind a {@link Subscription}; it is its own cursor (`epoch`, `seq`), and
+ * its buffer exists only while live events wait for the replay: an idle connection's subscription is
+ * this one object (docs/architecture.md#memory-per-connection).
+ */
+class Entry implements Subscription, SeqCursor {
+  state: SubscriptionState = 'replaying';
+  epoch = '';
+  seq = 0;
   /** Live events that arrived while replaying (filtered), delivered through the cursor on going live. */
-  buffer: BusEvent[];
+  buffer: BusEvent[] | undefined = undefined;
   /** The live subscription this one replaces once it goes live (a re-subscribe keeps delivering meanwhile). */
   replaces: Entry | undefined;
   /** The typed filter `filter` was compiled from, until the subscription is filed in the filter index. */
   typed: unknown;
+
+  constructor(
+    readonly sink: FrameSink,
+    readonly channel: ChannelName,
+    readonly filter: EnvelopeFilter,
+    replaces: Entry | undefined,
+    typed: unknown,
+  ) {
+    this.replaces = replaces;
+    this.typed = typed;
+  }
+
+  /** A copy: the cursor moves as events are delivered. */
+  get cursor(): Readonly<SeqCursor> {
+    return { epoch: this.epoch, seq: this.seq };
+  }
 }
+
+/** A sink's subscriptions: the one entry most sinks hold, or a map by channel once it holds more. */
+type SinkEntries = Entry | Map<ChannelName, Entry>;
+
+const entryOf = (mine: SinkEntries | undefined, channel: ChannelName): Entry | undefined =>
+  mine === undefined ? undefined : mine instanceof Entry ? (mine.channel === channel ? mine : undefined) : mine.get(channel);
+
+const entriesOf = (mine: SinkEntries | undefined): Entry[] => (mine === undefined ? [] : mine instanceof Entry ? [mine] : [...mine.values()]);
 
 /**
  * The one owner of subscriptions, by channel (what the fan-out walks) and by sink (what the cap,
@@ -53,29 +79,31 @@ export class Subscriptions {
   readonly #replaying = new Map<ChannelName, Set<Entry>>(CHANNEL_NAMES.map((c) => [c, new Set()]));
   /** The live subscriptions of each channel again, filed by filter: what the fan-out queries. */
   readonly #index = new Map<ChannelName, FilterIndex<Entry>>(CHANNEL_NAMES.map((c) => [c, new FilterIndex<Entry>(c)]));
-  /** Per sink, the newest subscription of each channel (replaying or live). */
-  readonly #bySink = new Map<FrameSink, Map<ChannelName, Entry>>();
+  /**
+   * Per sink, the newest subscription of each channel (replaying or live): the entry itself while the
+   * sink holds one channel (a Map per sink would cost an idle connection ~180 bytes), a map from the second.
+   */
+  readonly #bySink = new Map<FrameSink, SinkEntries>();
 
   /** Number of channels `sink` holds (live or replaying): what the per-connection cap counts. */
   count(sink: FrameSink): number {
-    return this.#bySink.get(sink)?.size ?? 0;
+    const mine = this.#bySink.get(sink);
+    return mine === undefined ? 0 : mine instanceof Entry ? 1 : mine.size;
   }
 
   /** True when `sink` holds (or is replaying into) a subscription of `channel`. */
   has(sink: FrameSink, channel: ChannelName): boolean {
-    return this.#bySink.get(sink)?.has(channel) ?? false;
+    return entryOf(this.#bySink.get(sink), channel) !== undefined;
   }
 
   /** Channels `sink` holds. */
   channelsOf(sink: FrameSink): ChannelName[] {
-    const mine = this.#bySink.get(sink);
-    return mine === undefined ? [] : [...mine.keys()];
+    return entriesOf(this.#bySink.get(sink)).map((e) => e.channel);
   }
 
   /** The subscriptions `sink` holds. */
   of(sink: FrameSink): Subscription[] {
-    const mine = this.#bySink.get(sink);
-    return mine === undefined ? [] : [...mine.values()];
+    return entriesOf(this.#bySink.get(sink));
   }
 
   /** Live subscriptions of `channel` (the fan-out's set). */
@@ -102,7 +130,7 @@ export class Subscriptions {
    * files it by its fields; without it a non-null `filter` is tested on every event of the channel.
    */
   begin(sink: FrameSink, channel: ChannelName, filter: EnvelopeFilter, typed?: object): Subscription {
-    const previous = this.#bySink.get(sink)?.get(channel);
+    const previous = entryOf(this.#bySink.get(sink), channel);
     let replaces: Entry | undefined;
     if (previous?.state === 'live') replaces = previous;
     else if (previous !== undefined) {
@@ -110,11 +138,12 @@ export class Subscriptions {
       previous.replaces = undefined;
       this.#drop(previous);
     }
-    // Looked up after the drop: dropping a sink's last entry forgets its map.
-    let mine = this.#bySink.get(sink);
-    if (mine === undefined) this.#bySink.set(sink, (mine = new Map()));
-    const entry: Entry = { sink, channel, filter, state: 'replaying', cursor: startCursor(), buffer: [], replaces, typed: filter === null ? undefined : (typed ?? filter) };
-    mine.set(channel, entry);
+    const entry = new Entry(sink, channel, filter, replaces, filter === null ? undefined : (typed ?? filter));
+    // Looked up after the drop: dropping a sink's last entry forgets it.
+    const mine = this.#bySink.get(sink);
+    if (mine === undefined) this.#bySink.set(sink, entry);
+    else if (mine instanceof Entry) this.#bySink.set(sink, new Map([[mine.channel, mine], [channel, entry]]));
+    else mine.set(channel, entry);
     (this.#replaying.get(channel) as Set<Entry>).add(entry);
     return entry;
   }
@@ -136,11 +165,11 @@ export class Subscriptions {
       bytes += frame.bytes.length;
       sink.enqueue(frame);
     }
-    entry.cursor.epoch = epoch;
-    entry.cursor.seq = seq;
+    entry.epoch = epoch;
+    entry.seq = seq;
     // Index loop: enqueueing may close the sink (slow consumer), which ends this subscription.
-    const buffer = entry.buffer;
-    entry.buffer = [];
+    const buffer = entry.buffer ?? [];
+    entry.buffer = undefined;
     for (let i = 0; i < buffer.length && entry.state === 'replaying'; i++) this.#deliver(entry, buffer[i] as BusEvent, encoder);
     if (entry.state !== 'replaying') return undefined;
     (this.#replaying.get(entry.channel) as Set<Entry>).delete(entry);
@@ -163,7 +192,7 @@ export class Subscriptions {
 
   /** Ends `sink`'s subscription of `channel`, whatever its state; true when there was one. */
   endChannel(sink: FrameSink, channel: ChannelName): boolean {
-    const entry = this.#bySink.get(sink)?.get(channel);
+    const entry = entryOf(this.#bySink.get(sink), channel);
     if (entry === undefined) return false;
     this.end(entry);
     return true;
@@ -173,7 +202,7 @@ export class Subscriptions {
   endSink(sink: FrameSink): void {
     const mine = this.#bySink.get(sink);
     if (mine === undefined) return;
-    for (const entry of [...mine.values()]) this.end(entry);
+    for (const entry of entriesOf(mine)) this.end(entry);
     this.#bySink.delete(sink);
   }
 
@@ -186,7 +215,7 @@ export class Subscriptions {
     const channel = event.channel;
     const replaying = this.#replaying.get(channel) as Set<Entry>;
     if (replaying.size > 0) {
-      for (const entry of replaying) if (entry.filter === null || entry.filter(event.envelope)) entry.buffer.push(event);
+      for (const entry of replaying) if (entry.filter === null || entry.filter(event.envelope)) (entry.buffer ??= []).push(event);
     }
     const live = this.#live.get(channel) as Set<Entry>;
     if (live.size === 0) return;
@@ -197,7 +226,7 @@ export class Subscriptions {
     let frame: OutboundFrame | undefined;
     (this.#index.get(channel) as FilterIndex<Entry>).match(envelope, (s) => {
       // The replay → live boundary: never hand a sink the same event twice.
-      if (!advanceCursor(s.cursor, epoch, seq)) return;
+      if (!advanceCursor(s, epoch, seq)) return;
       const sink = s.sink;
       if (sink.encoder !== encoder) {
         encoder = sink.encoder;
@@ -209,7 +238,7 @@ export class Subscriptions {
 
   /** A buffered event through the cursor (the filter was applied when it was buffered). */
   #deliver(entry: Entry, event: BusEvent, encoder: FrameEncoder): void {
-    if (!advanceCursor(entry.cursor, event.envelope.epoch, event.seq)) return;
+    if (!advanceCursor(entry, event.envelope.epoch, event.seq)) return;
     entry.sink.enqueue(encoder.frameOf(event));
   }
 
@@ -219,11 +248,17 @@ export class Subscriptions {
     (set.get(entry.channel) as Set<Entry>).delete(entry);
     if (entry.state === 'live') (this.#index.get(entry.channel) as FilterIndex<Entry>).remove(entry);
     entry.state = 'ended';
-    entry.buffer = [];
+    entry.buffer = undefined;
     const mine = this.#bySink.get(entry.sink);
-    if (mine?.get(entry.channel) === entry) {
+    if (mine === entry) this.#bySink.delete(entry.sink);
+    else if (mine instanceof Map && mine.get(entry.channel) === entry) {
       mine.delete(entry.channel);
-      if (mine.size === 0) this.#bySink.delete(entry.sink);
+      // Back to the single entry (or nothing), so a sink that once held two channels costs no map.
+      if (mine.size <= 1) {
+        const [last] = mine.values();
+        if (last === undefined) this.#bySink.delete(entry.sink);
+        else this.#bySink.set(entry.sink, last);
+      }
     }
   }
 }

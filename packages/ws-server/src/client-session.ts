@@ -10,13 +10,13 @@ import {
   type ClientMessage,
   type Principal,
 } from '@ns/contracts';
-import type { Connection, WsManager } from '@ns/ws-manager';
+import type { Connection, QueuedSink, WsManager } from '@ns/ws-manager';
 import type { Logger } from 'pino';
-import type { RawData } from 'ws';
-import type { Authentication, Authenticator } from './authenticator.js';
+import type { RawData, WebSocket } from 'ws';
+import type { Authenticator } from './authenticator.js';
 import { parseAutoSubscribe } from './auto-subscribe.js';
 import { clip, filterForDebug, summarizeFilter } from './log-fields.js';
-import { byteLengthOf, MAX_INVALID_STREAK, MAX_PENDING_MESSAGES, pendingBytesCap } from './inbound-limits.js';
+import { byteLengthOf, MAX_INVALID_STREAK, MAX_PENDING_MESSAGES } from './inbound-limits.js';
 import { TokenBucket } from './rate-limits.js';
 import { TokenExpiry } from './token-expiry.js';
 
@@ -37,7 +37,18 @@ export interface SessionContext {
   /** Seconds before expiry at which `auth_expiring` is sent. */
   expiryNoticeS: number;
   counters: { authFailures: number; rateLimitedMessages: number };
+  /** Inbound bytes one session may have waiting (`pendingBytesCap(maxMessageBytes)`). */
+  maxPendingBytes: number;
+  /** The endpoint's logger; every line of a session carries its `connection_id` and `ip`. */
+  logger: Logger;
+  /** Called once when the connection has closed (the endpoint releases its per-IP slot). */
+  onClosed(connection: Connection): void;
 }
+
+// The session a `ws` socket belongs to, for the listeners shared by every session.
+const kSession = Symbol('ns.session');
+type SessionSocket = WebSocket & { [kSession]: ClientSession };
+const sessionOf = (ws: WebSocket): ClientSession => (ws as SessionSocket)[kSession];
 
 /**
  * One client's protocol session on top of its {@link Connection}: authentication (upgrade credential,
@@ -48,45 +59,50 @@ export interface SessionContext {
 export class ClientSession {
   readonly connection: Connection;
   readonly #ctx: SessionContext;
-  readonly #logger: Logger;
-  #chain: Promise<void> = Promise.resolve();
+  /** The tail of the message queue while a message is being handled; none when idle. */
+  #chain: Promise<void> | undefined;
   #authenticated = false;
   #authTimer: NodeJS.Timeout | undefined;
   /** Made at the first token with an expiry: many sessions (auth disabled, anonymous) never need one. */
   #expiry: TokenExpiry | undefined;
-  /** Unregisters the revocation watch of the credential held now (`Authentication.watch`). */
-  #unwatch: (() => void) | undefined;
   #invalidStreak = 0;
   #rateLimitedStreak = 0;
-  #autoSubscribe: string[] = [];
+  #autoSubscribe: string[] | undefined;
   readonly #messageBucket: TokenBucket;
-  readonly #maxPendingBytes: number;
   #pendingMessages = 0;
   #pendingBytes = 0;
   #readingPaused = false;
 
-  /** `logger`: the endpoint's; every line of this session carries its `connection_id` and `ip`. */
-  constructor(connection: Connection, ctx: SessionContext, logger: Logger) {
+  constructor(connection: Connection, ctx: SessionContext) {
     this.connection = connection;
     this.#ctx = ctx;
-    this.#logger = logger;
     this.#messageBucket = new TokenBucket(ctx.clientMessageRate);
-    this.#maxPendingBytes = pendingBytesCap(ctx.maxMessageBytes);
-    connection.ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
-    connection.onClose((code, reason) => this.#onClosed(code, reason));
+    // Shared listeners that find this session on the socket: closures would cost each idle connection.
+    (connection.ws as SessionSocket)[kSession] = this;
+    connection.ws.on('message', ClientSession.#onWsMessage);
+    connection.onClose(ClientSession.#onConnectionClosed);
   }
+
+  static readonly #onWsMessage = function (this: WebSocket, data: RawData, isBinary: boolean): void {
+    sessionOf(this).#onMessage(data, isBinary);
+  };
+
+  static readonly #onConnectionClosed = function (this: QueuedSink, code: number, reason: string): void {
+    sessionOf((this as Connection).ws).#onClosed(code, reason);
+  };
 
   /**
    * A child logger made when a line is written rather than kept: a session logs a handful of lines in
    * its life, and a kept pino child costs each idle connection ~420 bytes (measured, heap snapshots).
    */
   get #log(): Logger {
-    return this.#logger.child({ connection_id: this.connection.id, ip: this.connection.remoteAddress });
+    return this.#ctx.logger.child({ connection_id: this.connection.id, ip: this.connection.remoteAddress });
   }
 
   #onClosed(code: number, reason: string): void {
     this.#clearTimers();
     const c = this.connection;
+    this.#ctx.onClosed(c);
     this.#log.info({ code, reason, duration_ms: Date.now() - c.openedAt, principal: c.principal?.id ?? null }, 'connection closed');
   }
 
@@ -97,19 +113,19 @@ export class ClientSession {
    * names are refused in one `error`, and each channel costs one message of the connection's rate limit.
    */
   start(credential: string | undefined, subscribe: string[]): void {
-    this.#autoSubscribe = subscribe;
+    if (subscribe.length > 0) this.#autoSubscribe = subscribe;
     this.#enqueue(async () => {
       const { authenticator, allowAnonymous } = this.#ctx;
       if (authenticator === null) {
         this.#welcome(UNRESTRICTED_PRINCIPAL);
-        if (this.#becomeAuthenticated({ principal: UNRESTRICTED_PRINCIPAL, expiresAt: null })) await this.#runAutoSubscribe();
+        if (this.#becomeAuthenticated(UNRESTRICTED_PRINCIPAL, null)) await this.#runAutoSubscribe();
       } else if (credential !== undefined) {
         // The auth timeout also bounds a verification that hangs (e.g. a key server that never answers).
         this.#authTimer = setTimeout(() => this.#authTimeout(), this.#ctx.authTimeoutMs);
         const ok = await this.#verify(credential, undefined);
         if (ok === undefined) return;
         this.#welcome(ok.principal);
-        if (this.#becomeAuthenticated(ok)) await this.#runAutoSubscribe();
+        if (this.#becomeAuthenticated(ok.principal, ok.expiresAt)) await this.#runAutoSubscribe();
       } else if (allowAnonymous) {
         this.#welcome(null);
         this.connection.open();
@@ -148,7 +164,7 @@ export class ClientSession {
     const bytes = byteLengthOf(data);
     this.#pendingMessages++;
     this.#pendingBytes += bytes;
-    if (!this.#readingPaused && (this.#pendingMessages > MAX_PENDING_MESSAGES || this.#pendingBytes > this.#maxPendingBytes)) {
+    if (!this.#readingPaused && (this.#pendingMessages > MAX_PENDING_MESSAGES || this.#pendingBytes > this.#ctx.maxPendingBytes)) {
       this.#readingPaused = true;
       this.connection.ws.pause();
       this.#log.debug({ pending_messages: this.#pendingMessages, pending_bytes: this.#pendingBytes }, 'inbound backlog full; reading paused');
@@ -159,7 +175,7 @@ export class ClientSession {
       } finally {
         this.#pendingMessages--;
         this.#pendingBytes -= bytes;
-        if (this.#readingPaused && this.#pendingMessages <= MAX_PENDING_MESSAGES / 2 && this.#pendingBytes <= this.#maxPendingBytes / 2) {
+        if (this.#readingPaused && this.#pendingMessages <= MAX_PENDING_MESSAGES / 2 && this.#pendingBytes <= this.#ctx.maxPendingBytes / 2) {
           this.#readingPaused = false;
           this.connection.ws.resume();
         }
@@ -215,11 +231,11 @@ export class ClientSession {
       return;
     }
     this.connection.send({ type: 'authenticated', ...(id === undefined ? {} : { id }), principal: ok.principal, expires_at: ok.expiresAt });
-    if (this.#becomeAuthenticated(ok)) await this.#runAutoSubscribe();
+    if (this.#becomeAuthenticated(ok.principal, ok.expiresAt)) await this.#runAutoSubscribe();
   }
 
   /** Verifies a credential; on failure replies `error`, and closes with 4001 unless a valid session continues. */
-  async #verify(token: string, id: string | undefined): Promise<Authentication | undefined> {
+  async #verify(token: string, id: string | undefined): Promise<{ principal: Principal; expiresAt: number | null } | undefined> {
     try {
       const result = await (this.#ctx.authenticator as Authenticator).verify(token);
       if (result.expiresAt !== null && result.expiresAt * 1000 <= Date.now()) throw new NsError('token_expired', 'token has expired');
@@ -243,10 +259,8 @@ export class ClientSession {
     }
   }
 
-  #becomeAuthenticated({ principal, expiresAt, watch }: Authentication): boolean {
+  #becomeAuthenticated(principal: Principal, expiresAt: number | null): boolean {
     if (this.connection.state === 'closing' || this.connection.state === 'closed') return false;
-    this.#unwatch?.();
-    this.#unwatch = watch?.(() => this.#end('unauthorized', 'token has been revoked; reconnect with a new token', 'token_revoked'));
     const first = !this.#authenticated;
     this.#authenticated = true;
     if (this.#authTimer !== undefined) clearTimeout(this.#authTimer);
@@ -259,8 +273,9 @@ export class ClientSession {
   }
 
   async #runAutoSubscribe(): Promise<void> {
+    if (this.#autoSubscribe === undefined) return;
     const { channels, unknown } = parseAutoSubscribe(this.#autoSubscribe);
-    this.#autoSubscribe = [];
+    this.#autoSubscribe = undefined;
     if (unknown !== undefined) {
       this.#error('unknown_channel', unknown.message, undefined, unknown.details);
       this.#log.info({ unknown: unknown.details.count, first: clip(unknown.details.channels[0], 64) }, 'unknown channels in ?subscribe=');
@@ -288,15 +303,8 @@ export class ClientSession {
 
   #expired(expiresAt: number): void {
     this.#log.info({ expires_at: expiresAt }, 'token expired');
-    this.#end('token_expired', 'token has expired; reconnect with a new token', 'token_expired');
-  }
-
-  /** Ends the session for its credential: `error`, then close 4001 with `reason`. */
-  #end(code: 'token_expired' | 'unauthorized', message: string, reason: string): void {
-    if (this.connection.state === 'closing' || this.connection.state === 'closed') return;
-    if (code === 'unauthorized') this.#log.info({ reason }, 'credential revoked');
-    this.#error(code, message);
-    this.connection.close(CLOSE_CODES.UNAUTHORIZED, reason);
+    this.#error('token_expired', 'token has expired; reconnect with a new token');
+    this.connection.close(CLOSE_CODES.UNAUTHORIZED, 'token_expired');
   }
 
   #authTimeout(): void {
@@ -336,22 +344,27 @@ export class ClientSession {
 
   /** Runs `task` after every earlier one; a failure becomes an `internal` error reply, never a crash. */
   #enqueue(task: () => Promise<void> | void): Promise<void> {
-    this.#chain = this.#chain.then(task).catch((err: unknown) => {
-      this.#log.error({ err }, 'message handling failed');
-      try {
-        this.#error('internal', 'internal error');
-      } catch {
-        // The connection is gone; nothing left to tell.
-      }
-    });
-    return this.#chain;
+    const tail: Promise<void> = (this.#chain ?? Promise.resolve())
+      .then(task)
+      .catch((err: unknown) => {
+        this.#log.error({ err }, 'message handling failed');
+        try {
+          this.#error('internal', 'internal error');
+        } catch {
+          // The connection is gone; nothing left to tell.
+        }
+      })
+      .then(() => {
+        // Idle again: no settled promise kept per connection.
+        if (this.#chain === tail) this.#chain = undefined;
+      });
+    this.#chain = tail;
+    return tail;
   }
 
   #clearTimers(): void {
     if (this.#authTimer !== undefined) clearTimeout(this.#authTimer);
     this.#authTimer = undefined;
     this.#expiry?.clear();
-    this.#unwatch?.();
-    this.#unwatch = undefined;
   }
 }

@@ -41,6 +41,22 @@ describe('IpConnectionCounter', () => {
     b();
     expect(counter.count('1.1.1.1')).toBe(0);
   });
+
+  it('release() takes one connection of an address off, and nothing for an address it does not hold', () => {
+    const counter = new IpConnectionCounter();
+    counter.acquire('1.1.1.1');
+    counter.acquire('1.1.1.1');
+    counter.acquire('2.2.2.2');
+    counter.release('1.1.1.1');
+    expect([counter.count('1.1.1.1'), counter.count('2.2.2.2'), counter.total]).toEqual([1, 1, 2]);
+    counter.release('1.1.1.1');
+    counter.release('1.1.1.1');
+    counter.release('3.3.3.3');
+    expect([counter.count('1.1.1.1'), counter.count('2.2.2.2'), counter.total]).toEqual([0, 1, 1]);
+    // An address released to zero counts from zero again.
+    counter.acquire('1.1.1.1');
+    expect([counter.count('1.1.1.1'), counter.total]).toEqual([1, 2]);
+  });
 });
 
 describe('TokenBucket', () => {

@@ -94,10 +94,20 @@ export class IpConnectionCounter {
     return () => {
       if (released) return;
       released = true;
-      this.total--;
-      const n = this.count(ip) - 1;
-      if (n <= 0) this.#counts.delete(ip);
-      else this.#counts.set(ip, n);
+      this.release(ip);
     };
+  }
+
+  /**
+   * Counts one connection from `ip` fewer: for a holder that took over from `acquire`'s function (an
+   * established connection releases from its close handling, without a closure kept per connection).
+   * Call once per acquisition.
+   */
+  release(ip: string): void {
+    const n = this.#counts.get(ip);
+    if (n === undefined) return;
+    this.total--;
+    if (n > 1) this.#counts.set(ip, n - 1);
+    else this.#counts.delete(ip);
   }
 }

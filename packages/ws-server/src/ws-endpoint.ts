@@ -1,7 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CLOSE_CODES, DEFAULT_MAX_MESSAGE_BYTES, SUBPROTOCOL, type ErrorCode } from '@ns/contracts';
-import type { WsManager } from '@ns/ws-manager';
+import type { Connection, WsManager } from '@ns/ws-manager';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { upgradeCredential, type Authenticator } from './authenticator.js';
@@ -16,6 +16,7 @@ import {
   IpConnectionCounter,
 } from './rate-limits.js';
 import { clip } from './log-fields.js';
+import { pendingBytesCap } from './inbound-limits.js';
 import { redactUrl } from './redact.js';
 
 /** Options of {@link attach}. */
@@ -152,6 +153,9 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
     maxRateLimitedStreak: Math.max(10, Math.ceil(clientMessageRate)),
     expiryNoticeS: options.expiryNoticeS ?? AUTH_EXPIRING_NOTICE_S,
     counters,
+    maxPendingBytes: pendingBytesCap(maxMessageBytes),
+    logger,
+    onClosed: (connection: Connection) => counter.release(connection.remoteAddress as string),
   };
   // `closeTimeout` (ws ≥ 8.18) is missing from @types/ws.
   const wssOptions: ServerOptions & { closeTimeout: number } = {
@@ -218,8 +222,9 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
       reject(socket, 'ip_max_connections', 'too many connections from this address', log, { 'Retry-After': '1' });
       return;
     }
-    // `on`, not `once`: 'close' fires once and `release` is idempotent; `once` would keep a wrapper.
-    socket.on('close', counter.acquire(ip));
+    // Until the connection is established; from then on its session releases the slot (onConnection).
+    const release = counter.acquire(ip);
+    socket.on('close', release);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -243,7 +248,7 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
           refuseOrigin(req, socket, head, log);
           return;
         }
-        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, req, url, ip, log));
+        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, req, url, ip, log, release));
       },
       (err: unknown) => {
         clearTimeout(timer);
@@ -267,7 +272,7 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
     });
   };
 
-  const onConnection = (ws: WebSocket, socket: Duplex, req: IncomingMessage, url: URL, ip: string, log: Record<string, unknown>) => {
+  const onConnection = (ws: WebSocket, socket: Duplex, req: IncomingMessage, url: URL, ip: string, log: Record<string, unknown>, release: () => void) => {
     const connection = manager.accept(ws, socket, { remoteAddress: ip });
     logger.info(
       { connection_id: connection.id, ip, url: log.url, origin: log.origin, user_agent: clip(req.headers['user-agent']), protocol: ws.protocol || null },
@@ -275,15 +280,23 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
     );
     if (connection.state !== 'accepting') {
       // Refused at once (shutting down); a session logs its own close.
-      connection.onClose((code, reason) => logger.info({ connection_id: connection.id, ip, code, reason }, 'connection closed'));
-      return;
+      connection.onClose((code, reason) => {
+        release();
+        logger.info({ connection_id: connection.id, ip, code, reason }, 'connection closed');
+      });
+    } else {
+      const session = new ClientSession(connection, sessionContext);
+      const subscribe = (url.searchParams.get('subscribe') ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+      session.start(upgradeCredential(req, url), subscribe);
     }
-    const session = new ClientSession(connection, sessionContext, logger);
-    const subscribe = (url.searchParams.get('subscribe') ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-    session.start(upgradeCredential(req, url), subscribe);
+    // The connection (its session, or the listener above) now releases the IP slot, and `ws` handles
+    // socket errors: the handshake's listeners would cost every connection ~300 bytes of listener
+    // arrays and a closure (heap snapshots).
+    socket.off('close', release);
+    socket.off('error', destroySocket);
   };
 
   server.on('upgrade', onUpgrade);
