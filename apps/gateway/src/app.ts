@@ -13,7 +13,8 @@ import { registerLoopbackHostGuard } from './host-guard.js';
 import type { Lifecycle } from './lifecycle.js';
 import { isLoopbackHost } from './loopback.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { ManagerStatsView, PublishingBus } from './ports.js';
+import type { ConnectionCounts } from './cluster-metrics.js';
+import type { ManagerStatsSource, PublishingBus } from './ports.js';
 import { AlertActions } from './alert-actions.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerChannelRoutes } from './routes/channels.js';
@@ -21,6 +22,8 @@ import { registerConsole } from './routes/console.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerPublishRoute } from './routes/publish.js';
+import { registerRevocationRoutes } from './routes/revocations.js';
+import type { Revocations } from './revocation/revocations.js';
 import { registerSchemaRoutes } from './routes/schemas.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
@@ -38,13 +41,15 @@ export interface AppOptions {
   metrics: GatewayMetrics;
   auth: HttpAuth;
   logger: Logger;
-  manager?: { stats(): ManagerStatsView };
+  manager?: ManagerStatsSource;
   /** Cluster-wide subscriber counts under NS_WORKERS (see `ChannelRoutesOptions.counts`). */
-  counts?: () => Promise<Pick<ManagerStatsView, 'subscriptions'>>;
+  counts?: () => Promise<Pick<ConnectionCounts, 'subscriptions'>>;
   publicDir: string;
   schemasDir: string | null;
   /** Where HTTP requests in flight are counted, shared with the /ws endpoint. Default: a counter of its own. */
   connections?: IpConnectionCounter;
+  /** Token revocation (`/v1/revocations`); the routes are absent without it. */
+  revocations?: Revocations;
 }
 
 /**
@@ -112,6 +117,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   registerMetricsRoute(app, o.metrics);
   registerPublishRoute(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, metrics: o.metrics, ratePerSecond: o.config.publishRate });
   registerAlertRoutes(app, { actions: new AlertActions(o.bus), auth: o.auth, lifecycle: o.lifecycle, engineName: o.bus.engine.name, ratePerSecond: o.config.publishRate });
+  if (o.revocations !== undefined) registerRevocationRoutes(app, { revocations: o.revocations, auth: o.auth, lifecycle: o.lifecycle, max: o.config.maxRevocations });
   registerChannelRoutes(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, manager: o.manager, ...(o.counts === undefined ? {} : { counts: o.counts }) });
   await registerConsole(app, o.publicDir);
   await registerSchemaRoutes(app, o.schemasDir);

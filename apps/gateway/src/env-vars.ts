@@ -124,6 +124,20 @@ export const ENV_VARS = [
     description: 'Refuse tokens without exp. Tokens with nbf or iat more than 60 s in the future, and refresh tokens (token_type other than access), are always refused.',
   },
   {
+    name: 'NS_JWT_MAX_LIFETIME_S',
+    field: 'jwtMaxLifetimeS',
+    parse: int(60, 366 * 86_400),
+    default: String(366 * 86_400),
+    description: 'Longest accepted token lifetime in seconds (exp - iat, or exp - now without iat); longer tokens are refused. A user revocation (POST /v1/revocations {user}) is kept this long past its issued_before.',
+  },
+  {
+    name: 'NS_MAX_REVOCATIONS',
+    field: 'maxRevocations',
+    parse: int(1, 1_000_000),
+    default: '10000',
+    description: 'Active revocations at most (each expires with the tokens it covers); a new one past it is refused with 429.',
+  },
+  {
     name: 'NS_PUBLISH_KEYS',
     field: 'publishKeys',
     parse: secretList.optional().transform((keys) => keys ?? []),

@@ -16,6 +16,8 @@ import { Lifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { findSchemasDir, PUBLIC_DIR } from './paths.js';
+import { revocationChecking } from './revocation/revoking-verifier.js';
+import { Revocations } from './revocation/revocations.js';
 import { createTokenVerifier, NO_TOKEN_AUTHENTICATOR } from './token-verifier.js';
 import { httpUrl, wsUrlOf } from './urls.js';
 
@@ -72,7 +74,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     replayBytesPerS: config.replayBytesPerS,
     logger: logger.child({ component: 'ws-manager' }),
   });
-  const verifier = createTokenVerifier(config.auth);
+  const revocations = new Revocations({ control, maxLifetimeS: config.jwtMaxLifetimeS, max: config.maxRevocations, logger: logger.child({ component: 'revocations' }) });
+  await revocations.load();
+  const jwt = createTokenVerifier(config.auth, config.jwtMaxLifetimeS);
+  // Every token check (/ws connect, auth, refresh; HTTP) goes through the revocation check.
+  const verifier = jwt === null ? null : revocationChecking(jwt, revocations);
   const metrics = new GatewayMetrics({ bus, lifecycle, manager });
   const origins = config.allowedOrigins;
   const keys = new ApiKeyRing(config.publishKeys);
@@ -98,6 +104,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     auth,
     logger,
     manager,
+    revocations,
     ...(clusterStats === undefined ? {} : { counts: () => clusterStats.fetch() }),
     publicDir: PUBLIC_DIR,
     schemasDir: options.schemasDir === undefined ? findSchemasDir() : options.schemasDir,
@@ -110,6 +117,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     await app.close().catch(() => {});
     await bus.close();
     stopLoggingState();
+    revocations.close();
     await control.close();
     await engine.close();
     throw err;
@@ -179,6 +187,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     await bus.close();
     // The bus does not own an engine it was given; closing it is not an outage worth an error line.
     stopLoggingState();
+    revocations.close();
     await control.close();
     await engine.close();
     logger.info({ ms: Date.now() - started }, 'gateway closed');

@@ -3,15 +3,16 @@ import { CHANNEL_NAMES, channelForType, isEventType, type ChannelName } from '@n
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { ClusterMetricsClient } from './cluster-metrics.js';
 import type { Lifecycle } from './lifecycle.js';
-import type { EndpointStatsView, EngineStatsView, EngineView, ManagerStatsView, PublishingBus } from './ports.js';
+import type { RedisEngineStats } from '@ns/event-bus-redis';
+import { isCountingEngine, type CountingEngine, type EndpointStatsSource, type ManagerStatsSource, type PublishingBus } from './ports.js';
 import { histogramSamples, registerSnapshotMetric, type Sample } from './snapshot-metric.js';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSources {
   bus: PublishingBus;
   lifecycle: Lifecycle;
-  manager?: { stats(): ManagerStatsView };
-  endpoint?: { stats(): EndpointStatsView };
+  manager?: ManagerStatsSource;
+  endpoint?: EndpointStatsSource;
 }
 
 /** Reasons an HTTP request's credentials were refused. */
@@ -64,8 +65,8 @@ export class GatewayMetrics {
       help: 'Active subscriptions per channel.',
       type: 'gauge',
       read: () => {
-        const s = manager()?.subscriptions ?? {};
-        return perChannel((c) => s[c] ?? 0);
+        const s = manager()?.subscriptions;
+        return perChannel((c) => s?.[c] ?? 0);
       },
     });
     registerSnapshotMetric(r, {
@@ -82,8 +83,8 @@ export class GatewayMetrics {
       help: 'Event frames written to WebSocket clients, per channel.',
       type: 'counter',
       read: () => {
-        const d = manager()?.delivered ?? {};
-        return perChannel((c) => d[c] ?? 0);
+        const d = manager()?.delivered;
+        return perChannel((c) => d?.[c] ?? 0);
       },
     });
     registerSnapshotMetric(r, {
@@ -91,9 +92,9 @@ export class GatewayMetrics {
       help: 'Events not delivered: replaced latest-per-key values and ephemeral events under backpressure, discarded bus deliveries.',
       type: 'counter',
       read: () => {
-        const d = manager()?.dropped ?? {};
+        const d = manager()?.dropped;
         const b = bus().dropped;
-        return perChannel((c) => (d[c] ?? 0) + (b[c] ?? 0));
+        return perChannel((c) => (d?.[c] ?? 0) + (b[c] ?? 0));
       },
     });
     registerSnapshotMetric(r, {
@@ -190,12 +191,12 @@ export class GatewayMetrics {
       read: () => [{ value: sources.lifecycle.ready ? 1 : 0 }],
     });
     const engine = sources.bus.engine;
-    if (engine.stats !== undefined) registerEngineMetrics(r, engine as Required<EngineView>);
+    if (isCountingEngine(engine)) registerEngineMetrics(r, engine);
     this.#cluster = cluster.isWorker ? new ClusterMetricsClient(r) : undefined;
   }
 
   /** Reads the /ws endpoint's counters from now on (it is attached after the HTTP app exists). */
-  attachEndpoint(endpoint: { stats(): EndpointStatsView }): void {
+  attachEndpoint(endpoint: EndpointStatsSource): void {
     this.#sources.endpoint = endpoint;
   }
 
@@ -214,7 +215,7 @@ export class GatewayMetrics {
   }
 }
 
-const ENGINE_COUNTERS: readonly { key: keyof EngineStatsView; name: string; help: string }[] = [
+const ENGINE_COUNTERS: readonly { key: keyof RedisEngineStats; name: string; help: string }[] = [
   { key: 'pubsubMessages', name: 'ns_redis_pubsub_messages_total', help: 'Pub/sub messages received from Redis (one per channel per append batch, from every instance).' },
   { key: 'gapReads', name: 'ns_redis_gap_reads_total', help: 'Reads of a Redis Stream to fill a seq gap in the pub/sub feed.' },
   { key: 'gapEventsRecovered', name: 'ns_redis_gap_events_recovered_total', help: 'Events recovered from history by gap reads.' },
@@ -223,7 +224,7 @@ const ENGINE_COUNTERS: readonly { key: keyof EngineStatsView; name: string; help
 ];
 
 /** `ns_redis_*`: the Redis engine's own counters and connection state, read at scrape time. */
-function registerEngineMetrics(r: Registry, engine: Required<EngineView>): void {
+function registerEngineMetrics(r: Registry, engine: CountingEngine): void {
   for (const c of ENGINE_COUNTERS) {
     registerSnapshotMetric(r, { name: c.name, help: c.help, type: 'counter', read: () => [{ value: engine.stats()[c.key] }] });
   }

@@ -1,82 +1,29 @@
-import type { ChannelName, Principal, PublishEvent, PublishResult } from '@ns/contracts';
+import type { Engine, EventBus } from '@ns/event-bus';
+import type { RedisEngine } from '@ns/event-bus-redis';
+import type { WsManager } from '@ns/ws-manager';
+import type { Authentication, WsEndpoint } from '@ns/ws-server';
 
-// What the gateway uses of the packages it composes, by shape. Routes depend on these
-// narrow views rather than on the classes, so each route states exactly what it reads.
+// What the HTTP side uses of the packages it composes: narrow views (Pick<> of the real types), so each
+// route and the metrics state exactly what they read, and tests may hand in a smaller object.
 
-/** An event as the bus hands it out: envelope plus its JSON, serialized once. */
-export interface BusEventView {
-  readonly channel: ChannelName;
-  readonly seq: number;
-  readonly json: string;
-}
+/** The part of the event bus the HTTP API and the metrics use. */
+export type PublishingBus = Pick<EventBus, 'engine' | 'publish' | 'publishBatch' | 'history' | 'heads' | 'metrics'>;
 
-/** Latency histogram snapshot: cumulative buckets, in seconds. */
-export interface LatencySnapshot {
-  count: number;
-  sumSeconds: number;
-  buckets: { le: number; count: number }[];
-}
+/** Where the WebSocket manager's connection and fan-out counters come from. */
+export type ManagerStatsSource = Pick<WsManager, 'stats'>;
 
-/** The event bus's counters (plain numbers). */
-export interface BusMetricsView {
-  published: Record<string, number>;
-  publishedByChannel: Partial<Record<ChannelName, number>>;
-  delivered: Partial<Record<ChannelName, number>>;
-  filteredOut: Partial<Record<ChannelName, number>>;
-  dropped: Partial<Record<ChannelName, number>>;
-  handlerErrors: Partial<Record<ChannelName, number>>;
-  duplicates: number;
-  publishLatency: LatencySnapshot;
-}
+/** Where the /ws endpoint's upgrade-level counters come from. */
+export type EndpointStatsSource = Pick<WsEndpoint, 'stats'>;
 
-/** Counters of the Redis engine (`RedisEngine.stats()`), exported as `ns_redis_*`. */
-export interface EngineStatsView {
-  pubsubMessages: number;
-  gapReads: number;
-  gapEventsRecovered: number;
-  lostEvents: number;
-  resyncs: number;
-}
+/** An engine that keeps its own counters (the Redis engine's `ns_redis_*`). */
+export type CountingEngine = Engine & Pick<RedisEngine, 'stats'>;
 
-/** The engine as the HTTP API and metrics see it; `stats` only where the engine keeps counters (Redis). */
-export interface EngineView {
-  readonly state: 'ready' | 'down';
-  readonly name: string;
-  stats?(): EngineStatsView;
-}
-
-/** The part of the event bus the HTTP API uses. */
-export interface PublishingBus {
-  readonly engine: EngineView;
-  publish(event: PublishEvent): Promise<PublishResult>;
-  publishBatch(events: readonly PublishEvent[]): Promise<PublishResult[]>;
-  history(channel: ChannelName, options?: { sinceSeq?: number; limit?: number }): Promise<{ epoch: string; seq: number; events: readonly BusEventView[] }>;
-  heads(): Promise<Partial<Record<ChannelName, { epoch: string; seq: number }>>>;
-  metrics(): BusMetricsView;
-}
-
-/** Connection and fan-out counters of the WebSocket manager. */
-export interface ManagerStatsView {
-  connections: number;
-  subscriptions: Partial<Record<ChannelName, number>>;
-  delivered: Partial<Record<ChannelName, number>>;
-  dropped: Partial<Record<ChannelName, number>>;
-  slowConsumerCloses: number;
-  heartbeatTerminations: number;
-  /** Connections closed with 4008 because the engine lost events they would have read. */
-  lossCloses?: number;
-  /** Subscribes refused because the connection's replay budget was spent. */
-  replaysRefused?: number;
-}
-
-/** Upgrade-level counters of the /ws endpoint. */
-export interface EndpointStatsView {
-  authFailures: number;
-  rejectedUpgrades: Record<string, number>;
-  rateLimitedMessages: number;
+/** Whether `engine` keeps counters (checked by shape: the Redis engine is loaded only when configured). */
+export function isCountingEngine(engine: Engine): engine is CountingEngine {
+  return typeof (engine as Partial<CountingEngine>).stats === 'function';
 }
 
 /** Verifies a bearer token (JWT); rejects with NsError `unauthorized` / `token_expired`. */
 export interface TokenVerifier {
-  verify(token: string): Promise<{ principal: Principal; expiresAt: number | null }>;
+  verify(token: string): Promise<Authentication>;
 }

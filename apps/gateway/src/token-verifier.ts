@@ -9,10 +9,11 @@ import type { TokenVerifier } from './ports.js';
  * verified (NS_AUTH=none, local mode). Algorithms come from the key itself (`algorithmsForPublicKey`,
  * `algorithmsForJwk`), never from the token.
  */
-export function createTokenVerifier(auth: AuthConfig): TokenVerifier | null {
+export function createTokenVerifier(auth: AuthConfig, maxLifetimeS?: number): TokenVerifier | null {
   if (auth.mode !== 'jwt') return null;
   const checks = {
     requireExp: auth.requireExp,
+    ...(maxLifetimeS === undefined ? {} : { maxLifetimeS }),
     ...(auth.issuer.length === 0 ? {} : { issuer: auth.issuer }),
     ...(auth.audience.length === 0 ? {} : { audience: auth.audience }),
   };

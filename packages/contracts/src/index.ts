@@ -11,6 +11,7 @@ export * from './errors.js';
 export * from './publish.js';
 export * from './http.js';
 export * from './alert-actions.js';
+export * from './revocation.js';
 export * from './protocol.js';
 export * from './json-guard.js';
 export * from './parse.js';

@@ -8,6 +8,7 @@ import { ChannelsResponse, HealthResponse, HistoryQuery, HistoryResponse, ReadyR
 import { toJsonSchemaParts, type JsonObject } from './json-schema.js';
 import { MAX_BATCH_EVENTS, PROTOCOL_VERSION } from './limits.js';
 import { PublishResponse } from './publish.js';
+import { Revocation, RevocationList, RevocationRequest } from './revocation.js';
 import { CHANNEL_NAMES, ERROR_CODE_NAMES, ERROR_CODES } from './wire.js';
 
 /** One response of a route: its description and, for JSON bodies, the contract. */
@@ -27,7 +28,7 @@ export interface HttpRouteSpec {
   summary: string;
   description?: string;
   /** Who may call it: publishers, readers (like a subscription), holders of `write:alerts`, or anyone. */
-  auth: 'publish' | 'read' | 'alerts' | 'none';
+  auth: 'publish' | 'read' | 'alerts' | 'admin' | 'none';
   body?: z.ZodType;
   /** The body may be left out (as if `{}`). */
   bodyOptional?: boolean;
@@ -89,6 +90,28 @@ export function httpRoutes(events: AnyEventSchemas = EVENT_SCHEMAS): HttpRouteSp
         errors: [400, 401, 403, 429, 503],
       }),
     ),
+    {
+      method: 'post',
+      path: '/v1/revocations',
+      operationId: 'revoke',
+      summary: 'Revoke one token (`jti`) or every token of a user issued before a time.',
+      description:
+        'Needs `admin`. The revoked credentials are refused from now on at connect, `auth`, refresh and on HTTP, and live connections holding them are closed with 4001 on every gateway instance. The record expires with the token (`expires_at`; for a user, `issued_before` plus the longest accepted token lifetime). A new revocation past `NS_MAX_REVOCATIONS` active ones is refused with 429.',
+      auth: 'admin',
+      body: RevocationRequest,
+      responses: { 201: { description: 'The revocation, as recorded (a repeat replaces the earlier record).', schema: Revocation } },
+      errors: [400, 401, 403, 429, 503],
+    },
+    {
+      method: 'get',
+      path: '/v1/revocations',
+      operationId: 'listRevocations',
+      summary: 'The active revocations, soonest expiry first.',
+      description: 'Needs `admin`.',
+      auth: 'admin',
+      responses: { 200: { description: 'Every active revocation and the limit on their number.', schema: RevocationList } },
+      errors: [401, 403, 503],
+    },
     {
       method: 'get',
       path: '/healthz',
@@ -169,7 +192,7 @@ export function openApiDocument(events: AnyEventSchemas = EVENT_SCHEMAS): JsonOb
     if (route.description !== undefined) op.description = route.description;
     if (route.auth === 'publish') op.security = [{ publishKey: [] }, { jwtBearer: [] }];
     else if (route.auth === 'read') op.security = [{ jwtBearer: [] }, {}];
-    else if (route.auth === 'alerts') op.security = [{ jwtBearer: [] }];
+    else if (route.auth === 'alerts' || route.auth === 'admin') op.security = [{ jwtBearer: [] }];
     else op.security = [];
     const parameters: JsonObject[] = [];
     if (route.pathParams === 'channel') {

@@ -5,6 +5,7 @@ import { EVENT_SCHEMAS } from './envelope.js';
 import { ErrorBody } from './errors.js';
 import type { AnyEventSchemas, EventTypeRow } from './event-schemas.js';
 import { AlertActionRequest, AlertActionResponse } from './alert-actions.js';
+import { Revocation, RevocationList, RevocationRequest } from './revocation.js';
 import { ChannelInfo, ChannelsResponse, HealthResponse, HistoryQuery, HistoryResponse, ReadyResponse, SchemaIndex } from './http.js';
 import { toJsonSchemaDocument, type JsonObject } from './json-schema.js';
 import { openApiDocument } from './openapi.js';
@@ -54,6 +55,9 @@ export function schemaFileSpecs(events: AnyEventSchemas = EVENT_SCHEMAS): Schema
     { path: 'http/schema-index.json', schema: SchemaIndex, io: 'output' },
     { path: 'http/alert-action-request.json', schema: AlertActionRequest, io: 'input' },
     { path: 'http/alert-action-response.json', schema: AlertActionResponse, io: 'output' },
+    { path: 'http/revocation-request.json', schema: RevocationRequest, io: 'input' },
+    { path: 'http/revocation.json', schema: Revocation, io: 'output' },
+    { path: 'http/revocation-list.json', schema: RevocationList, io: 'output' },
   );
   return specs;
 }

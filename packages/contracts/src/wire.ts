@@ -167,7 +167,7 @@ export const CLOSE_CODE_TABLE = {
   },
   INTERNAL: { code: 1011, meaning: 'Unexpected server error.', clientAction: 'backoff' },
   PROTOCOL_ABUSE: { code: 4000, meaning: 'Repeated protocol abuse (invalid frames, binary frames, floods).', clientAction: 'backoff' },
-  UNAUTHORIZED: { code: 4001, meaning: 'Unauthorized, token expired, or no `auth` message within the auth timeout.', clientAction: 'token' },
+  UNAUTHORIZED: { code: 4001, meaning: 'Unauthorized, token expired or revoked, or no `auth` message within the auth timeout.', clientAction: 'token' },
   RATE_LIMITED: { code: 4002, meaning: 'The connection sent too many messages.', clientAction: 'backoff' },
   FORBIDDEN: { code: 4003, meaning: 'The principal lacks a permission the connection needs.', clientAction: 'token' },
   SLOW_CONSUMER: {

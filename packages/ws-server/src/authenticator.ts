@@ -6,6 +6,16 @@ export interface Authentication {
   principal: Principal;
   /** Token expiry, Unix seconds; `null` for credentials that do not expire. */
   expiresAt: number | null;
+  /** The token's `jti` claim, when it has one (revocation names tokens by it). */
+  tokenId?: string;
+  /** The token's `iat` claim, Unix seconds, when it has one. */
+  issuedAt?: number;
+  /**
+   * Set by authenticators that can revoke a credential while it is in use: a session registers
+   * `onRevoked` for as long as it holds this credential (replaced on refresh, dropped on close) and
+   * closes with 4001 when it is called. Returns the unregister function.
+   */
+  watch?(onRevoked: () => void): () => void;
 }
 
 /**

@@ -13,7 +13,7 @@ import {
 import type { Connection, QueuedSink, WsManager } from '@ns/ws-manager';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
-import type { Authenticator } from './authenticator.js';
+import type { Authentication, Authenticator } from './authenticator.js';
 import { parseAutoSubscribe } from './auto-subscribe.js';
 import { clip, filterForDebug, summarizeFilter } from './log-fields.js';
 import { byteLengthOf, MAX_INVALID_STREAK, MAX_PENDING_MESSAGES } from './inbound-limits.js';
@@ -65,6 +65,8 @@ export class ClientSession {
   #authTimer: NodeJS.Timeout | undefined;
   /** Made at the first token with an expiry: many sessions (auth disabled, anonymous) never need one. */
   #expiry: TokenExpiry | undefined;
+  /** Unregisters the revocation watch of the credential held now (`Authentication.watch`). */
+  #unwatch: (() => void) | undefined;
   #invalidStreak = 0;
   #rateLimitedStreak = 0;
   #autoSubscribe: string[] | undefined;
@@ -118,14 +120,14 @@ export class ClientSession {
       const { authenticator, allowAnonymous } = this.#ctx;
       if (authenticator === null) {
         this.#welcome(UNRESTRICTED_PRINCIPAL);
-        if (this.#becomeAuthenticated(UNRESTRICTED_PRINCIPAL, null)) await this.#runAutoSubscribe();
+        if (this.#becomeAuthenticated({ principal: UNRESTRICTED_PRINCIPAL, expiresAt: null })) await this.#runAutoSubscribe();
       } else if (credential !== undefined) {
         // The auth timeout also bounds a verification that hangs (e.g. a key server that never answers).
         this.#authTimer = setTimeout(() => this.#authTimeout(), this.#ctx.authTimeoutMs);
         const ok = await this.#verify(credential, undefined);
         if (ok === undefined) return;
         this.#welcome(ok.principal);
-        if (this.#becomeAuthenticated(ok.principal, ok.expiresAt)) await this.#runAutoSubscribe();
+        if (this.#becomeAuthenticated(ok)) await this.#runAutoSubscribe();
       } else if (allowAnonymous) {
         this.#welcome(null);
         this.connection.open();
@@ -231,11 +233,11 @@ export class ClientSession {
       return;
     }
     this.connection.send({ type: 'authenticated', ...(id === undefined ? {} : { id }), principal: ok.principal, expires_at: ok.expiresAt });
-    if (this.#becomeAuthenticated(ok.principal, ok.expiresAt)) await this.#runAutoSubscribe();
+    if (this.#becomeAuthenticated(ok)) await this.#runAutoSubscribe();
   }
 
   /** Verifies a credential; on failure replies `error`, and closes with 4001 unless a valid session continues. */
-  async #verify(token: string, id: string | undefined): Promise<{ principal: Principal; expiresAt: number | null } | undefined> {
+  async #verify(token: string, id: string | undefined): Promise<Authentication | undefined> {
     try {
       const result = await (this.#ctx.authenticator as Authenticator).verify(token);
       if (result.expiresAt !== null && result.expiresAt * 1000 <= Date.now()) throw new NsError('token_expired', 'token has expired');
@@ -259,8 +261,10 @@ export class ClientSession {
     }
   }
 
-  #becomeAuthenticated(principal: Principal, expiresAt: number | null): boolean {
+  #becomeAuthenticated({ principal, expiresAt, watch }: Authentication): boolean {
     if (this.connection.state === 'closing' || this.connection.state === 'closed') return false;
+    this.#unwatch?.();
+    this.#unwatch = watch?.(() => this.#end('unauthorized', 'token has been revoked; reconnect with a new token', 'token_revoked'));
     const first = !this.#authenticated;
     this.#authenticated = true;
     if (this.#authTimer !== undefined) clearTimeout(this.#authTimer);
@@ -303,8 +307,15 @@ export class ClientSession {
 
   #expired(expiresAt: number): void {
     this.#log.info({ expires_at: expiresAt }, 'token expired');
-    this.#error('token_expired', 'token has expired; reconnect with a new token');
-    this.connection.close(CLOSE_CODES.UNAUTHORIZED, 'token_expired');
+    this.#end('token_expired', 'token has expired; reconnect with a new token', 'token_expired');
+  }
+
+  /** Ends the session for its credential: `error`, then close 4001 with `reason`. */
+  #end(code: 'token_expired' | 'unauthorized', message: string, reason: string): void {
+    if (this.connection.state === 'closing' || this.connection.state === 'closed') return;
+    if (code === 'unauthorized') this.#log.info({ reason }, 'credential revoked');
+    this.#error(code, message);
+    this.connection.close(CLOSE_CODES.UNAUTHORIZED, reason);
   }
 
   #authTimeout(): void {
@@ -366,5 +377,7 @@ export class ClientSession {
     if (this.#authTimer !== undefined) clearTimeout(this.#authTimer);
     this.#authTimer = undefined;
     this.#expiry?.clear();
+    this.#unwatch?.();
+    this.#unwatch = undefined;
   }
 }

@@ -30,6 +30,21 @@ describe('jwtAuthenticator', () => {
     });
   });
 
+  it('reports jti and iat, and refuses a lifetime over maxLifetimeS (exp - iat, or exp - now without iat)', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (iat: number | undefined, exp: number) => {
+      const jwt = new SignJWT({ sub: 'u1' }).setProtectedHeader({ alg: 'HS256' }).setJti('t-1').setExpirationTime(exp);
+      return (iat === undefined ? jwt : jwt.setIssuedAt(iat)).sign(new TextEncoder().encode(SECRET));
+    };
+    const auth = jwtAuthenticator({ secret: SECRET, maxLifetimeS: 3600 });
+    expect(await auth.verify(await sign(now - 100, now + 3500))).toMatchObject({ tokenId: 't-1', issuedAt: now - 100, expiresAt: now + 3500 });
+    expect((await rejection(auth.verify(await sign(now - 100, now + 3501)))).message).toBe('invalid token: lifetime over the accepted maximum of 3600 s');
+    expect(await auth.verify(await sign(undefined, now + 3590))).toMatchObject({ tokenId: 't-1', expiresAt: now + 3590 });
+    expect((await rejection(auth.verify(await sign(undefined, now + 3700)))).code).toBe('unauthorized');
+    // Unset: no maximum.
+    expect((await jwtAuthenticator({ secret: SECRET }).verify(await sign(now, now + 10 * 365 * 86400))).issuedAt).toBe(now);
+  });
+
   it('refuses tokens without exp unless requireExp is false, then treats them as non-expiring', async () => {
     const t = await new SignJWT({ sub: 'svc' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
     expect((await rejection(jwtAuthenticator({ secret: SECRET }).verify(t))).message).toMatch(/missing required "exp" claim/);

@@ -28,6 +28,11 @@ export interface JwtAuthenticatorOptions {
   requireExp?: boolean;
   /** Leeway for `nbf` and `iat` in the future, in seconds (`exp` gets none). Default {@link DEFAULT_CLOCK_TOLERANCE_S}. */
   clockToleranceS?: number;
+  /**
+   * Longest accepted token lifetime, seconds: `exp - iat` (from now for a token without `iat`). Bounds
+   * how long a revocation of "every token issued before T" must be kept. Unset: not checked.
+   */
+  maxLifetimeS?: number;
 }
 
 /**
@@ -92,12 +97,19 @@ export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticato
       if (payload.token_type !== undefined && payload.token_type !== 'access') {
         throw new NsError('unauthorized', `invalid token: a ${typeof payload.token_type === 'string' ? JSON.stringify(payload.token_type.slice(0, 32)) : 'non-access'} token cannot be used for access`);
       }
+      if (options.maxLifetimeS !== undefined && typeof payload.exp === 'number') {
+        const from = typeof payload.iat === 'number' ? payload.iat : Date.now() / 1000;
+        if (payload.exp - from > options.maxLifetimeS) {
+          throw new NsError('unauthorized', `invalid token: lifetime over the accepted maximum of ${options.maxLifetimeS} s`);
+        }
+      }
       const claims = JwtClaims.safeParse(payload);
       if (!claims.success) {
         const issue = claims.error.issues[0];
         throw new NsError('unauthorized', `invalid token claims: ${issue === undefined ? 'invalid' : `${issue.path.join('.') || 'claims'}: ${issue.message}`}`);
       }
-      return { principal: principalFromClaims(claims.data), expiresAt: claims.data.exp ?? null };
+      const { exp, iat, jti } = claims.data;
+      return { principal: principalFromClaims(claims.data), expiresAt: exp ?? null, ...(jti === undefined ? {} : { tokenId: jti }), ...(iat === undefined ? {} : { issuedAt: iat }) };
     },
   };
 }

@@ -15,19 +15,20 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { HttpAuth } from '../http-auth.js';
 import type { Lifecycle } from '../lifecycle.js';
-import type { ManagerStatsView, PublishingBus } from '../ports.js';
+import type { ConnectionCounts } from '../cluster-metrics.js';
+import type { ManagerStatsSource, PublishingBus } from '../ports.js';
 
 /** Options of {@link registerChannelRoutes}. */
 export interface ChannelRoutesOptions {
   bus: PublishingBus;
   auth: HttpAuth;
   lifecycle: Lifecycle;
-  manager?: { stats(): ManagerStatsView };
+  manager?: ManagerStatsSource;
   /**
    * Subscriber counts to report instead of `manager`'s own: under NS_WORKERS, the whole cluster's
    * (each worker's manager only knows its own connections).
    */
-  counts?: () => Promise<Pick<ManagerStatsView, 'subscriptions'>>;
+  counts?: () => Promise<Pick<ConnectionCounts, 'subscriptions'>>;
 }
 
 /** Largest history page (from the contracts, kept here for the route's callers). */
