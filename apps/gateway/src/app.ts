@@ -18,6 +18,9 @@ import type { ManagerStatsSource, PublishingBus } from './ports.js';
 import { AlertActions } from './alert-actions.js';
 import { registerAlertRoutes } from './routes/alerts.js';
 import { registerChannelRoutes } from './routes/channels.js';
+import { registerConnectionRoutes } from './routes/connections.js';
+import { registerPresenceRoutes } from './routes/presence.js';
+import type { DisconnectRelay, Presence } from './presence/index.js';
 import { registerConsole } from './routes/console.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -46,6 +49,8 @@ export interface AppOptions {
   counts?: () => Promise<Pick<ConnectionCounts, 'subscriptions'>>;
   publicDir: string;
   schemasDir: string | null;
+  /** Cluster-wide presence and the admin API of connections (both or neither). */
+  presence?: { presence: Presence; relay: DisconnectRelay };
   /** Where HTTP requests in flight are counted, shared with the /ws endpoint. Default: a counter of its own. */
   connections?: IpConnectionCounter;
   /** Token revocation (`/v1/revocations`); the routes are absent without it. */
@@ -118,7 +123,18 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   registerPublishRoute(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, metrics: o.metrics, ratePerSecond: o.config.publishRate });
   registerAlertRoutes(app, { actions: new AlertActions(o.bus), auth: o.auth, lifecycle: o.lifecycle, engineName: o.bus.engine.name, ratePerSecond: o.config.publishRate });
   if (o.revocations !== undefined) registerRevocationRoutes(app, { revocations: o.revocations, auth: o.auth, lifecycle: o.lifecycle, max: o.config.maxRevocations });
-  registerChannelRoutes(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, manager: o.manager, ...(o.counts === undefined ? {} : { counts: o.counts }) });
+  registerChannelRoutes(app, {
+    bus: o.bus,
+    auth: o.auth,
+    lifecycle: o.lifecycle,
+    manager: o.manager,
+    ...(o.counts === undefined ? {} : { counts: o.counts }),
+    ...(o.presence === undefined ? {} : { presence: o.presence.presence }),
+  });
+  if (o.presence !== undefined) {
+    registerPresenceRoutes(app, { presence: o.presence.presence, auth: o.auth });
+    registerConnectionRoutes(app, { ...o.presence, auth: o.auth });
+  }
   await registerConsole(app, o.publicDir);
   await registerSchemaRoutes(app, o.schemasDir);
   return app;

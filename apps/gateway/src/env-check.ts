@@ -1,11 +1,11 @@
 import { ENV_VARS } from './env-vars.js';
 
 /**
- * `NS_*` variables read by the clients (`ns-gateway tail`/`publish`/`check-token`/`demo-publish`, the
+ * `NS_*` variables read by the clients (`ns-gateway tail`/`publish`/`check-token`/`demo-publish`/admin commands, the
  * Python client and its examples) rather than by the gateway: known, so never warned about.
  * `NS_GATEWAY_URL` is the one name of the gateway's URL everywhere.
  */
-export const CLIENT_ENV_VARS = ['NS_GATEWAY_URL', 'NS_TOKEN', 'NS_PUBLISH_KEY', 'NS_GATEWAY_SPOOL'] as const;
+export const CLIENT_ENV_VARS = ['NS_GATEWAY_URL', 'NS_TOKEN', 'NS_GATEWAY_TOKEN', 'NS_PUBLISH_KEY', 'NS_GATEWAY_SPOOL'] as const;
 
 /** Every `NS_*` name this project reads. */
 export const KNOWN_ENV_NAMES: readonly string[] = [...ENV_VARS.map((v) => v.name), ...CLIENT_ENV_VARS];

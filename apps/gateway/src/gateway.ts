@@ -15,6 +15,7 @@ import { HttpAuth } from './http-auth.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
+import { closeMatching, controlPlaneRelay, createPresence, registerPresenceMetrics } from './presence/index.js';
 import { findSchemasDir, PUBLIC_DIR } from './paths.js';
 import { revocationChecking } from './revocation/revoking-verifier.js';
 import { Revocations } from './revocation/revocations.js';
@@ -95,7 +96,16 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const clusterStats = cluster.isWorker ? new ClusterStatsClient(() => manager.stats()) : undefined;
   // One budget for WebSocket connections and HTTP requests in flight (NS_MAX_CONNECTIONS, NS_IP_MAX_CONNECTIONS).
   const connections = new IpConnectionCounter();
+  // Presence names this instance as the control plane does, so listings and notices agree.
+  const presence = await createPresence(config, manager, control.instanceId, logger);
+  registerPresenceMetrics(metrics.registry, presence);
+  const relay = controlPlaneRelay(control);
+  const stopDisconnects = relay.onOrder((order) => {
+    const closed = closeMatching(manager.sinks(), order);
+    if (closed > 0) logger.info({ target: order.target, closed }, 'connections closed by an administrator');
+  });
   const app = await buildApp({
+    presence: { presence, relay },
     connections,
     config,
     bus,
@@ -115,6 +125,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   } catch (err) {
     // The engine's connections (Redis) would keep the process alive behind a start-up error.
     await app.close().catch(() => {});
+    stopDisconnects();
+    await presence.close();
     await bus.close();
     stopLoggingState();
     revocations.close();
@@ -184,6 +196,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     // A request still receiving its body (a stalled upload) would hold app.close() past the grace
     // period and the process would exit 1: HTTP gets up to 90 % of it, then its connections are closed.
     await closeWithin(app, Math.max(0, Math.floor(graceMs * 0.9) - (Date.now() - started)), logger);
+    stopDisconnects();
+    await presence.close();
     await bus.close();
     // The bus does not own an engine it was given; closing it is not an outage worth an error line.
     stopLoggingState();

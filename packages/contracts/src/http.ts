@@ -75,8 +75,10 @@ export const ChannelInfo = z
     read_permission: Permission.nullable(),
     delivery: z.enum(['lossless', 'latest', 'ephemeral']),
     history: ChannelHistoryInfo,
-    /** Subscriptions to the channel on this gateway instance. */
+    /** Connections subscribed to the channel: on every instance sharing the engine (Redis presence), else on this one. */
     subscribers: z.int().min(0),
+    /** Distinct authenticated users among the subscribers (same scope). */
+    users: z.int().min(0).optional(),
     /** The channel's current epoch, or null before its first event. */
     epoch: Epoch.nullable(),
     seq: z.int().min(0),
@@ -94,6 +96,7 @@ export const ChannelInfo = z
         delivery: 'lossless',
         history: { kind: 'ring', size: 1000 },
         subscribers: 3,
+        users: 2,
         epoch: 'k3v9q1',
         seq: 42,
       },

@@ -12,6 +12,7 @@ export * from './publish.js';
 export * from './http.js';
 export * from './alert-actions.js';
 export * from './revocation.js';
+export * from './admin.js';
 export * from './protocol.js';
 export * from './json-guard.js';
 export * from './parse.js';

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { ConnectionsQuery, ConnectionsResponse, DisconnectQuery, DisconnectRequest, DisconnectResponse, PresenceResponse } from './admin.js';
 import { ALERT_ACTIONS, AlertActionRequest, AlertActionResponse, type AlertAction } from './alert-actions.js';
 import { SchemaComponents } from './asyncapi.js';
 import { EVENT_SCHEMAS } from './envelope.js';
@@ -21,20 +22,20 @@ export interface HttpResponseSpec {
 
 /** One route of the HTTP API, as the OpenAPI document and the gateway's route tests read it. */
 export interface HttpRouteSpec {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   /** OpenAPI path, e.g. `/v1/channels/{channel}/history`. */
   path: string;
   operationId: string;
   summary: string;
   description?: string;
-  /** Who may call it: publishers, readers (like a subscription), holders of `write:alerts`, or anyone. */
+  /** Who may call it: publishers, readers (like a subscription), holders of `write:alerts`, of `admin`, or anyone. */
   auth: 'publish' | 'read' | 'alerts' | 'admin' | 'none';
   body?: z.ZodType;
   /** The body may be left out (as if `{}`). */
   bodyOptional?: boolean;
   query?: z.ZodType;
-  /** The path parameter: a channel name or an alert id. */
-  pathParams?: 'channel' | 'alert';
+  /** The path parameter: a channel name, an alert id or a connection id. */
+  pathParams?: 'channel' | 'alert' | 'connection';
   /** Status → response. Error statuses are added from `errors`. */
   responses: Record<number, HttpResponseSpec>;
   /** HTTP statuses of `ErrorBody` responses this route can answer. */
@@ -111,6 +112,51 @@ export function httpRoutes(events: AnyEventSchemas = EVENT_SCHEMAS): HttpRouteSp
       auth: 'admin',
       responses: { 200: { description: 'Every active revocation and the limit on their number.', schema: RevocationList } },
       errors: [401, 403, 503],
+    },
+    {
+      method: 'get',
+      path: '/v1/presence/{channel}',
+      operationId: 'channelPresence',
+      summary: 'Who is subscribed to a channel, on every instance: counts and users with connection count and since-when.',
+      description: 'Needs `admin`. Counts cover every gateway instance sharing the engine (Redis: entries of an instance that stopped refreshing them expire within 5 s).',
+      auth: 'admin',
+      pathParams: 'channel',
+      responses: { 200: { description: 'The channel\'s presence.', schema: PresenceResponse } },
+      errors: [401, 404, 503],
+    },
+    {
+      method: 'get',
+      path: '/v1/connections',
+      operationId: 'listConnections',
+      summary: 'Live connections on every instance: id, user, address, channels, queued bytes, since, instance, transport.',
+      description: 'Needs `admin`.',
+      auth: 'admin',
+      query: ConnectionsQuery,
+      responses: { 200: { description: 'Connections, oldest first.', schema: ConnectionsResponse } },
+      errors: [400, 401, 503],
+    },
+    {
+      method: 'delete',
+      path: '/v1/connections/{id}',
+      operationId: 'disconnectConnection',
+      summary: 'Close one connection, on whichever instance holds it (close code 4003 with the reason).',
+      description: 'Needs `admin`. `404` `not_found` when no instance holds the connection.',
+      auth: 'admin',
+      pathParams: 'connection',
+      query: DisconnectQuery,
+      responses: { 200: { description: 'The connection was told to close.', schema: DisconnectResponse } },
+      errors: [400, 401, 404, 503],
+    },
+    {
+      method: 'post',
+      path: '/v1/disconnects',
+      operationId: 'disconnectUser',
+      summary: 'Close every connection of a user on every instance (close code 4003 with the reason).',
+      description: 'Needs `admin`. Answers with the connections found; a user without connections is `200` with none.',
+      auth: 'admin',
+      body: DisconnectRequest,
+      responses: { 200: { description: 'The user\'s connections were told to close.', schema: DisconnectResponse } },
+      errors: [400, 401, 503],
     },
     {
       method: 'get',
@@ -199,6 +245,8 @@ export function openApiDocument(events: AnyEventSchemas = EVENT_SCHEMAS): JsonOb
       parameters.push({ name: 'channel', in: 'path', required: true, schema: { type: 'string', enum: [...CHANNEL_NAMES] } });
     } else if (route.pathParams === 'alert') {
       parameters.push({ name: 'id', in: 'path', required: true, description: 'The alert\'s id (`alert.new` data), URL-encoded.', schema: { type: 'string', minLength: 1, maxLength: 256 } });
+    } else if (route.pathParams === 'connection') {
+      parameters.push({ name: 'id', in: 'path', required: true, description: 'The connection\'s id (`welcome.connection_id`).', schema: { type: 'string', minLength: 1, maxLength: 128 } });
     }
     if (route.query !== undefined) {
       const { root } = toJsonSchemaParts(route.query, { io: 'input', target: 'draft-2020-12' });
@@ -243,7 +291,7 @@ export function openApiDocument(events: AnyEventSchemas = EVENT_SCHEMAS): JsonOb
       schemas: sortKeys(components.schemas),
       securitySchemes: {
         publishKey: { type: 'http', scheme: 'bearer', description: 'A publish API key (`NS_PUBLISH_KEYS`).' },
-        jwtBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A NetSentinel JWT; publishing needs `write:events`, history the channel\'s read permission, alert actions `write:alerts`.' },
+        jwtBearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A NetSentinel JWT; publishing needs `write:events`, history the channel\'s read permission, alert actions `write:alerts`, the admin API `admin`.' },
       },
     },
   };

@@ -4,6 +4,7 @@ import { CHANNEL_NAMES, CHANNELS, historyToJson, type ChannelSpec } from './chan
 import { EVENT_SCHEMAS } from './envelope.js';
 import { ErrorBody } from './errors.js';
 import type { AnyEventSchemas, EventTypeRow } from './event-schemas.js';
+import { ConnectionsQuery, ConnectionsResponse, DisconnectQuery, DisconnectRequest, DisconnectResponse, PresenceResponse } from './admin.js';
 import { AlertActionRequest, AlertActionResponse } from './alert-actions.js';
 import { Revocation, RevocationList, RevocationRequest } from './revocation.js';
 import { ChannelInfo, ChannelsResponse, HealthResponse, HistoryQuery, HistoryResponse, ReadyResponse, SchemaIndex } from './http.js';
@@ -58,6 +59,12 @@ export function schemaFileSpecs(events: AnyEventSchemas = EVENT_SCHEMAS): Schema
     { path: 'http/revocation-request.json', schema: RevocationRequest, io: 'input' },
     { path: 'http/revocation.json', schema: Revocation, io: 'output' },
     { path: 'http/revocation-list.json', schema: RevocationList, io: 'output' },
+    { path: 'http/presence-response.json', schema: PresenceResponse, io: 'output' },
+    { path: 'http/connections-query.json', schema: ConnectionsQuery, io: 'input' },
+    { path: 'http/connections-response.json', schema: ConnectionsResponse, io: 'output' },
+    { path: 'http/disconnect-query.json', schema: DisconnectQuery, io: 'input' },
+    { path: 'http/disconnect-request.json', schema: DisconnectRequest, io: 'input' },
+    { path: 'http/disconnect-response.json', schema: DisconnectResponse, io: 'output' },
   );
   return specs;
 }

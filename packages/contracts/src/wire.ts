@@ -169,7 +169,11 @@ export const CLOSE_CODE_TABLE = {
   PROTOCOL_ABUSE: { code: 4000, meaning: 'Repeated protocol abuse (invalid frames, binary frames, floods).', clientAction: 'backoff' },
   UNAUTHORIZED: { code: 4001, meaning: 'Unauthorized, token expired or revoked, or no `auth` message within the auth timeout.', clientAction: 'token' },
   RATE_LIMITED: { code: 4002, meaning: 'The connection sent too many messages.', clientAction: 'backoff' },
-  FORBIDDEN: { code: 4003, meaning: 'The principal lacks a permission the connection needs.', clientAction: 'token' },
+  FORBIDDEN: {
+    code: 4003,
+    meaning: 'The principal lacks a permission the connection needs, or an administrator closed the connection (the reason says so).',
+    clientAction: 'token',
+  },
   SLOW_CONSUMER: {
     code: 4008,
     meaning: 'The client could not keep up with a lossless channel; reconnect and resume with `since`.',
@@ -198,6 +202,7 @@ export const ERROR_CODES = {
   invalid_message: { http: 400, close: null, description: 'The message does not match its schema.' },
   unknown_type: { http: 400, close: null, description: 'The message or event type is not known.' },
   unknown_channel: { http: 404, close: null, description: 'The channel is not in the registry.' },
+  not_found: { http: 404, close: null, description: 'The resource (e.g. a connection id) does not exist on any gateway instance.' },
   unauthorized: { http: 401, close: CLOSE_CODE_TABLE.UNAUTHORIZED.code, description: 'Missing or invalid credentials.' },
   forbidden: { http: 403, close: CLOSE_CODE_TABLE.FORBIDDEN.code, description: 'The principal lacks the permission.' },
   token_expired: { http: 401, close: CLOSE_CODE_TABLE.UNAUTHORIZED.code, description: 'The token has expired.' },

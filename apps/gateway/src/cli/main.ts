@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { connectionsCommand, disconnectCommand, presenceCommand } from './admin-commands.js';
 import { checkConfigCommand } from './check-config-command.js';
 import { demoPublishCommand } from './demo-publish-command.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -13,7 +14,7 @@ import { checkTokenCommand, tokenCommand } from './token-command.js';
 import { PACKAGE_DIR } from '../paths.js';
 import { httpUrl } from '../urls.js';
 
-const COMMANDS = ['start', 'tail', 'publish', 'token', 'check-token', 'check-config', 'demo-publish'] as const;
+const COMMANDS = ['start', 'tail', 'publish', 'token', 'check-token', 'check-config', 'demo-publish', 'connections', 'presence', 'disconnect'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const OPTIONS = {
@@ -36,6 +37,9 @@ const OPTIONS = {
   permissions: { type: 'string', multiple: true },
   ttl: { type: 'string' },
   'private-key': { type: 'string' },
+  user: { type: 'string' },
+  id: { type: 'string' },
+  reason: { type: 'string' },
 } as const;
 
 const ALLOWED: Record<Command, readonly string[]> = {
@@ -46,6 +50,9 @@ const ALLOWED: Record<Command, readonly string[]> = {
   'check-token': ['json'],
   'check-config': [],
   'demo-publish': ['url', 'key'],
+  connections: ['url', 'token', 'user', 'json'],
+  presence: ['url', 'token', 'json'],
+  disconnect: ['url', 'token', 'user', 'id', 'reason', 'json'],
 };
 
 /** `--roles a,b --roles c` → [a, b, c]. */
@@ -143,6 +150,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         key: values.key ?? env.NS_PUBLISH_KEY,
         logFormat: env.NS_LOG_FORMAT === 'json' || env.NS_LOG_FORMAT === 'pretty' ? env.NS_LOG_FORMAT : undefined,
       });
+    case 'connections':
+    case 'presence':
+    case 'disconnect': {
+      const target = { url: values.url ?? defaultUrl(env), token: values.token ?? (env.NS_GATEWAY_TOKEN || env.NS_TOKEN || undefined), stdout: process.stdout, json: values.json === true };
+      if (command === 'presence') {
+        if (positionals.length !== 1) throw new CliError(EXIT.USAGE, 'presence takes one channel');
+        return presenceCommand({ ...target, channel: positionals[0] as string });
+      }
+      if (positionals.length > 0) throw new CliError(EXIT.USAGE, `${command} takes no arguments (got "${positionals[0]}")`);
+      if (command === 'connections') return connectionsCommand({ ...target, user: values.user });
+      return disconnectCommand({ ...target, user: values.user, id: values.id, reason: values.reason });
+    }
     case 'publish': {
       if (positionals.length !== 1) throw new CliError(EXIT.USAGE, 'publish takes one argument: a file, or - for stdin');
       return publishCommand({

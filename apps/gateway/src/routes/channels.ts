@@ -8,6 +8,8 @@ import {
   NsError,
   typesForChannel,
   type ChannelInfo,
+  type ChannelName,
+  type ChannelPresence,
   type ChannelSpec,
   type ChannelsResponse,
   type HistoryResponse,
@@ -29,14 +31,16 @@ export interface ChannelRoutesOptions {
    * (each worker's manager only knows its own connections).
    */
   counts?: () => Promise<Pick<ConnectionCounts, 'subscriptions'>>;
+  /** Cluster-wide connections and users per channel (presence); preferred over `counts` and `manager`. */
+  presence?: { counts(): Promise<Record<ChannelName, ChannelPresence>> };
 }
 
 /** Largest history page (from the contracts, kept here for the route's callers). */
 export { MAX_HISTORY_LIMIT } from '@ns/contracts';
 
 /**
- * `GET /v1/channels`: the registry with live subscriber counts (this process's, or under NS_WORKERS the
- * whole cluster's) and each channel's epoch/seq.
+ * `GET /v1/channels`: the registry with live subscriber and user counts (presence: every instance sharing
+ * the engine; without it this process's, or under NS_WORKERS the whole cluster's) and each channel's epoch/seq.
  * `GET /v1/channels/:channel/history?since_seq=&limit=`: retained events, authorized like a subscription.
  */
 export function registerChannelRoutes(app: FastifyInstance, o: ChannelRoutesOptions): void {
@@ -47,7 +51,15 @@ export function registerChannelRoutes(app: FastifyInstance, o: ChannelRoutesOpti
   app.get('/v1/channels', async () => {
     requireEngine();
     const heads = await o.bus.heads();
-    const subs = (o.counts !== undefined ? (await o.counts()).subscriptions : o.manager?.stats().subscriptions) ?? {};
+    let present: Record<ChannelName, ChannelPresence> | undefined;
+    if (o.presence !== undefined) {
+      try {
+        present = await o.presence.counts();
+      } catch (err) {
+        throw new NsError('unavailable', 'presence of the other gateway instances cannot be read (redis unreachable)', { cause: err });
+      }
+    }
+    const subs = (present !== undefined ? {} : o.counts !== undefined ? (await o.counts()).subscriptions : o.manager?.stats().subscriptions) ?? {};
     const channels: ChannelInfo[] = CHANNEL_NAMES.map((name) => {
       const spec: ChannelSpec = CHANNELS[name];
       const history = historyToJson(spec.history);
@@ -58,7 +70,8 @@ export function registerChannelRoutes(app: FastifyInstance, o: ChannelRoutesOpti
         read_permission: spec.readPermission,
         delivery: spec.delivery,
         history,
-        subscribers: subs[name] ?? 0,
+        subscribers: present?.[name].connections ?? subs[name] ?? 0,
+        ...(present !== undefined && { users: present[name].users }),
         epoch: heads[name]?.epoch ?? null,
         seq: heads[name]?.seq ?? 0,
       };

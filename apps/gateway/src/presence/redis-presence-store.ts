@@ -1,0 +1,222 @@
+import { parseRedisTarget } from '@ns/event-bus-redis';
+import { isChannelName } from '@ns/contracts';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import type { ConnectionRecord, LocalSnapshot, MemberEntry } from './local-presence.js';
+import { PRESENCE_TTL_MS, type PresenceStore, type RemoteConnection, type RemoteView } from './presence-store.js';
+
+/** Options of {@link RedisPresenceStore}. */
+export interface RedisPresenceStoreOptions {
+  /** `NS_REDIS_URL` (one Redis, or `redis+cluster://` seeds), as the engine reads it. */
+  url: string;
+  /** `NS_REDIS_PREFIX`: gateways sharing an engine share their presence. */
+  prefix: string;
+  instanceId: string;
+  logger: Logger;
+  /** Default {@link PRESENCE_TTL_MS}. */
+  ttlMs?: number;
+}
+
+/** Instance ids whose index entry is older than this are dropped from the index by any writer. */
+const INDEX_GC_MS = 10 * 60_000;
+
+// Queued bytes change with every write; stored for other instances rounded down to a power of two so
+// that a busy connection does not rewrite its record at every refresh.
+const quantize = (bytes: number): number => (bytes <= 0 ? 0 : 2 ** Math.floor(Math.log2(bytes)));
+
+/**
+ * Presence on the engine's Redis (docs/protocol.md#presence-and-admin). Per instance, under the hash
+ * tag `{<prefix>presence}` (one slot on a Redis Cluster):
+ *
+ * - `…:alive:<id>` — a key that says the instance lives, with a TTL of 5 s;
+ * - `…:m:<id>` — hash of presence entries, field `<channel>\x01<user>` → `[connections, since_ms, username?]`;
+ * - `…:c:<id>` — hash of connection records, field `<connection id>` → the record's JSON;
+ * - `…:instances` — sorted set of instance ids (an index; the `alive` key decides).
+ *
+ * Every refresh (1 s) writes only the fields that changed and renews the three keys' TTL in one
+ * MULTI. An instance that stops refreshing (SIGKILL, partition) is gone from every reader's view when
+ * its keys expire, at most 5 s later; Redis does the expiring, so clock skew between hosts does not
+ * matter. When the `alive` key had already expired (Redis restarted or the instance stalled), the
+ * refresh writes everything again.
+ */
+export class RedisPresenceStore implements PresenceStore {
+  readonly name = 'redis';
+  readonly #cmd: Redis | Cluster;
+  readonly #log: Logger;
+  readonly #id: string;
+  readonly #ttl: number;
+  readonly #keys: { index: string; alive: (id: string) => string; members: (id: string) => string; conns: (id: string) => string };
+  #written = { members: new Map<string, string>(), conns: new Map<string, string>() };
+  #full = true;
+
+  constructor(o: RedisPresenceStoreOptions) {
+    this.#log = o.logger;
+    this.#id = o.instanceId;
+    this.#ttl = o.ttlMs ?? PRESENCE_TTL_MS;
+    const tag = `{${o.prefix}presence}`;
+    this.#keys = {
+      index: `${tag}:instances`,
+      alive: (id) => `${tag}:alive:${id}`,
+      members: (id) => `${tag}:m:${id}`,
+      conns: (id) => `${tag}:c:${id}`,
+    };
+    // Never queue while Redis is away: a refresh or read fails at once and the next refresh rewrites.
+    const options: RedisOptions = {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: 2_000,
+      retryStrategy: (times: number) => Math.min(times * 100, 2_000),
+      lazyConnect: true,
+    };
+    const target = parseRedisTarget(o.url);
+    if (target.cluster) {
+      const { retryStrategy, enableOfflineQueue: _q, lazyConnect: _l, ...node } = options;
+      this.#cmd = new Cluster([...target.nodes], {
+        enableOfflineQueue: false,
+        lazyConnect: true,
+        scaleReads: 'master',
+        clusterRetryStrategy: retryStrategy as (n: number) => number,
+        redisOptions: {
+          ...node,
+          ...(target.username !== undefined && { username: target.username }),
+          ...(target.password !== undefined && { password: target.password }),
+          ...(target.tls && { tls: {} }),
+        },
+      });
+    } else this.#cmd = new Redis(target.url, options);
+    this.#cmd.on('error', (err: Error) => this.#log.debug({ err: err.message }, 'presence redis error'));
+    this.#cmd.connect().catch((err: unknown) => this.#log.warn({ err: err instanceof Error ? err.message : String(err) }, 'presence: redis unreachable; retrying'));
+  }
+
+  async refresh(snapshot: LocalSnapshot): Promise<void> {
+    const members = new Map<string, string>();
+    for (const [key, m] of snapshot.members) members.set(key, JSON.stringify(m.username === undefined ? [m.connections, m.sinceMs] : [m.connections, m.sinceMs, m.username]));
+    const conns = new Map<string, string>();
+    for (const c of snapshot.connections) conns.set(c.id, JSON.stringify({ ...c, queued_bytes: quantize(c.queued_bytes) }));
+    const full = this.#full;
+    let alive: number;
+    try {
+      alive = await this.#write(members, conns, full);
+    } catch (err) {
+      // Unknown what was applied: the next refresh writes everything.
+      this.#full = true;
+      throw err;
+    }
+    this.#written = { members, conns };
+    this.#full = false;
+    if (alive === 0 && !full) {
+      this.#log.info('presence: this instance\'s entries had expired in redis; writing them again');
+      await this.#write(members, conns, true);
+    }
+  }
+
+  /** One MULTI: the changed fields, the TTLs, the index. Resolves with whether `alive` existed before. */
+  async #write(members: Map<string, string>, conns: Map<string, string>, full: boolean): Promise<number> {
+    const k = this.#keys;
+    const now = Date.now();
+    const tx = this.#cmd.multi();
+    tx.exists(k.alive(this.#id));
+    for (const [key, fresh, old] of [[k.members(this.#id), members, this.#written.members], [k.conns(this.#id), conns, this.#written.conns]] as const) {
+      if (full) tx.del(key);
+      const set: string[] = [];
+      for (const [field, value] of fresh) if (full || old.get(field) !== value) set.push(field, value);
+      if (set.length > 0) tx.hset(key, ...set);
+      if (!full) {
+        const gone = [...old.keys()].filter((field) => !fresh.has(field));
+        if (gone.length > 0) tx.hdel(key, ...gone);
+      }
+      tx.pexpire(key, this.#ttl);
+    }
+    tx.set(k.alive(this.#id), String(now), 'PX', this.#ttl);
+    tx.zadd(k.index, now, this.#id);
+    tx.zremrangebyscore(k.index, '-inf', now - INDEX_GC_MS);
+    const results = await tx.exec();
+    const failed = results?.find(([err]) => err !== null)?.[0];
+    if (results === null || failed) throw failed ?? new Error('presence refresh aborted');
+    return results[0]?.[1] as number;
+  }
+
+  async remoteMembers(): Promise<RemoteView<MemberEntry>> {
+    const { instances, hashes } = await this.#readOthers(this.#keys.members);
+    const items: MemberEntry[] = [];
+    for (const hash of hashes) {
+      for (const [field, value] of Object.entries(hash)) {
+        const entry = parseMember(field, value);
+        if (entry !== undefined) items.push(entry);
+      }
+    }
+    return { instances, items };
+  }
+
+  async remoteConnections(): Promise<RemoteView<RemoteConnection>> {
+    const { instances, hashes } = await this.#readOthers(this.#keys.conns);
+    const items: RemoteConnection[] = [];
+    hashes.forEach((hash, i) => {
+      for (const value of Object.values(hash)) {
+        const record = parseConnection(value);
+        if (record !== undefined) items.push({ ...record, instance: instances[i] as string });
+      }
+    });
+    return { instances, items };
+  }
+
+  /** The live other instances and, for each, the hash `key` names. */
+  async #readOthers(key: (id: string) => string): Promise<{ instances: string[]; hashes: Record<string, string>[] }> {
+    const ids = (await this.#cmd.zrange(this.#keys.index, '0', '-1')).filter((id) => id !== this.#id);
+    if (ids.length === 0) return { instances: [], hashes: [] };
+    const p = this.#cmd.pipeline();
+    for (const id of ids) p.exists(this.#keys.alive(id)).hgetall(key(id));
+    const results = (await p.exec()) ?? [];
+    const instances: string[] = [];
+    const hashes: Record<string, string>[] = [];
+    const dead: string[] = [];
+    ids.forEach((id, i) => {
+      const [errAlive, alive] = results[2 * i] ?? [null, 0];
+      const [errHash, hash] = results[2 * i + 1] ?? [null, {}];
+      if (errAlive !== null || errHash !== null) throw errAlive ?? errHash;
+      if (alive === 0) dead.push(id);
+      else {
+        instances.push(id);
+        hashes.push(hash as Record<string, string>);
+      }
+    });
+    // An instance re-adds itself at its next refresh, so removing one that only just started is harmless.
+    if (dead.length > 0) this.#cmd.zrem(this.#keys.index, ...dead).catch(() => {});
+    return { instances, hashes };
+  }
+
+  async close(): Promise<void> {
+    const k = this.#keys;
+    try {
+      await this.#cmd.multi().del(k.alive(this.#id), k.members(this.#id), k.conns(this.#id)).zrem(k.index, this.#id).exec();
+    } catch (err) {
+      this.#log.debug({ err: err instanceof Error ? err.message : String(err) }, 'presence: could not remove this instance\'s entries (they expire)');
+    }
+    this.#cmd.disconnect();
+  }
+}
+
+function parseMember(field: string, value: string): MemberEntry | undefined {
+  const sep = field.indexOf('\u0001');
+  const channel = field.slice(0, sep);
+  if (sep < 0 || !isChannelName(channel)) return undefined;
+  try {
+    const [connections, sinceMs, username] = JSON.parse(value) as [unknown, unknown, unknown];
+    if (typeof connections !== 'number' || typeof sinceMs !== 'number') return undefined;
+    const user = field.slice(sep + 1);
+    return { channel, user: user === '' ? null : user, connections, sinceMs, ...(typeof username === 'string' && { username }) };
+  } catch {
+    return undefined;
+  }
+}
+
+function parseConnection(value: string): ConnectionRecord | undefined {
+  try {
+    const r = JSON.parse(value) as ConnectionRecord;
+    if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || !Array.isArray(r.channels)) return undefined;
+    return { ...r, channels: r.channels.filter(isChannelName) };
+  } catch {
+    return undefined;
+  }
+}
