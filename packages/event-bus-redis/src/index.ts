@@ -3,5 +3,4 @@ export type { RedisEngineOptions, RedisEngineStats } from './engine-options.js';
 /** Re-exported from @ns/event-bus, where the engine contract declares it. */
 export type { EngineLoss } from '@ns/event-bus';
 export { parseRedisTarget, type RedisTarget } from './redis-url.js';
-export { RedisKeys, DEFAULT_REDIS_PREFIX, type ChannelKeys } from './redis-keys.js';
-export { ChannelFeed, type ChannelFeedOptions, type FeedEntry, type FeedLoss, type FeedRead } from './channel-feed.js';
+export { RedisKeys, type ChannelKeys } from './redis-keys.js';
