@@ -72,7 +72,11 @@ export type GatewayProcess = GatewayUnderTest;
 
 const running = new Set<GatewayUnderTest>();
 
-/** Starts the built gateway and resolves once its banner names the URL (and the inspector is attached). */
+/**
+ * Starts the built gateway and resolves once its banner on stderr names the URL (and the inspector is
+ * attached). Only stderr counts: a worker's JSON log line "listening on" reaches stdout before the
+ * process as a whole is ready (under NS_WORKERS the banner comes once every worker listens).
+ */
 export async function launchGateway(options: LaunchOptions = {}): Promise<GatewayUnderTest> {
   requireBuild();
   const args = [...(options.inspect === true ? ['--inspect=127.0.0.1:0'] : []), CLI, ...(options.args ?? ['start'])];
@@ -86,16 +90,14 @@ export async function launchGateway(options: LaunchOptions = {}): Promise<Gatewa
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   const { url, inspectorUrl } = await new Promise<{ url: string; inspectorUrl: string | undefined }>((resolve, reject) => {
     const check = () => {
-      const m = /listening on (http:\/\/[^\s"\\]+)/.exec(err) ?? /listening on (http:\/\/[^\s"\\]+)/.exec(out);
+      const m = /^ns-gateway listening on (http:\/\/\S+)/m.exec(err);
       const i = /Debugger listening on (ws:\/\/\S+)/.exec(err);
       if (m !== null && (options.inspect !== true || i !== null)) {
         child.stderr.off('data', check);
-        child.stdout.off('data', check);
         resolve({ url: m[1] as string, inspectorUrl: i?.[1] });
       }
     };
     child.stderr.on('data', check);
-    child.stdout.on('data', check);
     void exited.then(({ code, signal }) => reject(new Error(`gateway exited (${code ?? signal}) before listening:\n${err}${out}`)));
   });
   const inspector = inspectorUrl === undefined ? undefined : await Inspector.connect(inspectorUrl);

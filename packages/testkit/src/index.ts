@@ -1,5 +1,6 @@
 // @ns/testkit: test support shared by every package's tests (private, never published or built; the
 // tests import its TypeScript sources directly).
+export { closeAfterEach, type Closable, type Track } from './closing.js';
 export { threat } from './events.js';
 export { eventually } from './eventually.js';
 export { CLI, cleanEnv, gatewayMissing, launchGateway, requireBuild, runCli, startGateway, stopAllGateways, type GatewayProcess, type GatewayUnderTest, type LaunchOptions } from './gateway.js';

@@ -1,21 +1,20 @@
 import { CLOSE_CODES, type PublishEvent } from '@ns/contracts';
+import { closeAfterEach } from '@ns/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient, startManagerServer, threat, type ManagerServer } from '../test/harness.js';
 
 let server: ManagerServer | undefined;
-const clients: TestClient[] = [];
 
 afterEach(async () => {
-  for (const c of clients) c.ws.resume();
-  await Promise.all(clients.splice(0).map((c) => c.close()));
   await server?.close();
   server = undefined;
 });
+// After the server's hook: hooks run in stack order, so the clients close first (resumed, so a paused
+// socket can complete its closing handshake).
+const track = closeAfterEach<TestClient>((c) => c.ws.resume());
 
 async function connect(s: ManagerServer): Promise<TestClient> {
-  const c = await TestClient.connect(s.url);
-  clients.push(c);
-  return c;
+  return track(await TestClient.connect(s.url));
 }
 
 const indicators = Array.from({ length: 40 }, (_, i) => `indicator-${i}-${'x'.repeat(40)}`);

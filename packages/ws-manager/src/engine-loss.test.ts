@@ -1,5 +1,6 @@
 import { CLOSE_CODES } from '@ns/contracts';
 import { EventBus, MemoryEngine, type EngineLoss } from '@ns/event-bus';
+import { closeAfterEach } from '@ns/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient, startManagerServer, threat, type ManagerServer } from '../test/harness.js';
 
@@ -42,19 +43,17 @@ class LossyEngine extends MemoryEngine {
 }
 
 let server: ManagerServer | undefined;
-const clients: TestClient[] = [];
 
 async function connect(s: ManagerServer): Promise<TestClient> {
-  const c = await TestClient.connect(s.url);
-  clients.push(c);
-  return c;
+  return track(await TestClient.connect(s.url));
 }
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
   await server?.close();
   server = undefined;
 });
+// After the server's hook: hooks run in stack order, so the clients close first.
+const track = closeAfterEach<TestClient>();
 
 describe('WsManager when the engine reports lost events', () => {
   it('closes the lossless channel subscribers with 4008 after flushing what came before the gap', async () => {

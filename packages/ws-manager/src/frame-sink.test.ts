@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import http, { type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CLOSE_CODES, UNRESTRICTED_PRINCIPAL, type SubscribeMessage } from '@ns/contracts';
+import { closeAfterEach } from '@ns/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient, startManagerServer, threat, type ManagerServer } from '../test/harness.js';
 import { FrameEncoder } from './frame-builder.js';
@@ -80,15 +81,15 @@ class StreamReader {
 
 let server: ManagerServer | undefined;
 let http1: http.Server | undefined;
-const clients: TestClient[] = [];
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
   await server?.close();
   http1?.close();
   server = undefined;
   http1 = undefined;
 });
+// After the server's hook: hooks run in stack order, so the clients close first.
+const track = closeAfterEach<TestClient>();
 
 /** A WsManager with both a WebSocket endpoint and a stream endpoint registering {@link StreamSink}s. */
 async function start() {
@@ -122,7 +123,7 @@ describe('FrameSink: a second transport beside WebSocket', () => {
     const streams = [await open(), await open(), await open()];
     for (const { sink } of streams) expect(await s.manager.subscribe(sink, { type: 'subscribe', channel: 'threats' })).toBe(true);
     const ws = [await TestClient.connect(s.url), await TestClient.connect(s.url)];
-    clients.push(...ws);
+    for (const c of ws) track(c);
     for (const c of ws) await c.request({ type: 'subscribe', id: 's', channel: 'threats' });
     eventsFramed = 0;
     await s.bus.publish(threat(5));
@@ -159,7 +160,7 @@ describe('FrameSink: a second transport beside WebSocket', () => {
     const { s, open } = await start();
     const { reader, sink } = await open();
     const c = await TestClient.connect(s.url);
-    clients.push(c);
+    track(c);
     await s.manager.subscribe(sink, { type: 'subscribe', channel: 'status' });
     await s.manager.subscribe(sink, { type: 'subscribe', channel: 'threats' });
     const listed = [...s.manager.sinks()].map((k) => ({ id: k.id, transport: k.transport, channels: [...k.channels].sort(), bytes: k.bufferedBytes >= 0 }));

@@ -1,13 +1,13 @@
 import { once } from 'node:events';
 import { CLOSE_CODES, type Principal, type SubscribeMessage } from '@ns/contracts';
 import { EventBus, MemoryEngine } from '@ns/event-bus';
+import { closeAfterEach } from '@ns/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient, startManagerServer, threat, type ManagerServer } from '../test/harness.js';
 
 const viewer: Principal = { id: 'u1', roles: ['viewer'], permissions: ['read:events', 'read:alerts'] };
 
 let server: ManagerServer | undefined;
-const clients: TestClient[] = [];
 
 async function start(options: Parameters<typeof startManagerServer>[0] = {}): Promise<ManagerServer> {
   server = await startManagerServer(options);
@@ -15,16 +15,15 @@ async function start(options: Parameters<typeof startManagerServer>[0] = {}): Pr
 }
 
 async function connect(s: ManagerServer): Promise<TestClient> {
-  const c = await TestClient.connect(s.url);
-  clients.push(c);
-  return c;
+  return track(await TestClient.connect(s.url));
 }
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
   await server?.close();
   server = undefined;
 });
+// After the server's hook: hooks run in stack order, so the clients close first.
+const track = closeAfterEach<TestClient>();
 
 describe('WsManager subscriptions', () => {
   it('replies subscribed with the channel head and then delivers live events in seq order', async () => {
@@ -270,7 +269,7 @@ describe('WsManager shutdown', () => {
     const s = await start();
     await s.manager.close();
     const c = new TestClient(s.url);
-    clients.push(c);
+    track(c);
     expect((await c.closed).code).toBe(CLOSE_CODES.GOING_AWAY);
   });
 });
@@ -280,7 +279,7 @@ describe('WsManager heartbeat', () => {
     const s = await start({ heartbeatMs: 40, pongTimeoutMs: 40 });
     const silent = await TestClient.connect(s.url, { autoPong: false });
     const healthy = await connect(s);
-    clients.push(silent);
+    track(silent);
     const closed = await silent.closed;
     expect(closed.code).toBe(1006);
     expect(s.manager.stats().heartbeatTerminations).toBe(1);

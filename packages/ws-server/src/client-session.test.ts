@@ -1,11 +1,11 @@
 import { CLOSE_CODES, NsError } from '@ns/contracts';
+import { closeAfterEach } from '@ns/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SECRET, TestClient, startEndpoint, threat, token, type EndpointServer } from '../test/harness.js';
 import type { Authenticator } from './authenticator.js';
 import { jwtAuthenticator } from './jwt-authenticator.js';
 
 let server: EndpointServer | undefined;
-const clients: TestClient[] = [];
 const jwt = jwtAuthenticator({ secret: SECRET });
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -15,16 +15,15 @@ async function start(options: Parameters<typeof startEndpoint>[0] = {}): Promise
 }
 
 function client(url: string, options?: ConstructorParameters<typeof TestClient>[1]): TestClient {
-  const c = new TestClient(url, options);
-  clients.push(c);
-  return c;
+  return track(new TestClient(url, options));
 }
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
   await server?.close();
   server = undefined;
 });
+// After the server's hook: hooks run in stack order, so the clients close first.
+const track = closeAfterEach<TestClient>();
 
 describe('authentication', () => {
   it('accepts a valid token from the Authorization header and names the principal in welcome', async () => {

@@ -2,11 +2,11 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { CHANNEL_NAMES, CLOSE_CODES, SUBPROTOCOL } from '@ns/contracts';
 import { WebSocket } from 'ws';
+import { closeAfterEach } from '@ns/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient, startEndpoint, threat, upgradeStatus, type EndpointServer } from '../test/harness.js';
 
 let server: EndpointServer | undefined;
-const clients: TestClient[] = [];
 
 async function start(options: Parameters<typeof startEndpoint>[0] = {}): Promise<EndpointServer> {
   server = await startEndpoint(options);
@@ -14,22 +14,19 @@ async function start(options: Parameters<typeof startEndpoint>[0] = {}): Promise
 }
 
 async function connect(url: string, options?: ConstructorParameters<typeof WebSocket>[2]): Promise<TestClient> {
-  const c = await TestClient.connect(url, options);
-  clients.push(c);
-  return c;
+  return track(await TestClient.connect(url, options));
 }
 
 function client(url: string, options?: ConstructorParameters<typeof WebSocket>[2]): TestClient {
-  const c = new TestClient(url, options);
-  clients.push(c);
-  return c;
+  return track(new TestClient(url, options));
 }
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
   await server?.close();
   server = undefined;
 });
+// After the server's hook: hooks run in stack order, so the clients close first.
+const track = closeAfterEach<TestClient>();
 
 describe('the /ws endpoint: messages of docs/protocol.md', () => {
   it('sends welcome on open with the connection id, protocol, heartbeat, size limit, channels and principal', async () => {
@@ -268,7 +265,7 @@ describe('the /ws endpoint: upgrade checks', () => {
 
   it('caps concurrent connections per IP (429) and globally (503)', async () => {
     const s = await start({ ipMaxConnections: 2, maxConnections: 3, trustProxy: ['127.0.0.1'] });
-    await connect(s.url);
+    const first = await connect(s.url);
     await connect(s.url);
     expect((await upgradeStatus(s.port)).status).toBe(429);
     // Through a trusted proxy, X-Forwarded-For names the client.
@@ -277,7 +274,7 @@ describe('the /ws endpoint: upgrade checks', () => {
     expect((await upgradeStatus(s.port, '/ws', { 'X-Forwarded-For': '203.0.113.8' })).status).toBe(503);
     expect(s.endpoint.stats().rejectedUpgrades).toMatchObject({ ip_max_connections: 1, max_connections: 1 });
     // Closing a connection frees its slot.
-    await clients[0]!.close();
+    await first.close();
     await s.nextLog((l) => l.msg === 'connection closed');
     expect((await upgradeStatus(s.port)).status).toBe(101);
   });
