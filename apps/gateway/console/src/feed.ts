@@ -132,7 +132,7 @@ export class Feed {
     this.sidebar.render();
   }
 
-  /** Polls `GET /v1/channels` for the sidebar's subscriber counts and rates. */
+  /** Polls `GET /v1/channels` for the sidebar's subscriber and user counts (every instance) and rates. */
   async poll(previous: Map<string, { seq: number; t: number }>): Promise<void> {
     const heads = await fetchHeads();
     const now = performance.now();
@@ -142,7 +142,7 @@ export class Feed {
       const p = previous.get(name);
       const rate = p === undefined || now <= p.t ? 0 : Math.max(0, h.seq - p.seq) / ((now - p.t) / 1000);
       previous.set(name, { seq: h.seq, t: now });
-      c.stats = `${rate.toFixed(1)}/s · ${h.subscribers} subs · #${h.seq}`;
+      c.stats = `${rate.toFixed(1)}/s · ${h.subscribers} subs${h.users === undefined ? '' : ` · ${h.users} users`} · #${h.seq}`;
     }
     this.sidebar.render();
   }

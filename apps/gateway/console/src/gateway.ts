@@ -1,4 +1,4 @@
-import type { AlertAction, AlertActionResponse, HistoryResponse } from '@ns/contracts';
+import type { AlertAction, AlertActionResponse, HistoryResponse, PresenceResponse } from '@ns/contracts';
 import { CLOSE_CODE_TABLE, type ChannelName } from '@ns/contracts/wire';
 import { createClient, type NsClient } from '@ns/ws-client';
 import { byId } from './dom.js';
@@ -49,10 +49,15 @@ export function fetchHistory(channel: ChannelName, sinceSeq: number, limit: numb
   return call('GET', `/v1/channels/${channel}/history?since_seq=${sinceSeq}&limit=${limit}`);
 }
 
-/** Every channel's current epoch and seq (`GET /v1/channels`). */
-export async function fetchHeads(): Promise<Map<string, { epoch: string | null; seq: number; subscribers: number }>> {
-  const { channels } = await call<{ channels: { name: string; epoch: string | null; seq: number; subscribers: number }[] }>('GET', '/v1/channels');
+/** Every channel's current epoch and seq, its subscribers and users (`GET /v1/channels`). */
+export async function fetchHeads(): Promise<Map<string, { epoch: string | null; seq: number; subscribers: number; users?: number }>> {
+  const { channels } = await call<{ channels: { name: string; epoch: string | null; seq: number; subscribers: number; users?: number }[] }>('GET', '/v1/channels');
   return new Map(channels.map((c) => [c.name, c]));
+}
+
+/** The users subscribed to a channel on every instance (`GET /v1/presence/{channel}`, needs `admin`). */
+export function fetchPresence(channel: ChannelName): Promise<PresenceResponse> {
+  return call('GET', `/v1/presence/${channel}`);
 }
 
 /** Acknowledges or resolves an alert (`POST /v1/alerts/{id}/{action}`, needs `write:alerts`). */

@@ -10,6 +10,7 @@ import { StatusPanel } from './panels/status.js';
 import { TailPanel } from './panels/tail.js';
 import { ThreatsPanel } from './panels/threats.js';
 import { loadPrefs, savePrefs } from './prefs.js';
+import { PresenceView } from './presence.js';
 import { Sidebar } from './sidebar.js';
 import './style.css';
 
@@ -75,6 +76,7 @@ function showPrincipal(p: Principal | null): void {
   el_.textContent = text;
   el_.title = text;
   alerts.principal(p);
+  presence.setAdmin(p?.permissions.includes('admin') === true);
 }
 
 function onFatal(err: NsClientError): void {
@@ -107,6 +109,7 @@ const sidebar = new Sidebar(prefs, (c, what) => {
   if (what === 'filter' || c.selected) void feed.start(c);
   else feed.stop(c);
 });
+const presence = new PresenceView((name) => sidebar.slot(name));
 const feed = new Feed(sidebar, {
   event(e, live) {
     tail.add(e, live);
@@ -176,7 +179,7 @@ function init(): void {
   feed.connect();
 
   const heads = new Map<string, { seq: number; t: number }>();
-  const poll = () => feed.poll(heads).catch(() => undefined);
+  const poll = () => Promise.all([feed.poll(heads).catch(() => undefined), presence.refresh()]);
   void poll();
   setInterval(poll, 2000);
   setInterval(() => {

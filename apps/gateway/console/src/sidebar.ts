@@ -19,7 +19,7 @@ export interface ChannelState {
   /** Why the gateway did not subscribe it (the last refusal), or `''`. */
   error: string;
   live: boolean;
-  /** Subscribers, events per second and head seq from `GET /v1/channels`. */
+  /** Subscribers, users, events per second and head seq from `GET /v1/channels`. */
   stats: string;
 }
 
@@ -104,6 +104,13 @@ export class Sidebar {
       this.#ui.set(name, { box, input, err, stats, li });
     }
     this.render();
+  }
+
+  /** The channel's entry in the list and its first row, for views that add to it (presence). */
+  slot(name: ChannelName): { row: HTMLElement; li: HTMLElement } {
+    const ui = this.#ui.get(name);
+    if (ui === undefined) throw new Error(`console: no channel ${name}`);
+    return { row: ui.box.parentElement as HTMLElement, li: ui.li };
   }
 
   /** The choices to persist. */

@@ -58,8 +58,11 @@ export const memberKey = (channel: string, user: string | null): string => `${ch
  */
 export class LocalPresence {
   readonly #source: PresenceSource;
-  /** Sink id → channel → first seen (Unix ms). Pruned of sinks gone at each scan. */
-  #seen = new Map<string, Map<ChannelName, number>>();
+  /**
+   * Sink id → the sink's channels with when each was first seen, flat (`[channel, ms, channel, ms…]`:
+   * a small array per sink costs far less than a Map). Replaced at each scan, so sinks gone are dropped.
+   */
+  #seen = new Map<string, (ChannelName | number)[]>();
 
   constructor(source: PresenceSource) {
     this.#source = source;
@@ -69,13 +72,16 @@ export class LocalPresence {
   scan(now = Date.now()): LocalSnapshot {
     const connections: ConnectionRecord[] = [];
     const members = new Map<string, MemberEntry>();
-    const seen = new Map<string, Map<ChannelName, number>>();
+    const seen = new Map<string, (ChannelName | number)[]>();
     for (const sink of this.#source.sinks()) {
       if (sink.state === 'closing' || sink.state === 'closed') continue;
       const channels = this.#source.channelsOf(sink);
       const before = this.#seen.get(sink.id);
-      const since = new Map<ChannelName, number>();
-      for (const c of channels) since.set(c, before?.get(c) ?? (before === undefined ? sink.openedAt : now));
+      const since: (ChannelName | number)[] = [];
+      for (const c of channels) {
+        const i = before?.indexOf(c) ?? -1;
+        since.push(c, i >= 0 ? (before?.[i + 1] as number) : before === undefined ? sink.openedAt : now);
+      }
       seen.set(sink.id, since);
       const p = sink.principal;
       const record: ConnectionRecord = {
@@ -89,7 +95,9 @@ export class LocalPresence {
       };
       if (p?.username !== undefined) record.username = p.username;
       connections.push(record);
-      for (const [channel, at] of since) {
+      for (let i = 0; i < since.length; i += 2) {
+        const channel = since[i] as ChannelName;
+        const at = since[i + 1] as number;
         const key = memberKey(channel, record.user);
         const m = members.get(key);
         if (m === undefined) {

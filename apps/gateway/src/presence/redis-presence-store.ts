@@ -25,6 +25,17 @@ const INDEX_GC_MS = 10 * 60_000;
 const quantize = (bytes: number): number => (bytes <= 0 ? 0 : 2 ** Math.floor(Math.log2(bytes)));
 
 /**
+ * What a refresh remembers of a written value: its 32-bit FNV-1a hash, not the text (10k connection
+ * records would keep ~2 MB of JSON alive). A collision (odds 2⁻³² per change) would skip one write,
+ * which the next change of that field or a full rewrite after an expiry repairs.
+ */
+function fingerprint(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
  * Presence on the engine's Redis (docs/protocol.md#presence-and-admin). Per instance, under the hash
  * tag `{<prefix>presence}` (one slot on a Redis Cluster):
  *
@@ -46,8 +57,11 @@ export class RedisPresenceStore implements PresenceStore {
   readonly #id: string;
   readonly #ttl: number;
   readonly #keys: { index: string; alive: (id: string) => string; members: (id: string) => string; conns: (id: string) => string };
-  #written = { members: new Map<string, string>(), conns: new Map<string, string>() };
+  #written = { members: new Map<string, number>(), conns: new Map<string, number>() };
+  /** Fingerprints of what the write in flight sends; becomes `#written` once it succeeded. */
+  #pending = { members: new Map<string, number>(), conns: new Map<string, number>() };
   #full = true;
+  #awaitReady = true;
 
   constructor(o: RedisPresenceStoreOptions) {
     this.#log = o.logger;
@@ -90,6 +104,12 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async refresh(snapshot: LocalSnapshot): Promise<void> {
+    // The first refresh comes right at start, while the client is still connecting: wait for it a little
+    // rather than fail (and warn) on every start.
+    if (this.#awaitReady) {
+      this.#awaitReady = false;
+      await this.#ready(2_000);
+    }
     const members = new Map<string, string>();
     for (const [key, m] of snapshot.members) members.set(key, JSON.stringify(m.username === undefined ? [m.connections, m.sinceMs] : [m.connections, m.sinceMs, m.username]));
     const conns = new Map<string, string>();
@@ -103,7 +123,7 @@ export class RedisPresenceStore implements PresenceStore {
       this.#full = true;
       throw err;
     }
-    this.#written = { members, conns };
+    this.#written = this.#pending;
     this.#full = false;
     if (alive === 0 && !full) {
       this.#log.info('presence: this instance\'s entries had expired in redis; writing them again');
@@ -111,16 +131,38 @@ export class RedisPresenceStore implements PresenceStore {
     }
   }
 
+  #ready(ms: number): Promise<void> {
+    if (this.#cmd.status === 'ready') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#cmd.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#cmd.once('ready', done);
+    });
+  }
+
   /** One MULTI: the changed fields, the TTLs, the index. Resolves with whether `alive` existed before. */
   async #write(members: Map<string, string>, conns: Map<string, string>, full: boolean): Promise<number> {
     const k = this.#keys;
+    this.#pending = { members: new Map(), conns: new Map() };
     const now = Date.now();
     const tx = this.#cmd.multi();
     tx.exists(k.alive(this.#id));
-    for (const [key, fresh, old] of [[k.members(this.#id), members, this.#written.members], [k.conns(this.#id), conns, this.#written.conns]] as const) {
+    const sides = [
+      [k.members(this.#id), members, this.#written.members, this.#pending.members],
+      [k.conns(this.#id), conns, this.#written.conns, this.#pending.conns],
+    ] as const;
+    for (const [key, fresh, old, next] of sides) {
       if (full) tx.del(key);
       const set: string[] = [];
-      for (const [field, value] of fresh) if (full || old.get(field) !== value) set.push(field, value);
+      for (const [field, value] of fresh) {
+        const print = fingerprint(value);
+        next.set(field, print);
+        if (full || old.get(field) !== print) set.push(field, value);
+      }
       if (set.length > 0) tx.hset(key, ...set);
       if (!full) {
         const gone = [...old.keys()].filter((field) => !fresh.has(field));
