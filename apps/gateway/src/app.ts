@@ -28,6 +28,7 @@ import { registerPublishRoute } from './routes/publish.js';
 import { registerRevocationRoutes } from './routes/revocations.js';
 import type { Revocations } from './revocation/revocations.js';
 import { registerSchemaRoutes } from './routes/schemas.js';
+import { registerStreamRoutes, type StreamRouteOptions } from './routes/stream.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
 /**
@@ -55,6 +56,8 @@ export interface AppOptions {
   connections?: IpConnectionCounter;
   /** Token revocation (`/v1/revocations`); the routes are absent without it. */
   revocations?: Revocations;
+  /** `GET /v1/stream` and `POST /v1/stream-tickets` (Server-Sent Events); absent: not served. */
+  stream?: Omit<StreamRouteOptions, 'auth' | 'lifecycle'>;
 }
 
 /**
@@ -135,6 +138,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     registerPresenceRoutes(app, { presence: o.presence.presence, auth: o.auth });
     registerConnectionRoutes(app, { ...o.presence, auth: o.auth });
   }
+  if (o.stream !== undefined) registerStreamRoutes(app, { ...o.stream, auth: o.auth, lifecycle: o.lifecycle });
   await registerConsole(app, o.publicDir);
   await registerSchemaRoutes(app, o.schemasDir);
   return app;

@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { EventBus } from '@ns/event-bus';
 import { WsManager } from '@ns/ws-manager';
-import { attach, IpConnectionCounter, type WsEndpoint } from '@ns/ws-server';
+import { attach, BurstLimiter, IpConnectionCounter, SseStreams, type WsEndpoint } from '@ns/ws-server';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyRing } from './api-keys.js';
@@ -16,6 +16,8 @@ import { Lifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
 import { closeMatching, controlPlaneRelay, createPresence, registerPresenceMetrics } from './presence/index.js';
+import type { StreamRouteStats } from './routes/stream.js';
+import { StreamTickets } from './stream-tickets.js';
 import { findSchemasDir, PUBLIC_DIR } from './paths.js';
 import { revocationChecking } from './revocation/revoking-verifier.js';
 import { Revocations } from './revocation/revocations.js';
@@ -104,9 +106,29 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     const closed = closeMatching(manager.sinks(), order);
     if (closed > 0) logger.info({ target: order.target, closed }, 'connections closed by an administrator');
   });
+  // One per-IP connect rate (NS_IP_CONNECT_RATE) for WebSocket upgrades and Server-Sent Events streams.
+  const connectLimiter = new BurstLimiter(config.ipConnectRate, 'ns-connect');
+  const streams = new SseStreams({
+    manager,
+    heartbeatS: config.heartbeatS,
+    maxMessageBytes: config.maxMessageBytes,
+    logger: logger.child({ component: 'sse' }),
+  });
+  const streamStats: StreamRouteStats = { rejected: {}, authFailures: 0, ticketsIssued: 0 };
+  metrics.attachStreams({ stats: () => ({ ...streams.stats(), ...streamStats }) });
   const app = await buildApp({
     presence: { presence, relay },
     connections,
+    stream: {
+      streams,
+      tickets: new StreamTickets(),
+      mode: config.auth.mode,
+      verifier,
+      allowAnonymous: config.allowAnonymous,
+      connectLimiter,
+      ticketRatePerSecond: config.ipConnectRate,
+      stats: streamStats,
+    },
     config,
     bus,
     lifecycle,
@@ -148,6 +170,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     ipMaxConnections: config.ipMaxConnections,
     connectionCounter: connections,
     ipConnectRate: config.ipConnectRate,
+    connectLimiter,
     trustProxy: config.trustProxy,
     clientMessageRate: config.clientMessageRate,
     maxMessageBytes: config.maxMessageBytes,
@@ -235,6 +258,7 @@ function describeGateway(config: GatewayConfig, url: string, publishing: string,
     `ns-gateway listening on ${url}`,
     `  console     ${url}/`,
     `  websocket   ${wsUrlOf(url)}`,
+    `  sse         ${url}/v1/stream?channels=…`,
     `  engine      ${engine}`,
     `  auth        ${auth}`,
     `  publishing  ${publishing}`,

@@ -73,7 +73,7 @@ export class HttpAuth {
    * decided on the spot.
    */
   checkPublish(req: FastifyRequest): Promise<void> | undefined {
-    this.#checkOrigin(req);
+    this.checkOrigin(req);
     const token = bearer(req);
     const { keys, mode, verifier } = this.#o;
     if (token !== undefined) {
@@ -108,7 +108,7 @@ export class HttpAuth {
 
   /** Resolves when `req` may read `channel`'s history (as a subscription would); else rejects. */
   async authorizeRead(req: FastifyRequest, channel: ChannelName): Promise<void> {
-    this.#checkOrigin(req);
+    this.checkOrigin(req);
     const { mode, verifier, allowAnonymous } = this.#o;
     if (mode === 'none') return;
     const token = bearer(req);
@@ -132,7 +132,7 @@ export class HttpAuth {
    * unrestricted principal. Rejects with NsError `unauthorized` / `forbidden`.
    */
   async principalWith(req: FastifyRequest, permission: Permission): Promise<Principal> {
-    this.#checkOrigin(req);
+    this.checkOrigin(req);
     if (this.#o.mode === 'none') return UNRESTRICTED_PRINCIPAL;
     const token = bearer(req);
     if (token === undefined || this.#o.verifier === null) {
@@ -155,10 +155,12 @@ export class HttpAuth {
     }
   }
 
-  // A browser page on another origin must not be able to drive the API with the user's network
-  // position (loopback publishing). Same policy as the /ws endpoint: no Origin (non-browser clients),
-  // a listed origin, or the gateway's own host (its console page) pass.
-  #checkOrigin(req: FastifyRequest): void {
+  /**
+   * A browser page on another origin must not be able to drive the API with the user's network
+   * position (loopback publishing). Same policy as the /ws endpoint: no Origin (non-browser clients),
+   * a listed origin, or the gateway's own host (its console page) pass. Throws NsError `forbidden`.
+   */
+  checkOrigin(req: FastifyRequest): void {
     const origin = req.headers.origin;
     if (origin === undefined) return;
     const allowed = this.#o.allowedOrigins();

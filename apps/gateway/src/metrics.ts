@@ -5,6 +5,8 @@ import { ClusterMetricsClient } from './cluster-metrics.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { RedisEngineStats } from '@ns/event-bus-redis';
 import { isCountingEngine, type CountingEngine, type EndpointStatsSource, type ManagerStatsSource, type PublishingBus } from './ports.js';
+import type { SseStreamsStats } from '@ns/ws-server';
+import type { StreamRouteStats } from './routes/stream.js';
 import { histogramSamples, registerSnapshotMetric, type Sample } from './snapshot-metric.js';
 
 /** What the metrics read at scrape time. */
@@ -13,7 +15,11 @@ export interface MetricsSources {
   lifecycle: Lifecycle;
   manager?: ManagerStatsSource;
   endpoint?: EndpointStatsSource;
+  streams?: { stats(): StreamsStatsView };
 }
+
+/** What the metrics read of the Server-Sent Events transport: the streams' and the routes' counters. */
+export type StreamsStatsView = SseStreamsStats & StreamRouteStats;
 
 /** Reasons an HTTP request's credentials were refused. */
 export type HttpAuthFailure = 'missing' | 'invalid' | 'forbidden' | 'origin';
@@ -53,12 +59,46 @@ export class GatewayMetrics {
     const bus = () => sources.bus.metrics();
     const manager = () => sources.manager?.stats();
     const endpoint = () => this.#sources.endpoint?.stats();
+    const streams = () => this.#sources.streams?.stats();
 
     registerSnapshotMetric(r, {
       name: 'ns_ws_connections',
       help: 'Open WebSocket connections.',
       type: 'gauge',
       read: () => [{ value: manager()?.connections ?? 0 }],
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_connections',
+      help: 'Open client connections by transport: WebSocket (/ws) and Server-Sent Events (/v1/stream).',
+      type: 'gauge',
+      read: () => {
+        const sse = streams()?.open ?? 0;
+        return [
+          { labels: { transport: 'websocket' }, value: Math.max(0, (manager()?.connections ?? 0) - sse) },
+          { labels: { transport: 'sse' }, value: sse },
+        ];
+      },
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_connections_opened_total',
+      help: 'Server-Sent Events streams opened (transport="sse").',
+      type: 'counter',
+      read: () => [{ labels: { transport: 'sse' }, value: streams()?.opened ?? 0 }],
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_connections_rejected_total',
+      help: 'Connections refused before they started, by transport and reason (WebSocket upgrades also in ns_ws_rejected_upgrades_total).',
+      type: 'counter',
+      read: () => [
+        ...Object.entries(endpoint()?.rejectedUpgrades ?? {}).map(([reason, value]) => ({ labels: { transport: 'websocket', reason }, value })),
+        ...Object.entries(streams()?.rejected ?? {}).map(([reason, value]) => ({ labels: { transport: 'sse', reason }, value })),
+      ],
+    });
+    registerSnapshotMetric(r, {
+      name: 'ns_stream_tickets_issued_total',
+      help: 'Stream tickets issued by POST /v1/stream-tickets.',
+      type: 'counter',
+      read: () => [{ value: streams()?.ticketsIssued ?? 0 }],
     });
     registerSnapshotMetric(r, {
       name: 'ns_ws_subscriptions',
@@ -151,6 +191,7 @@ export class GatewayMetrics {
       type: 'counter',
       read: () => [
         { labels: { transport: 'ws', reason: 'invalid' }, value: endpoint()?.authFailures ?? 0 },
+        { labels: { transport: 'sse', reason: 'invalid' }, value: streams()?.authFailures ?? 0 },
         ...Object.entries(this.#httpAuthFailures).map(([reason, value]) => ({ labels: { transport: 'http', reason }, value })),
       ],
     });
@@ -198,6 +239,11 @@ export class GatewayMetrics {
   /** Reads the /ws endpoint's counters from now on (it is attached after the HTTP app exists). */
   attachEndpoint(endpoint: EndpointStatsSource): void {
     this.#sources.endpoint = endpoint;
+  }
+
+  /** Reads the Server-Sent Events transport's counters from now on. */
+  attachStreams(streams: { stats(): StreamsStatsView }): void {
+    this.#sources.streams = streams;
   }
 
   /** Counts one refused HTTP credential. */

@@ -13,6 +13,7 @@ export * from './http.js';
 export * from './alert-actions.js';
 export * from './revocation.js';
 export * from './admin.js';
+export * from './stream.js';
 export * from './protocol.js';
 export * from './json-guard.js';
 export * from './parse.js';

@@ -10,6 +10,7 @@ import { toJsonSchemaParts, type JsonObject } from './json-schema.js';
 import { MAX_BATCH_EVENTS, PROTOCOL_VERSION } from './limits.js';
 import { PublishResponse } from './publish.js';
 import { Revocation, RevocationList, RevocationRequest } from './revocation.js';
+import { STREAM_TICKET_TTL_S, StreamQuery, StreamTicketResponse } from './stream.js';
 import { CHANNEL_NAMES, ERROR_CODE_NAMES, ERROR_CODES } from './wire.js';
 
 /** One response of a route: its description and, for JSON bodies, the contract. */
@@ -29,7 +30,7 @@ export interface HttpRouteSpec {
   summary: string;
   description?: string;
   /** Who may call it: publishers, readers (like a subscription), holders of `write:alerts`, of `admin`, or anyone. */
-  auth: 'publish' | 'read' | 'alerts' | 'admin' | 'none';
+  auth: 'publish' | 'read' | 'alerts' | 'admin' | 'stream' | 'none';
   body?: z.ZodType;
   /** The body may be left out (as if `{}`). */
   bodyOptional?: boolean;
@@ -160,6 +161,28 @@ export function httpRoutes(events: AnyEventSchemas = EVENT_SCHEMAS): HttpRouteSp
     },
     {
       method: 'get',
+      path: '/v1/stream',
+      operationId: 'stream',
+      summary: 'Server-Sent Events: the messages of /ws, one SSE event each, for networks that block WebSocket.',
+      description:
+        'Answers `text/event-stream`: `welcome`, then per channel `subscribed` (or an `error`, as a refused subscribe on /ws), replayed events, live events. Every message is one SSE event whose `data:` is the JSON message; events of lossless channels carry `id: <channel>:<epoch>:<seq>,…`, the position of every lossless channel the stream reads, so a reconnect with `Last-Event-ID` (or `?since=`) resumes without a gap or is told `recovered: false`. Heartbeats are SSE comments. A stream that must end (slow consumer, token expired, shutdown) gets a last `error` message first. Credentials: `Authorization: Bearer <JWT>`, or `?ticket=` from `POST /v1/stream-tickets`; never a JWT in the URL.',
+      auth: 'stream',
+      query: StreamQuery,
+      responses: { 200: { description: 'The event stream.', contentType: 'text/event-stream' } },
+      errors: [400, 401, 404, 429, 503],
+    },
+    {
+      method: 'post',
+      path: '/v1/stream-tickets',
+      operationId: 'createStreamTicket',
+      summary: `A single-use ticket for \`GET /v1/stream?ticket=\`, valid ${STREAM_TICKET_TTL_S} s.`,
+      description: 'For browsers\' EventSource, which cannot send an Authorization header: the ticket stands for the JWT that obtained it (its principal and expiry) without putting the JWT in a URL. No body.',
+      auth: 'stream',
+      responses: { 201: { description: 'The ticket.', schema: StreamTicketResponse } },
+      errors: [401, 429, 503],
+    },
+    {
+      method: 'get',
       path: '/healthz',
       operationId: 'liveness',
       summary: 'Liveness: the process answers.',
@@ -239,6 +262,7 @@ export function openApiDocument(events: AnyEventSchemas = EVENT_SCHEMAS): JsonOb
     if (route.auth === 'publish') op.security = [{ publishKey: [] }, { jwtBearer: [] }];
     else if (route.auth === 'read') op.security = [{ jwtBearer: [] }, {}];
     else if (route.auth === 'alerts' || route.auth === 'admin') op.security = [{ jwtBearer: [] }];
+    else if (route.auth === 'stream') op.security = [{ jwtBearer: [] }, {}];
     else op.security = [];
     const parameters: JsonObject[] = [];
     if (route.pathParams === 'channel') {

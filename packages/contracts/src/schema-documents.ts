@@ -12,6 +12,7 @@ import { toJsonSchemaDocument, type JsonObject } from './json-schema.js';
 import { openApiDocument } from './openapi.js';
 import { CLIENT_MESSAGES, ClientMessage, SERVER_CONTROL_MESSAGES, ServerMessage, serverMessageOf } from './protocol.js';
 import { PublishResponse, PublishResult } from './publish.js';
+import { StreamQuery, StreamTicketResponse } from './stream.js';
 import { channelOfTypeName, wireDocument } from './wire.js';
 
 /** Where each JSON Schema file comes from: its path under `schemas/`, the contract, and which side. */
@@ -65,6 +66,8 @@ export function schemaFileSpecs(events: AnyEventSchemas = EVENT_SCHEMAS): Schema
     { path: 'http/disconnect-query.json', schema: DisconnectQuery, io: 'input' },
     { path: 'http/disconnect-request.json', schema: DisconnectRequest, io: 'input' },
     { path: 'http/disconnect-response.json', schema: DisconnectResponse, io: 'output' },
+    { path: 'http/stream-query.json', schema: StreamQuery, io: 'input' },
+    { path: 'http/stream-ticket-response.json', schema: StreamTicketResponse, io: 'output' },
   );
   return specs;
 }

@@ -216,12 +216,86 @@ export const ERROR_CODES = {
   },
   unavailable: { http: 503, close: null, description: 'The engine is down or the gateway is draining.' },
   internal: { http: 500, close: CLOSE_CODE_TABLE.INTERNAL.code, description: 'An unexpected server error.' },
+  slow_consumer: {
+    http: 503,
+    close: CLOSE_CODE_TABLE.SLOW_CONSUMER.code,
+    description: 'The client could not keep up with a lossless channel and is disconnected; resume with `since` (the last `error` of a Server-Sent Events stream).',
+  },
 } as const satisfies Record<string, { http: number; close: CloseCode | null; description: string }>;
 
 /** A stable error code, e.g. `'invalid_message'`. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 /** All error codes, in table order. */
 export const ERROR_CODE_NAMES = Object.keys(ERROR_CODES) as ErrorCode[];
+
+// ---------------------------------------------------------------------------------------------------
+// Server-Sent Events stream cursors
+
+// The resume cursor of a Server-Sent Events stream (`GET /v1/stream`): one `id:` carries the position
+// of every lossless channel the stream reads, so a browser EventSource, which keeps only the last
+// event id, resumes all of them with one `Last-Event-ID`. Zod-free, for browsers and thin clients.
+
+/** One channel's position in a stream cursor: the last `epoch` and `seq` delivered. */
+export interface StreamPosition {
+  readonly epoch: string;
+  readonly seq: number;
+}
+
+/** A stream cursor: per channel, the last position delivered. */
+export type StreamCursor = Partial<Record<ChannelName, StreamPosition>>;
+
+/** Longest stream cursor accepted (`Last-Event-ID` or `?since=`): seven channels with 64-character epochs fit. */
+export const MAX_STREAM_CURSOR_CHARS = 2048;
+
+/**
+ * `threats:<epoch>:<seq>,alerts:<epoch>:<seq>` — channels in registry order, the epoch
+ * percent-encoded (it may hold `:` or `,`). The text of an SSE `id:` and of `?since=`.
+ */
+export function formatStreamCursor(cursor: StreamCursor): string {
+  const parts: string[] = [];
+  for (const channel of Object.keys(CHANNEL_RULES) as ChannelName[]) {
+    const p = cursor[channel];
+    if (p !== undefined) parts.push(`${channel}:${encodeURIComponent(p.epoch)}:${p.seq}`);
+  }
+  return parts.join(',');
+}
+
+/** What {@link parseStreamCursor} found wrong, naming the part. */
+export class StreamCursorError extends Error {
+  override readonly name = 'StreamCursorError';
+}
+
+/**
+ * Parses a stream cursor (see {@link formatStreamCursor}); the empty string is the empty cursor.
+ * Throws {@link StreamCursorError} naming the first bad part: unknown channel, a channel twice, an
+ * epoch that is empty, over 64 characters or badly encoded, a seq that is not an integer ≥ 0.
+ */
+export function parseStreamCursor(text: string): StreamCursor {
+  if (text.length > MAX_STREAM_CURSOR_CHARS) throw new StreamCursorError(`cursor is over ${MAX_STREAM_CURSOR_CHARS} characters`);
+  const cursor: StreamCursor = {};
+  if (text.trim() === '') return cursor;
+  for (const raw of text.split(',')) {
+    const part = raw.trim();
+    const first = part.indexOf(':');
+    const last = part.lastIndexOf(':');
+    const shown = JSON.stringify(part.slice(0, 80));
+    if (first <= 0 || last === first) throw new StreamCursorError(`${shown} is not <channel>:<epoch>:<seq>`);
+    const channel = part.slice(0, first);
+    if (!isChannelName(channel)) throw new StreamCursorError(`${shown}: unknown channel "${channel.slice(0, 64)}"`);
+    if (cursor[channel] !== undefined) throw new StreamCursorError(`${shown}: channel ${channel} given twice`);
+    let epoch: string;
+    try {
+      epoch = decodeURIComponent(part.slice(first + 1, last));
+    } catch {
+      throw new StreamCursorError(`${shown}: the epoch is not percent-encoded text`);
+    }
+    if (epoch.length < 1 || epoch.length > 64) throw new StreamCursorError(`${shown}: the epoch must be 1–64 characters`);
+    const seqText = part.slice(last + 1);
+    if (!/^\d{1,15}$/.test(seqText)) throw new StreamCursorError(`${shown}: the seq must be an integer ≥ 0`);
+    cursor[channel] = { epoch, seq: Number(seqText) };
+  }
+  return cursor;
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Everything above as one JSON document

@@ -10,3 +10,4 @@ export type { WebSocketConstructor, WebSocketLike } from './websocket-like.js';
 // The protocol's plain data (channel names, close codes with their client action, error codes, limits),
 // from the contracts' zod-free wire entry, for apps that render or log them.
 export { CHANNEL_NAMES, CLOSE_CODE_TABLE, ERROR_CODES, LIMITS, SUBPROTOCOL, type ChannelName, type ErrorCode } from '@ns/contracts/wire';
+export { SseParser, type SseEvent } from './sse-parser.js';

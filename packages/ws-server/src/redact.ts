@@ -1,7 +1,7 @@
 // Redaction works on what the server *reads*, not on the raw text: `?%74oken=` is `token` to
 // URLSearchParams, so a pattern over the raw string would miss it. Names are compared decoded,
 // lower-cased and without separators (`access-token`, `accessToken`, `API_KEY` all match).
-const CREDENTIAL_NAME = /token|key|secret|passw|pwd|auth|jwt|sig|credential|session|cookie/;
+const CREDENTIAL_NAME = /token|key|secret|passw|pwd|auth|jwt|sig|credential|session|cookie|ticket/;
 // A JWS compact serialization (header.payload.signature, base64url, the header a JSON object),
 // wherever it appears and under whatever name.
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;

@@ -41,6 +41,8 @@ export interface WsServerOptions {
   connectionCounter?: IpConnectionCounter;
   /** New connections per client IP per second, bursts of twice that (`NS_IP_CONNECT_RATE`). Default 100. */
   ipConnectRate?: number;
+  /** The connect-rate limiter to take from, shared with another transport (`GET /v1/stream`); default: one of its own at `ipConnectRate`. */
+  connectLimiter?: BurstLimiter;
   /** Proxies whose `X-Forwarded-For` is believed (`NS_TRUST_PROXY`). Default false. */
   trustProxy?: readonly string[] | boolean;
   /** Inbound messages per connection per second, bursts of twice that (`NS_CLIENT_MESSAGE_RATE`). Default 50. */
@@ -136,7 +138,7 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
   const originAllowed = compileOriginPolicy(options.allowedOrigins as AllowedOrigins | undefined);
   const trustProxy: TrustProxy = options.trustProxy ?? false;
   const trusted = compileTrust(trustProxy);
-  const connectLimiter = new BurstLimiter(options.ipConnectRate ?? DEFAULT_IP_CONNECT_RATE, 'ns-ws-connect');
+  const connectLimiter = options.connectLimiter ?? new BurstLimiter(options.ipConnectRate ?? DEFAULT_IP_CONNECT_RATE, 'ns-ws-connect');
   const clientMessageRate = options.clientMessageRate ?? DEFAULT_CLIENT_MESSAGE_RATE;
   if (!(clientMessageRate > 0)) throw new RangeError('clientMessageRate must be > 0');
   const counter = options.connectionCounter ?? new IpConnectionCounter();

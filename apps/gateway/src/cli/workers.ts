@@ -3,6 +3,8 @@ import { constants } from 'node:os';
 import { serveClusterMetrics, serveClusterStats } from '../cluster-metrics.js';
 import type { GatewayConfig } from '../config.js';
 import { DRAIN_MESSAGE } from '../shutdown.js';
+import { randomBytes } from 'node:crypto';
+import { TICKET_KEY_ENV } from '../stream-tickets.js';
 
 /** Exit code of a primary ended by a second signal (shell convention: 128 + signal number). */
 const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
@@ -96,6 +98,9 @@ export function runPrimary(config: GatewayConfig, stderr: NodeJS.WritableStream)
 
     serveClusterMetrics();
     serveClusterStats();
+    // One stream-ticket key for every worker (inherited through the environment): a ticket issued by one
+    // worker is redeemed by whichever takes the EventSource's connection.
+    process.env[TICKET_KEY_ENV] ??= randomBytes(32).toString('base64url');
     for (let i = 0; i < config.workers; i++) cluster.fork();
     stderr.write(`ns-gateway primary ${process.pid}: ${config.workers} workers on ${config.host}:${config.port}\n`);
   });
