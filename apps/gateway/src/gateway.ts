@@ -128,6 +128,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       connectLimiter,
       ticketRatePerSecond: config.ipConnectRate,
       stats: streamStats,
+      revocations,
     },
     config,
     bus,

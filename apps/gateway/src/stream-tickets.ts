@@ -9,6 +9,9 @@ export interface TicketGrant {
   principal: Principal;
   /** The token's expiry (Unix s), or `null`. */
   expiresAt: number | null;
+  /** The token's `jti` and `iat`, what a revocation names it by. */
+  tokenId?: string | undefined;
+  issuedAt?: number | undefined;
 }
 
 /** Options of {@link StreamTickets}. */
@@ -59,7 +62,7 @@ export class StreamTickets {
     this.#issued.push(now);
     // A ticket that outlived its token would extend it.
     const expiresMs = Math.min(now + windowMs, grant.expiresAt === null ? Infinity : grant.expiresAt * 1000);
-    const payload = Buffer.from(JSON.stringify({ p: grant.principal, x: grant.expiresAt, e: expiresMs, n: randomBytes(12).toString('base64url') })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ p: grant.principal, x: grant.expiresAt, t: grant.tokenId, i: grant.issuedAt, e: expiresMs, n: randomBytes(12).toString('base64url') })).toString('base64url');
     return { ticket: `${PREFIX}${payload}.${this.#sign(payload)}`, expires_at: expiresMs / 1000 };
   }
 
@@ -72,7 +75,7 @@ export class StreamTickets {
     const mac = Buffer.from(ticket.slice(dot + 1), 'base64url');
     const expected = Buffer.from(this.#sign(payload), 'base64url');
     if (dot <= PREFIX.length || mac.length !== expected.length || !timingSafeEqual(mac, expected)) throw refused('is not valid');
-    let body: { p: unknown; x: number | null; e: number; n: string };
+    let body: { p: unknown; x: number | null; t?: string; i?: number; e: number; n: string };
     try {
       body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as typeof body;
     } catch {
@@ -85,7 +88,7 @@ export class StreamTickets {
     const principal = Principal.safeParse(body.p);
     if (!principal.success) throw refused('is malformed');
     this.#redeemed.set(body.n, body.e);
-    return { principal: principal.data, expiresAt: body.x };
+    return { principal: principal.data, expiresAt: body.x, tokenId: body.t, issuedAt: body.i };
   }
 
   #sign(payload: string): string {

@@ -142,4 +142,20 @@ describe('GET /v1/stream', () => {
     await r.ended;
     expect(r.messages.at(-1)?.msg).toMatchObject({ type: 'error', code: 'token_expired' });
   });
+
+  it('ends a stream whose token is revoked, and refuses the revoked token and its tickets', async () => {
+    const admin = await sign({ sub: 'root', roles: ['admin'] });
+    const victim = await sign({ sub: 'u-victim', roles: ['analyst'], jti: 'jti-sse-victim' });
+    const exp = Math.floor(Date.now() / 1000) + 300;
+    const { ticket } = (await (await fetch(`${gw.url}/v1/stream-tickets`, { method: 'POST', headers: bearer(victim) })).json()) as { ticket: string };
+    const live = await stream('/v1/stream?channels=threats', bearer(victim));
+    await live.next((m) => m.type === 'subscribed');
+    const res = await fetch(`${gw.url}/v1/revocations`, { method: 'POST', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: JSON.stringify({ jti: 'jti-sse-victim', expires_at: exp }) });
+    expect(res.status).toBe(201);
+    await live.ended;
+    expect(live.messages.at(-1)?.msg).toMatchObject({ type: 'error', code: 'unauthorized', message: expect.stringMatching(/revoked/) });
+    expect((await stream('/v1/stream?channels=threats', bearer(victim))).status).toBe(401);
+    expect((await stream(`/v1/stream?channels=threats&ticket=${encodeURIComponent(ticket)}`)).status).toBe(401);
+    expect((await fetch(`${gw.url}/v1/stream-tickets`, { method: 'POST', headers: bearer(victim) })).status).toBe(401);
+  });
 });

@@ -20,7 +20,11 @@ import type { AuthConfig } from '../config.js';
 import type { HttpAuth } from '../http-auth.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { TokenVerifier } from '../ports.js';
+import type { Revocations } from '../revocation/revocations.js';
 import type { StreamTickets, TicketGrant } from '../stream-tickets.js';
+
+/** A grant with the revocation watch of the token behind it. */
+type WatchedGrant = TicketGrant & { watch?: ((onRevoked: () => void) => () => void) | undefined };
 
 /** Counters of the stream routes (read by the metrics). */
 export interface StreamRouteStats {
@@ -46,6 +50,8 @@ export interface StreamRouteOptions {
   /** `POST /v1/stream-tickets` per client per second before 429. */
   ticketRatePerSecond: number;
   stats: StreamRouteStats;
+  /** Token revocation: a ticket of a revoked token is refused, and a stream ends when its token is revoked. */
+  revocations?: Revocations;
 }
 
 const bearer = (req: FastifyRequest): string | undefined => {
@@ -111,7 +117,7 @@ export function registerStreamRoutes(app: FastifyInstance, o: StreamRouteOptions
   };
 
   /** The principal behind a bearer JWT, or `null` without one; throws NsError on a bad one. */
-  const fromBearer = async (req: FastifyRequest): Promise<TicketGrant | null> => {
+  const fromBearer = async (req: FastifyRequest): Promise<WatchedGrant | null> => {
     const token = bearer(req);
     if (token === undefined) return null;
     if (o.verifier === null) {
@@ -121,7 +127,7 @@ export function registerStreamRoutes(app: FastifyInstance, o: StreamRouteOptions
     try {
       const v = await o.verifier.verify(token);
       if (v.expiresAt !== null && v.expiresAt * 1000 <= Date.now()) throw new NsError('token_expired', 'token has expired');
-      return { principal: v.principal, expiresAt: v.expiresAt };
+      return { principal: v.principal, expiresAt: v.expiresAt, tokenId: v.tokenId, issuedAt: v.issuedAt, watch: v.watch };
     } catch (err) {
       o.stats.authFailures++;
       const e = err instanceof NsError && (err.code === 'token_expired' || err.code === 'unauthorized') ? err : new NsError('unauthorized', 'invalid token', { cause: err });
@@ -149,11 +155,19 @@ export function registerStreamRoutes(app: FastifyInstance, o: StreamRouteOptions
     } catch (err) {
       return reject('invalid', err as NsError);
     }
-    let grant: TicketGrant | null;
+    let grant: WatchedGrant | null;
     if (o.mode === 'none') grant = { principal: UNRESTRICTED_PRINCIPAL, expiresAt: null };
     else if (query.ticket !== undefined) {
       try {
-        grant = o.tickets.redeem(query.ticket);
+        const redeemed: WatchedGrant = o.tickets.redeem(query.ticket);
+        const revocations = o.revocations;
+        if (revocations !== undefined) {
+          // The token behind the ticket may have been revoked since it was issued.
+          const facts = { user: redeemed.principal.id, tokenId: redeemed.tokenId, issuedAt: redeemed.issuedAt };
+          revocations.check(facts);
+          redeemed.watch = (onRevoked) => revocations.watch(facts, onRevoked);
+        }
+        grant = redeemed;
       } catch (err) {
         o.stats.authFailures++;
         return reject('auth', err as NsError);
@@ -174,6 +188,7 @@ export function registerStreamRoutes(app: FastifyInstance, o: StreamRouteOptions
     await o.streams.open(reply.raw, {
       principal: grant?.principal ?? null,
       expiresAt: grant?.expiresAt ?? null,
+      ...(grant?.watch === undefined ? {} : { watch: grant.watch }),
       channels: selection.channels,
       filters: selection.filters,
       cursor,
@@ -192,7 +207,8 @@ export function registerStreamRoutes(app: FastifyInstance, o: StreamRouteOptions
         o.stats.authFailures++;
         throw new NsError('unauthorized', 'a stream ticket requires Authorization: Bearer <jwt>');
       }
-      const body: StreamTicketResponse = o.tickets.issue(grant);
+      const { watch: _watch, ...ticketGrant } = grant as WatchedGrant;
+      const body: StreamTicketResponse = o.tickets.issue(ticketGrant);
       o.stats.ticketsIssued++;
       return reply.code(201).send(body);
     },

@@ -40,6 +40,8 @@ export interface StreamRequest {
   filters: Partial<Record<ChannelName, SubscribeMessage['filter']>>;
   cursor: StreamCursor;
   remoteAddress?: string;
+  /** Watches the credential for revocation (`Authentication.watch`): the stream ends with 4001 when it is revoked. */
+  watch?: (onRevoked: () => void) => () => void;
 }
 
 /** Counters of the SSE transport. */
@@ -103,9 +105,11 @@ export class SseStreams {
     this.#open.add(sink);
     this.#startHeartbeat();
     let expiry: LongTimer | undefined;
+    let unwatch: (() => void) | undefined;
     sink.onClose((code, reason) => {
       this.#open.delete(sink);
       expiry?.clear();
+      unwatch?.();
       if (this.#open.size === 0) this.#stopHeartbeat();
       log.info({ code, reason, duration_ms: Date.now() - sink.openedAt, principal: sink.principal?.id ?? null }, 'stream closed');
     });
@@ -128,6 +132,11 @@ export class SseStreams {
         sink.close(4001, 'token_expired');
       });
     }
+    unwatch = request.watch?.(() => {
+      log.info('token revoked');
+      manager.replyError(sink, 'unauthorized', 'token has been revoked; reconnect with a new token');
+      sink.close(4001, 'token_revoked');
+    });
     log.info({ principal: request.principal?.id ?? null, channels: request.channels, resume: Object.keys(request.cursor) }, 'stream opened');
     for (const channel of request.channels) {
       if ((sink.state as string) !== 'open') break;
