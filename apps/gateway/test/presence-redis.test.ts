@@ -52,7 +52,7 @@ describe.skipIf(!hasRedisServer)('presence on two gateways sharing Redis', () =>
     const alice = await token('u_alice', ['analyst']);
     await connect(a, alice, 'threats');
     await connect(b, alice, 'threats');
-    await connect(b, await token('u_bob', ['viewer']), 'threats', 'alerts');
+    const bob = await connect(b, await token('u_bob', ['viewer']), 'threats', 'alerts');
 
     // Each instance sees the other's entries as of its last refresh (every second).
     for (const gw of [a, b]) {
@@ -78,6 +78,13 @@ describe.skipIf(!hasRedisServer)('presence on two gateways sharing Redis', () =>
     expect(instanceOf('u_alice').size).toBe(2);
     expect(instanceOf('u_bob').size).toBe(1);
     expect(listing.connections.every((c: any) => c.transport === 'websocket' && c.remote_address === '127.0.0.1')).toBe(true);
+
+    // A connection leaving B: its fields are deleted from B's hashes at B's next refresh.
+    await bob.close();
+    await until('bob gone from A\'s view', async () => (await row(a, 'alerts')).subscribers === 0);
+    expect(await row(a, 'threats')).toMatchObject({ subscribers: 2, users: 1 });
+    await connect(b, await token('u_bob', ['viewer']), 'threats');
+    await until('bob back on A\'s view', async () => (await row(a, 'threats')).subscribers === 3);
 
     // SIGKILL: B cannot remove its entries; Redis expires them. Right after the kill, every key of B
     // expires within the TTL (proved on the keys themselves), and A's counts drop to its own.
