@@ -27,6 +27,7 @@ import { registerMetricsRoute } from './routes/metrics.js';
 import { registerPublishRoute } from './routes/publish.js';
 import { registerRevocationRoutes } from './routes/revocations.js';
 import type { Revocations } from './revocation/revocations.js';
+import type { AuditLog } from './audit.js';
 import { registerSchemaRoutes } from './routes/schemas.js';
 import { registerStreamRoutes, type StreamRouteOptions } from './routes/stream.js';
 import { registerSecurityHeaders } from './security-headers.js';
@@ -58,6 +59,8 @@ export interface AppOptions {
   revocations?: Revocations;
   /** `GET /v1/stream` and `POST /v1/stream-tickets` (Server-Sent Events); absent: not served. */
   stream?: Omit<StreamRouteOptions, 'auth' | 'lifecycle'>;
+  /** The audit log of admin actions (authentication failures are audited by `auth`). */
+  audit?: AuditLog;
 }
 
 /**
@@ -125,7 +128,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   registerMetricsRoute(app, o.metrics);
   registerPublishRoute(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, metrics: o.metrics, ratePerSecond: o.config.publishRate });
   registerAlertRoutes(app, { actions: new AlertActions(o.bus), auth: o.auth, lifecycle: o.lifecycle, engineName: o.bus.engine.name, ratePerSecond: o.config.publishRate });
-  if (o.revocations !== undefined) registerRevocationRoutes(app, { revocations: o.revocations, auth: o.auth, lifecycle: o.lifecycle, max: o.config.maxRevocations });
+  if (o.revocations !== undefined) registerRevocationRoutes(app, { revocations: o.revocations, auth: o.auth, lifecycle: o.lifecycle, max: o.config.maxRevocations, ...(o.audit && { audit: o.audit }) });
   registerChannelRoutes(app, {
     bus: o.bus,
     auth: o.auth,

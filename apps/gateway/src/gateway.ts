@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyRing } from './api-keys.js';
 import { buildApp } from './app.js';
+import { AuditLog } from './audit.js';
 import { ClusterStatsClient } from './cluster-metrics.js';
 import type { GatewayConfig } from './config.js';
 import { createControlPlane, type ControlPlane } from './control/index.js';
@@ -47,6 +48,8 @@ export interface Gateway {
   readonly logger: Logger;
   /** Notices to every instance sharing the engine, and small shared records with expiry (control/). */
   readonly control: ControlPlane;
+  /** The audit log (logger name `audit`): admin routes record their actions here. */
+  readonly audit: AuditLog;
   /** Human-readable lines describing how the gateway is exposed (the start banner). */
   describe(): string[];
   /**
@@ -85,7 +88,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const metrics = new GatewayMetrics({ bus, lifecycle, manager });
   const origins = config.allowedOrigins;
   const keys = new ApiKeyRing(config.publishKeys);
+  const audit = new AuditLog(logger);
   const auth = new HttpAuth({
+    audit,
     mode: config.auth.mode,
     keys,
     verifier,
@@ -138,6 +143,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     logger,
     manager,
     revocations,
+    audit,
     ...(clusterStats === undefined ? {} : { counts: () => clusterStats.fetch() }),
     publicDir: PUBLIC_DIR,
     schemasDir: options.schemasDir === undefined ? findSchemasDir() : options.schemasDir,
@@ -165,6 +171,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     // Local mode has no key to verify tokens with: anonymous clients get the permission-free channels
     // and every token is refused, so protected channels stay closed until NS_JWT_* or NS_AUTH=none.
     authenticator: config.auth.mode === 'none' ? null : (verifier ?? NO_TOKEN_AUTHENTICATOR),
+    audit: (entry) => audit.session(entry),
     allowAnonymous: config.allowAnonymous,
     allowedOrigins: origins,
     maxConnections: config.maxConnections,
@@ -196,6 +203,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     lifecycle,
     logger,
     control,
+    audit,
     describe: () => describeGateway(config, url, auth.describePublishing(), origins),
     close: (o = {}) => (closing ??= drain(o.graceMs ?? config.shutdownGraceS * 1000)),
   };

@@ -1,7 +1,8 @@
 import { CHANNELS, hasPermission, NsError, readDenial, UNRESTRICTED_PRINCIPAL, type ChannelName, type Permission, type Principal } from '@ns/contracts';
-import { isUnrebindableHost } from '@ns/ws-server';
+import { claimedIdentity, isUnrebindableHost, redactUrl, type Authentication } from '@ns/ws-server';
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyRing } from './api-keys.js';
+import type { AuditLog } from './audit.js';
 import type { AuthConfig } from './config.js';
 import { isLoopbackAddress } from './loopback.js';
 import type { TokenVerifier } from './ports.js';
@@ -17,6 +18,8 @@ export interface HttpAuthOptions {
   trustProxy: boolean;
   /** Browser origins allowed besides the gateway's own host (CSRF guard). */
   allowedOrigins: () => readonly string[] | '*';
+  /** Where every refusal gets its audit line. */
+  audit?: AuditLog;
   /** Counts a rejected credential (the `ns_auth_failures_total` series). */
   onFailure?: (reason: 'missing' | 'invalid' | 'forbidden' | 'origin') => void;
 }
@@ -81,11 +84,12 @@ export class HttpAuth {
       if (verifier !== null) {
         // Publishers mostly hold API keys: a wrong key is not a malformed JWT, so an unverifiable
         // credential gets one answer naming both, not the JWS parser's complaint about it.
-        return this.#verify(token).then(
-          (principal) => {
-            if (hasPermission(principal, 'write:events')) return;
-            this.#fail('forbidden');
-            throw new NsError('forbidden', 'publishing requires the write:events permission');
+        return this.#verify(req, token).then(
+          (auth) => {
+            if (hasPermission(auth.principal, 'write:events')) return;
+            const message = 'publishing requires the write:events permission';
+            this.#fail('forbidden', req, message, auth);
+            throw new NsError('forbidden', message);
           },
           (err: unknown) => {
             if (err instanceof NsError && err.code === 'token_expired') throw err;
@@ -95,15 +99,14 @@ export class HttpAuth {
       }
     }
     if (keys.size === 0 && (mode === 'none' || this.#fromLoopback(req))) return undefined;
-    this.#fail(token === undefined ? 'missing' : 'invalid');
-    throw new NsError(
-      'unauthorized',
+    const message =
       token === undefined
         ? keys.size > 0 || verifier !== null
           ? 'publishing requires Authorization: Bearer <api key or JWT with write:events>'
           : 'publishing without NS_PUBLISH_KEYS is allowed from loopback only'
-        : 'invalid API key or token',
-    );
+        : 'invalid API key or token';
+    this.#fail(token === undefined ? 'missing' : 'invalid', req, message);
+    throw new NsError('unauthorized', message);
   }
 
   /** Resolves when `req` may read `channel`'s history (as a subscription would); else rejects. */
@@ -112,17 +115,18 @@ export class HttpAuth {
     const { mode, verifier, allowAnonymous } = this.#o;
     if (mode === 'none') return;
     const token = bearer(req);
-    let principal: Principal | null = null;
-    if (token !== undefined && verifier !== null) principal = await this.#verify(token);
+    const auth = token !== undefined && verifier !== null ? await this.#verify(req, token) : undefined;
+    const principal: Principal | null = auth?.principal ?? null;
     // Admission first, as on /ws where a client without credentials is not let in when anonymous
     // access is off; then the channel-read rule the WebSocket subscribe follows, with its messages.
     if (principal === null && !allowAnonymous && CHANNELS[channel].readPermission === null) {
-      this.#fail('missing');
-      throw new NsError('unauthorized', `channel ${channel} requires a token (anonymous access is disabled)`);
+      const message = `channel ${channel} requires a token (anonymous access is disabled)`;
+      this.#fail('missing', req, message);
+      throw new NsError('unauthorized', message);
     }
     const denied = readDenial(principal, channel);
     if (denied === null) return;
-    this.#fail(denied.code === 'forbidden' ? 'forbidden' : 'missing');
+    this.#fail(denied.code === 'forbidden' ? 'forbidden' : 'missing', req, denied.message, auth);
     throw new NsError(denied.code, denied.message);
   }
 
@@ -132,24 +136,31 @@ export class HttpAuth {
    * unrestricted principal. Rejects with NsError `unauthorized` / `forbidden`.
    */
   async principalWith(req: FastifyRequest, permission: Permission): Promise<Principal> {
-    this.checkOrigin(req);
-    if (this.#o.mode === 'none') return UNRESTRICTED_PRINCIPAL;
-    const token = bearer(req);
-    if (token === undefined || this.#o.verifier === null) {
-      this.#fail('missing');
-      throw new NsError('unauthorized', `this action requires Authorization: Bearer <JWT with ${permission}>`);
-    }
-    const principal = await this.#verify(token);
-    if (hasPermission(principal, permission)) return principal;
-    this.#fail('forbidden');
-    throw new NsError('forbidden', `this action requires the ${permission} permission`);
+    return (await this.authenticateWith(req, permission)).principal;
   }
 
-  async #verify(token: string): Promise<Principal> {
+  /** {@link principalWith} with the token's `jti` too (for audit lines naming the token an admin used). */
+  async authenticateWith(req: FastifyRequest, permission: Permission): Promise<{ principal: Principal; tokenId?: string | undefined }> {
+    this.checkOrigin(req);
+    if (this.#o.mode === 'none') return { principal: UNRESTRICTED_PRINCIPAL };
+    const token = bearer(req);
+    if (token === undefined || this.#o.verifier === null) {
+      const message = `this action requires Authorization: Bearer <JWT with ${permission}>`;
+      this.#fail('missing', req, message);
+      throw new NsError('unauthorized', message);
+    }
+    const auth = await this.#verify(req, token);
+    if (hasPermission(auth.principal, permission)) return auth;
+    const message = `this action requires the ${permission} permission`;
+    this.#fail('forbidden', req, message, auth);
+    throw new NsError('forbidden', message);
+  }
+
+  async #verify(req: FastifyRequest, token: string): Promise<Authentication> {
     try {
-      return (await (this.#o.verifier as TokenVerifier).verify(token)).principal;
+      return await (this.#o.verifier as TokenVerifier).verify(token);
     } catch (err) {
-      this.#fail('invalid');
+      this.#fail('invalid', req, err instanceof NsError ? err.message : 'invalid token', { token });
       if (err instanceof NsError && (err.code === 'token_expired' || err.code === 'unauthorized')) throw err;
       throw new NsError('unauthorized', 'invalid token', { cause: err });
     }
@@ -165,8 +176,9 @@ export class HttpAuth {
     if (origin === undefined) return;
     const allowed = this.#o.allowedOrigins();
     if (allowed === '*' || allowed.includes(origin) || sameHost(origin, req.headers.host)) return;
-    this.#fail('origin');
-    throw new NsError('forbidden', `origin ${origin.slice(0, 100)} is not allowed (NS_ALLOWED_ORIGINS)`);
+    const message = `origin ${origin.slice(0, 100)} is not allowed (NS_ALLOWED_ORIGINS)`;
+    this.#fail('origin', req, message);
+    throw new NsError('forbidden', message);
   }
 
   // Behind a reverse proxy on the same host every request arrives from loopback; a forwarded request
@@ -177,7 +189,24 @@ export class HttpAuth {
     return this.#o.trustProxy && isLoopbackAddress(req.ip);
   }
 
-  #fail(reason: 'missing' | 'invalid' | 'forbidden' | 'origin'): void {
+  /**
+   * Counts a refusal and writes its audit line: the verified principal and jti when known (`who` an
+   * Authentication), else what a refused token claims (`who.token`, read unverified, never logged).
+   */
+  #fail(reason: 'missing' | 'invalid' | 'forbidden' | 'origin', req: FastifyRequest, message: string, who?: Authentication | { token: string }): void {
     this.#o.onFailure?.(reason);
+    const audit = this.#o.audit;
+    if (audit === undefined) return;
+    const identity =
+      who === undefined ? { sub: null, jti: null } : 'token' in who ? { ...claimedIdentity(who.token), claimed: true } : { sub: who.principal.id, jti: who.tokenId ?? null };
+    audit.record({
+      event: reason === 'forbidden' || reason === 'origin' ? 'permission_denied' : 'auth_failed',
+      outcome: 'refused',
+      transport: 'http',
+      action: `${req.method} ${req.routeOptions.url ?? redactUrl(req.url)}`,
+      ...identity,
+      ip: req.ip,
+      reason: message,
+    });
   }
 }

@@ -5,6 +5,7 @@ import {
   PROTOCOL_VERSION,
   UNRESTRICTED_PRINCIPAL,
   parseClientMessage,
+  readDenial,
   toNsError,
   type AuthMessage,
   type ClientMessage,
@@ -14,6 +15,7 @@ import type { Connection, QueuedSink, WsManager } from '@ns/ws-manager';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { Authentication, Authenticator } from './authenticator.js';
+import { claimedIdentity, type SessionAudit, type SessionAuditEntry } from './session-audit.js';
 import { parseAutoSubscribe } from './auto-subscribe.js';
 import { clip, filterForDebug, summarizeFilter } from './log-fields.js';
 import { byteLengthOf, MAX_INVALID_STREAK, MAX_PENDING_MESSAGES } from './inbound-limits.js';
@@ -43,6 +45,8 @@ export interface SessionContext {
   logger: Logger;
   /** Called once when the connection has closed (the endpoint releases its per-IP slot). */
   onClosed(connection: Connection): void;
+  /** Where auth failures, subscribe denials and revocation closes are reported (the gateway's audit log). */
+  audit?: SessionAudit | undefined;
 }
 
 // The session a `ws` socket belongs to, for the listeners shared by every session.
@@ -67,6 +71,8 @@ export class ClientSession {
   #expiry: TokenExpiry | undefined;
   /** Unregisters the revocation watch of the credential held now (`Authentication.watch`). */
   #unwatch: (() => void) | undefined;
+  /** The `jti` of the credential held now, for audit lines. */
+  #tokenId: string | null = null;
   #invalidStreak = 0;
   #rateLimitedStreak = 0;
   #autoSubscribe: string[] | undefined;
@@ -124,7 +130,7 @@ export class ClientSession {
       } else if (credential !== undefined) {
         // The auth timeout also bounds a verification that hangs (e.g. a key server that never answers).
         this.#authTimer = setTimeout(() => this.#authTimeout(), this.#ctx.authTimeoutMs);
-        const ok = await this.#verify(credential, undefined);
+        const ok = await this.#verify(credential, undefined, 'connect');
         if (ok === undefined) return;
         this.#welcome(ok.principal);
         if (this.#becomeAuthenticated(ok)) await this.#runAutoSubscribe();
@@ -212,6 +218,9 @@ export class ClientSession {
       const filter = message.filter as Record<string, unknown> | undefined;
       this.#log.info({ channel: message.channel, filter: summarizeFilter(filter), since: message.since }, 'subscribe');
       if (filter !== undefined) this.#log.debug({ channel: message.channel, filter: filterForDebug(filter) }, 'subscribe filter');
+      // The manager refuses it with this rule too; the audit line is written here, where the session is known.
+      const denied = readDenial(this.connection.principal, message.channel);
+      if (denied !== null) this.#audit('permission_denied', 'subscribe', denied.message, undefined, message.channel);
     }
     await this.#ctx.manager.handle(this.connection, message);
   }
@@ -222,12 +231,13 @@ export class ClientSession {
       this.connection.send({ type: 'authenticated', ...(id === undefined ? {} : { id }), principal: UNRESTRICTED_PRINCIPAL, expires_at: null });
       return;
     }
-    const ok = await this.#verify(message.token, id);
+    const ok = await this.#verify(message.token, id, this.#authenticated ? 'refresh' : 'auth');
     if (ok === undefined) return;
     const current = this.connection.principal;
     if (this.#authenticated && current !== null && current.id !== ok.principal.id) {
       // A refresh must not turn one user's connection into another's.
       this.#log.warn({ principal: current.id, presented: ok.principal.id }, 'token refresh for a different principal');
+      this.#audit('permission_denied', 'refresh', `token refresh for another principal (${ok.principal.id.slice(0, 64)})`);
       this.#error('forbidden', 'a token refresh must be for the same principal', id);
       this.connection.close(CLOSE_CODES.FORBIDDEN, 'forbidden: principal changed');
       return;
@@ -237,7 +247,7 @@ export class ClientSession {
   }
 
   /** Verifies a credential; on failure replies `error`, and closes with 4001 unless a valid session continues. */
-  async #verify(token: string, id: string | undefined): Promise<Authentication | undefined> {
+  async #verify(token: string, id: string | undefined, action: 'connect' | 'auth' | 'refresh'): Promise<Authentication | undefined> {
     try {
       const result = await (this.#ctx.authenticator as Authenticator).verify(token);
       if (result.expiresAt !== null && result.expiresAt * 1000 <= Date.now()) throw new NsError('token_expired', 'token has expired');
@@ -250,6 +260,7 @@ export class ClientSession {
       if (clientFault) {
         this.#ctx.counters.authFailures++;
         this.#log.info({ auth: 'failed', code, reason: e.message }, 'auth result');
+        this.#audit('auth_failed', action, e.message, { ...claimedIdentity(token), claimed: true });
       } else {
         this.#log.error({ err }, 'authenticator failed');
       }
@@ -261,8 +272,9 @@ export class ClientSession {
     }
   }
 
-  #becomeAuthenticated({ principal, expiresAt, watch }: Authentication): boolean {
+  #becomeAuthenticated({ principal, expiresAt, watch, tokenId }: Authentication): boolean {
     if (this.connection.state === 'closing' || this.connection.state === 'closed') return false;
+    this.#tokenId = tokenId ?? null;
     this.#unwatch?.();
     this.#unwatch = watch?.(() => this.#end('unauthorized', 'token has been revoked; reconnect with a new token', 'token_revoked'));
     const first = !this.#authenticated;
@@ -313,7 +325,7 @@ export class ClientSession {
   /** Ends the session for its credential: `error`, then close 4001 with `reason`. */
   #end(code: 'token_expired' | 'unauthorized', message: string, reason: string): void {
     if (this.connection.state === 'closing' || this.connection.state === 'closed') return;
-    if (code === 'unauthorized') this.#log.info({ reason }, 'credential revoked');
+    if (code === 'unauthorized') this.#audit('revoked', 'close', message);
     this.#error(code, message);
     this.connection.close(CLOSE_CODES.UNAUTHORIZED, reason);
   }
@@ -323,6 +335,7 @@ export class ClientSession {
     if (this.#authenticated) return;
     this.#ctx.counters.authFailures++;
     this.#log.info({ auth: 'timeout' }, 'auth result');
+    this.#audit('auth_failed', 'auth timeout', 'no auth message within the auth timeout');
     this.#error('unauthorized', 'no auth message within the auth timeout');
     this.connection.close(CLOSE_CODES.UNAUTHORIZED, 'auth timeout');
   }
@@ -347,6 +360,12 @@ export class ClientSession {
       this.#log.warn({ streak: this.#invalidStreak }, 'closing a connection that keeps sending invalid frames');
       this.connection.close(CLOSE_CODES.PROTOCOL_ABUSE, 'too many invalid messages');
     }
+  }
+
+  #audit(event: SessionAuditEntry['event'], action: string, reason: string, who?: { sub: string | null; jti: string | null; claimed: boolean }, channel?: string): void {
+    const c = this.connection;
+    const { sub, jti, claimed } = who ?? { sub: c.principal?.id ?? null, jti: this.#tokenId, claimed: false };
+    this.#ctx.audit?.({ event, action, sub, jti, claimed, ip: c.remoteAddress ?? null, connection_id: c.id, ...(channel === undefined ? {} : { channel }), reason });
   }
 
   #error(code: NsError['code'], message: string, id?: string, details?: Record<string, unknown>): void {

@@ -1,5 +1,6 @@
 export { attach, type WsEndpoint, type WsEndpointStats, type WsServerOptions } from './ws-endpoint.js';
 export type { Authentication, Authenticator } from './authenticator.js';
+export { claimedIdentity, type SessionAudit, type SessionAuditEntry } from './session-audit.js';
 export { jwtAuthenticator, DEFAULT_CLOCK_TOLERANCE_S, type JwtAuthenticatorOptions } from './jwt-authenticator.js';
 export { algorithmsForJwks, algorithmsForPublicKey } from './jwt-algorithms.js';
 export type { TrustProxy } from './client-ip.js';

@@ -5,6 +5,7 @@ import type { Connection, WsManager } from '@ns/ws-manager';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { upgradeCredential, type Authenticator } from './authenticator.js';
+import type { SessionAudit, SessionAuditEntry } from './session-audit.js';
 import { AUTH_EXPIRING_NOTICE_S, ClientSession } from './client-session.js';
 import { clientIp, compileTrust, type TrustProxy } from './client-ip.js';
 import { compileOriginPolicy, type AllowedOrigins } from './origin-policy.js';
@@ -26,6 +27,8 @@ export interface WsServerOptions {
   path?: string;
   /** Verifies credentials; `null` disables auth (`NS_AUTH=none`: every connection is fully permitted). */
   authenticator: Authenticator | null;
+  /** Receives one entry per auth failure, subscribe denial and revocation close (see {@link SessionAuditEntry}). */
+  audit?: SessionAudit;
   /** Let connections without credentials read permission-free channels (`NS_ALLOW_ANONYMOUS`). Default false. */
   allowAnonymous?: boolean;
   /** Browser origins allowed besides the page's own host; `'*'` only by explicit choice. Default none. */
@@ -147,6 +150,7 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
   const sessionContext = {
     manager,
     authenticator: options.authenticator,
+    audit: options.audit,
     allowAnonymous: options.allowAnonymous ?? false,
     authTimeoutMs: options.authTimeoutMs ?? 10_000,
     heartbeatS: options.heartbeatS ?? manager.heartbeatMs / 1000,

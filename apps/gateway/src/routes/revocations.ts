@@ -1,5 +1,6 @@
 import { issuesFromZod, NsError, RevocationRequest, type RevocationList } from '@ns/contracts';
 import type { FastifyInstance } from 'fastify';
+import type { AuditLog } from '../audit.js';
 import type { HttpAuth } from '../http-auth.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Revocations } from '../revocation/revocations.js';
@@ -11,6 +12,7 @@ export interface RevocationRoutesOptions {
   lifecycle: Lifecycle;
   /** `NS_MAX_REVOCATIONS`, reported by the list. */
   max: number;
+  audit?: AuditLog;
 }
 
 /** A revocation body is a few hundred bytes. */
@@ -21,20 +23,29 @@ const MAX_BODY_BYTES = 4 * 1024;
  */
 export function registerRevocationRoutes(app: FastifyInstance, o: RevocationRoutesOptions): void {
   app.post('/v1/revocations', { bodyLimit: MAX_BODY_BYTES }, async (req, reply) => {
-    const principal = await o.auth.principalWith(req, 'admin');
-    if (o.lifecycle.draining) throw new NsError('unavailable', 'gateway is shutting down; retry on another instance');
-    const body = RevocationRequest.safeParse(req.body);
-    if (!body.success) {
-      const issues = issuesFromZod(body.error, []);
-      throw new NsError('invalid_message', `${issues[0]?.path || 'body'}: ${issues[0]?.message}; expected {jti, expires_at?} or {user, issued_before?}`, { issues });
+    const admin = await o.auth.authenticateWith(req, 'admin');
+    const audit = (outcome: 'ok' | 'refused', target: Record<string, unknown> | undefined, reason?: string) =>
+      o.audit?.record({ event: 'revocation', outcome, transport: 'http', action: 'POST /v1/revocations', sub: admin.principal.id, jti: admin.tokenId ?? null, ip: req.ip, ...(target && { target }), ...(reason !== undefined && { reason }) });
+    try {
+      if (o.lifecycle.draining) throw new NsError('unavailable', 'gateway is shutting down; retry on another instance');
+      const body = RevocationRequest.safeParse(req.body);
+      if (!body.success) {
+        const issues = issuesFromZod(body.error, []);
+        throw new NsError('invalid_message', `${issues[0]?.path || 'body'}: ${issues[0]?.message}; expected {jti, expires_at?} or {user, issued_before?}`, { issues });
+      }
+      const record = await o.revocations.revoke(body.data, admin.principal);
+      audit('ok', 'jti' in record ? { jti: record.jti, expires_at: record.expires_at } : { user: record.user, issued_before: record.issued_before, expires_at: record.expires_at });
+      return reply.code(201).send(record);
+    } catch (err) {
+      audit('refused', undefined, err instanceof Error ? err.message : String(err));
+      throw err;
     }
-    const record = await o.revocations.revoke(body.data, principal);
-    req.log.info({ revocation: 'jti' in record ? { jti: record.jti } : { user: record.user, issued_before: record.issued_before }, by: principal.id }, 'revocation recorded');
-    return reply.code(201).send(record);
   });
 
   app.get('/v1/revocations', async (req): Promise<RevocationList> => {
-    await o.auth.principalWith(req, 'admin');
-    return { revocations: await o.revocations.list(), max: o.max };
+    const admin = await o.auth.authenticateWith(req, 'admin');
+    const revocations = await o.revocations.list();
+    o.audit?.record({ event: 'admin_action', outcome: 'ok', transport: 'http', action: 'GET /v1/revocations', sub: admin.principal.id, jti: admin.tokenId ?? null, ip: req.ip });
+    return { revocations, max: o.max };
   });
 }

@@ -1,0 +1,58 @@
+import type { SessionAuditEntry } from '@ns/ws-server';
+import type { Logger } from 'pino';
+
+/** What an audit line is about. */
+export type AuditEvent = 'auth_failed' | 'permission_denied' | 'admin_action' | 'revocation' | 'revoked';
+
+/** One audit line: who (`sub`, `jti`), what, from where (`ip`), outcome — never a token or secret. */
+export interface AuditEntry {
+  event: AuditEvent;
+  outcome: 'ok' | 'refused';
+  transport: 'http' | 'ws';
+  /** `POST /v1/revocations`, `connect`, `auth`, `refresh`, `subscribe` … */
+  action: string;
+  /** The verified principal; for a token that failed verification, what it claims (`claimed: true`). */
+  sub: string | null;
+  jti: string | null;
+  claimed?: boolean;
+  ip: string | null;
+  reason?: string;
+  connection_id?: string;
+  channel?: string;
+  /** What an admin action or revocation was about (e.g. `{jti}` or `{user, issued_before}`). */
+  target?: Record<string, unknown>;
+}
+
+/**
+ * The audit log (README#audit-log): a pino child named `audit`, one JSON line per authentication
+ * failure, permission denial, admin action and revocation, written at `info` whatever
+ * `NS_LOG_LEVEL` says (unless it is `silent`), so that lowering the log level never hides them.
+ */
+export class AuditLog {
+  readonly #log: Logger;
+
+  constructor(logger: Logger) {
+    this.#log = logger.level === 'silent' ? logger : logger.child({ name: 'audit' }, { level: 'info' });
+  }
+
+  record(entry: AuditEntry): void {
+    this.#log.info({ audit: entry }, `audit ${entry.event} ${entry.outcome}: ${entry.action}`);
+  }
+
+  /** An entry reported by a /ws session. */
+  session(e: SessionAuditEntry): void {
+    this.record({
+      event: e.event,
+      outcome: e.event === 'revoked' ? 'ok' : 'refused',
+      transport: 'ws',
+      action: e.action,
+      sub: e.sub,
+      jti: e.jti,
+      ...(e.claimed && { claimed: true }),
+      ip: e.ip,
+      reason: e.reason,
+      connection_id: e.connection_id,
+      ...(e.channel !== undefined && { channel: e.channel }),
+    });
+  }
+}
