@@ -124,6 +124,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     errorResponseBuilder: (_req, ctx) => new NsError('rate_limited', `too many requests; retry in ${ctx.after}`),
   });
 
+  o.audit?.auditAdminRoutes(app, o.auth);
   registerHealthRoutes(app, o.lifecycle, o.bus.engine.name);
   registerMetricsRoute(app, o.metrics);
   registerPublishRoute(app, { bus: o.bus, auth: o.auth, lifecycle: o.lifecycle, metrics: o.metrics, ratePerSecond: o.config.publishRate });

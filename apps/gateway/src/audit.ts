@@ -1,5 +1,7 @@
 import type { SessionAuditEntry } from '@ns/ws-server';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { HttpAuth } from './http-auth.js';
 
 /** What an audit line is about. */
 export type AuditEvent = 'auth_failed' | 'permission_denied' | 'admin_action' | 'revocation' | 'revoked';
@@ -21,6 +23,8 @@ export interface AuditEntry {
   channel?: string;
   /** What an admin action or revocation was about (e.g. `{jti}` or `{user, issued_before}`). */
   target?: Record<string, unknown>;
+  /** The HTTP status an admin action was answered with. */
+  status?: number;
 }
 
 /**
@@ -37,6 +41,33 @@ export class AuditLog {
 
   record(entry: AuditEntry): void {
     this.#log.info({ audit: entry }, `audit ${entry.event} ${entry.outcome}: ${entry.action}`);
+  }
+
+  /**
+   * Writes one `admin_action` line for every HTTP request answered after `auth` let it through as
+   * `admin` (presence, connections, disconnects, revocation listing) — except `POST /v1/revocations`,
+   * which writes its own `revocation` line. The target is the path parameters and a body's `user`.
+   */
+  auditAdminRoutes(app: FastifyInstance, auth: Pick<HttpAuth, 'adminOf'>): void {
+    app.addHook('onResponse', async (req, reply) => {
+      const admin = auth.adminOf(req);
+      const route = req.routeOptions.url ?? '';
+      if (admin === undefined || (req.method === 'POST' && route === '/v1/revocations')) return;
+      const params = (req.params ?? {}) as Record<string, unknown>;
+      const body = req.body as Record<string, unknown> | null | undefined;
+      const target = { ...params, ...(typeof body === 'object' && body !== null && typeof body.user === 'string' && { user: body.user.slice(0, 256) }) };
+      this.record({
+        event: 'admin_action',
+        outcome: reply.statusCode < 400 ? 'ok' : 'refused',
+        transport: 'http',
+        action: `${req.method} ${route}`,
+        sub: admin.principal.id,
+        jti: admin.tokenId ?? null,
+        ip: req.ip,
+        ...(Object.keys(target).length > 0 && { target }),
+        status: reply.statusCode,
+      });
+    });
   }
 
   /** An entry reported by a /ws session. */

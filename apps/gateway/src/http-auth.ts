@@ -50,6 +50,14 @@ const bearer = (req: FastifyRequest): string | undefined => {
 export class HttpAuth {
   readonly #o: HttpAuthOptions;
 
+  // Requests let through as `admin`, so that one hook can write each admin action's audit line.
+  readonly #admins = new WeakMap<FastifyRequest, { principal: Principal; tokenId?: string | undefined }>();
+
+  /** Who `req` acted as, when it was authorized as `admin` (see {@link authenticateWith}). */
+  adminOf(req: FastifyRequest): { principal: Principal; tokenId?: string | undefined } | undefined {
+    return this.#admins.get(req);
+  }
+
   constructor(options: HttpAuthOptions) {
     this.#o = options;
   }
@@ -142,7 +150,10 @@ export class HttpAuth {
   /** {@link principalWith} with the token's `jti` too (for audit lines naming the token an admin used). */
   async authenticateWith(req: FastifyRequest, permission: Permission): Promise<{ principal: Principal; tokenId?: string | undefined }> {
     this.checkOrigin(req);
-    if (this.#o.mode === 'none') return { principal: UNRESTRICTED_PRINCIPAL };
+    if (this.#o.mode === 'none') {
+      if (permission === 'admin') this.#admins.set(req, { principal: UNRESTRICTED_PRINCIPAL });
+      return { principal: UNRESTRICTED_PRINCIPAL };
+    }
     const token = bearer(req);
     if (token === undefined || this.#o.verifier === null) {
       const message = `this action requires Authorization: Bearer <JWT with ${permission}>`;
@@ -150,7 +161,10 @@ export class HttpAuth {
       throw new NsError('unauthorized', message);
     }
     const auth = await this.#verify(req, token);
-    if (hasPermission(auth.principal, permission)) return auth;
+    if (hasPermission(auth.principal, permission)) {
+      if (permission === 'admin') this.#admins.set(req, auth);
+      return auth;
+    }
     const message = `this action requires the ${permission} permission`;
     this.#fail('forbidden', req, message, auth);
     throw new NsError('forbidden', message);

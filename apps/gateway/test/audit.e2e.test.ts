@@ -64,6 +64,10 @@ describe('audit log', () => {
     await expectAudit({ event: 'revocation', outcome: 'refused', sub: 'root', reason: expect.stringMatching(/^expires_at/) });
     expect((await fetch(`${gw.url}/v1/revocations`, { headers: { authorization: `Bearer ${admin.token}` } })).status).toBe(200);
     await expectAudit({ event: 'admin_action', outcome: 'ok', action: 'GET /v1/revocations', sub: 'root', jti: admin.jti });
+    // Every admin route is audited, the connections API too.
+    const disconnect = await fetch(`${gw.url}/v1/disconnects`, { method: 'POST', headers: { authorization: `Bearer ${admin.token}` }, body: JSON.stringify({ user: 'nobody', reason: 'audit test' }) });
+    expect(disconnect.status).toBe(200);
+    await expectAudit({ event: 'admin_action', outcome: 'ok', action: 'POST /v1/disconnects', sub: 'root', jti: admin.jti, target: { user: 'nobody' }, status: 200 });
   });
 
   it('writes one line per WebSocket auth failure (connect, auth, refresh), subscribe denial and revocation close', async () => {
