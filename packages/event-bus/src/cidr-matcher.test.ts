@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileCidrs, parseIp } from './cidr-matcher.js';
+import { compileCidrs, parseIp, parseNetworks } from './cidr-matcher.js';
 
 describe('parseIp', () => {
   it('parses IPv4 into one integer', () => {
@@ -110,4 +110,85 @@ describe('IPv4-mapped detection', () => {
     expect(match('::ffff:a00:1')).toBe(true);
     expect(match('::ffff:b00:1')).toBe(false);
   });
+});
+
+describe('address and network syntax (issue 22 survivors)', () => {
+  it('takes only a dot between IPv4 octets', () => {
+    for (const text of ['10-0-0-1', '10 0 0 1', '10,0.0.1']) {
+      expect(parseIp(text), text).toBeUndefined();
+      expect(compileCidrs(['10.0.0.0/8'])(text), text).toBe(false);
+    }
+  });
+
+  it('takes an embedded IPv4 address only as the last part of an IPv6 address', () => {
+    expect(parseIp('::10.0.0.1:1')).toBeUndefined();
+    expect(parseIp('64:ff9b::10.0.0.1:0')).toBeUndefined();
+    expect(compileCidrs(['::/0'])('::10.0.0.1:1')).toBe(false);
+  });
+
+  it('compares only the first 97 bits of a /97 IPv6 network: all of the first word', () => {
+    // A prefix beyond 32 bits must mask the first word completely (0xffffffff), not by a shift
+    // count taken modulo 32.
+    const match = compileCidrs(['2001:db8::/97']);
+    expect(match('2001:db8::1')).toBe(true);
+    expect(match('2001:db8::7fff:ffff')).toBe(true);
+    expect(match('2002:db8::1')).toBe(false);
+    expect(match('3001:db8::1')).toBe(false);
+    expect(match('2001:db8::8000:0')).toBe(false);
+  });
+
+  it.each([
+    ['10.0.0.0/x8', 'invalid network "10.0.0.0/x8"'],
+    ['10.0.0.0/8x', 'invalid network "10.0.0.0/8x"'],
+    ['10.0.0.0/1234', 'invalid network "10.0.0.0/1234"'],
+    ['10.0.0.0/', 'invalid network "10.0.0.0/"'],
+    ['10.0.0.0/33', 'invalid prefix length in "10.0.0.0/33"'],
+    ['::ffff:10.0.0.0/129', 'invalid prefix length in "::ffff:10.0.0.0/129"'],
+  ])('refuses %j, saying what is wrong', (cidr, message) => {
+    expect(() => parseNetworks([cidr])).toThrow(new RangeError(message));
+  });
+
+  it('parses networks into exactly one masked entry each, on the side they match', () => {
+    expect(parseNetworks([])).toEqual({ v4: [], v6: [] });
+    expect(parseNetworks(['10.1.2.3/8', '10.1.2.3'])).toEqual({
+      v4: [
+        { net: 0x0a000000, mask: 0xff000000 },
+        { net: 0x0a010203, mask: 0xffffffff },
+      ],
+      v6: [],
+    });
+    expect(parseNetworks(['2001:db8::/32'])).toEqual({
+      v4: [],
+      v6: [{ n0: 0x20010db8, n1: 0, n2: 0, n3: 0, m0: 0xffffffff, m1: 0, m2: 0, m3: 0 }],
+    });
+  });
+
+  it('keeps an IPv4-mapped network of 96 bits or more on the IPv4 side only', () => {
+    expect(parseNetworks(['::ffff:10.0.0.0/104'])).toEqual({ v4: [{ net: 0x0a000000, mask: 0xff000000 }], v6: [] });
+    expect(parseNetworks(['::ffff:0.0.0.0/96'])).toEqual({ v4: [{ net: 0, mask: 0 }], v6: [] });
+  });
+
+  it('keeps a shorter IPv4-mapped network on both sides, with the ::ffff words masked in', () => {
+    // /95 ends inside the third word (0x0000ffff): its masked value is 0x0000fffe.
+    expect(parseNetworks(['::ffff:0.0.0.0/95'])).toEqual({
+      v4: [{ net: 0, mask: 0 }],
+      v6: [{ n0: 0, n1: 0, n2: 0xfffe, n3: 0, m0: 0xffffffff, m1: 0xffffffff, m2: 0xfffffffe, m3: 0 }],
+    });
+    const match = compileCidrs(['::ffff:0.0.0.0/95']);
+    expect(match('::fffe:0:1')).toBe(true);
+    expect(match('1.2.3.4')).toBe(true);
+    expect(match('::fffd:0:1')).toBe(false);
+  });
+
+  // Mutants left alive because no input can tell them apart (Stryker, issue 22):
+  // - parseIpv4 `dots < 3` → true or `dots <= 3`: a fourth dot is refused by the final `dots === 3`.
+  // - parseIpv6 `zone >= 0` → `zone > 0`: an address starting with '%' is refused either way.
+  // - parseIpv6 `halves.length > 2` → false, and the `halves.length === 2 ? missing : 0` fill → missing:
+  //   three halves, or one half with groups missing, are refused by the `missing` check after them.
+  // - parseIpCached `text !== cachedText` → true: the cache only saves a parse.
+  // - maskOf `bits >= 32` → `bits > 32`: at 32 the shift gives 0xffffffff too.
+  // - parseNetworks `slash >= 0` → `slash > 0` (twice): a network starting with '/' has no address and
+  //   is refused either way.
+  // - parseNetworks `bitsText === undefined` → false: Number(undefined) is NaN, and maskOf(NaN) is
+  //   0xffffffff, the full-length mask a single address gets anyway.
 });

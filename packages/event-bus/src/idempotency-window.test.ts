@@ -120,3 +120,7 @@ describe('IdempotencyWindow', () => {
     expect(w.get('a')).toBeUndefined();
   });
 });
+
+// Mutant left alive (Stryker, issue 22): set()'s early return on `maxKeys === 0` → false. The entry is
+// then stored and at once evicted by the cap loop (size 1 > maxKeys 0), so nothing observable differs;
+// the early return only saves that work.
