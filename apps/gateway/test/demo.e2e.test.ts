@@ -7,7 +7,9 @@ afterEach(async () => {
 });
 
 describe('ns-gateway start --demo', () => {
-  it('publishes synthetic NetSentinel traffic through the real publish API', async () => {
+  // A gateway start, its demo publisher's first campaign (a second in) and the first threat: 30 s ran
+  // out at load 35 in a whole-suite run.
+  it('publishes synthetic NetSentinel traffic through the real publish API', { timeout: 120_000 }, async () => {
     const gw = await startGateway({}, ['start', '--demo']);
     expect(gw.stderr()).toContain('demo        publishing synthetic NetSentinel traffic');
     const client = await TestClient.open(gw.wsUrl);

@@ -107,10 +107,11 @@ const publishBody = fc.oneof(
   anyValue,
 );
 
-// 1,500 runs each are pure CPU: a few seconds on an idle machine, but past the default 30 s when the
-// shared 2-core machine runs at load 35 (seen in a whole-suite run). The budget is for that, not for
-// the parsers: they are measured by the benchmarks, not here.
-describe('property: the edge parsers are total', { timeout: 180_000 }, () => {
+// 1,500 runs each are pure CPU: seconds on an idle machine, but the text property (with its 200 KB
+// nesting bombs) took 30.8 s in a whole-suite run at load 36 and 225 s beside a typecheck and a
+// mutation run on the shared 2-core machine. The budget is for that, not for the parsers: their speed
+// is the benchmarks' business, this test only asks that they are total.
+describe('property: the edge parsers are total', { timeout: 600_000 }, () => {
   it('parseClientMessage never throws on any text, and fails only with codes from ERROR_CODES', () => {
     fc.assert(
       fc.property(clientText, (text) => total(parseClientMessage, text)),
