@@ -71,10 +71,10 @@ describe('start output', () => {
     expect(before.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('> ') && !l.startsWith('{')).length).toBeLessThanOrEqual(1);
   });
 
-  it('logs JSON lines when stdout is not a terminal', async () => {
+  it('logs JSON lines when stdout is not a terminal', { timeout: START_BUDGET_MS }, async () => {
     const gw = await startGateway({ NS_LOG_LEVEL: 'info' });
     // The banner (stderr) can come before the log line saying the same (stdout).
-    await eventually('the listening log line', () => gw.stdout().includes('listening'));
+    await eventually('the listening log line', () => gw.stdout().includes('listening'), 60_000);
     const lines = gw.stdout().trim().split('\n');
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(JSON.parse(line)).toHaveProperty('level');
@@ -89,7 +89,7 @@ describe('start output', () => {
     expect(json).toMatch(/\{"level":30,[^\n]*"msg":"ns-gateway listening on http/);
 
     const gw = await startGateway({ NS_LOG_LEVEL: 'info', NS_LOG_FORMAT: 'pretty' });
-    await eventually('the listening log line', () => gw.stdout().includes('listening'));
+    await eventually('the listening log line', () => gw.stdout().includes('listening'), 60_000);
     expect(gw.stdout()).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: /m);
     expect(gw.stdout()).not.toContain('{"level"');
   });
