@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_BATCH_EVENTS, MAX_EVENT_DATA_BYTES } from './limits.js';
-import { formatPath, parseClientMessage, parseEnvelope, parseJson, parsePublishRequest, type ParseResult } from './parse.js';
+import {
+  formatPath,
+  isValidPublishEvent,
+  parseClientMessage,
+  parseEnvelope,
+  parseJson,
+  parsePublishRequest,
+  validDataJson,
+  type ParseResult,
+} from './parse.js';
 
 const threat = { source_ip: '192.168.1.100', threat_score: 8.5, threat_level: 'high', timestamp: 1764115200.101 };
 const event = { type: 'threat.new', data: threat };
@@ -112,6 +121,25 @@ describe('parseClientMessage', () => {
 });
 
 describe('parsePublishRequest', () => {
+  it('brands the events it accepts, and only those, with their data serialized once', () => {
+    const withId = { ...event, id: 'evt-42', data: { ...threat, note: 'ü ✓ "quoted"' } };
+    const parsed = parsePublishRequest({ events: [event, withId] });
+    if (!parsed.success) throw parsed.error;
+    for (const accepted of parsed.data.events) {
+      expect(isValidPublishEvent(accepted)).toBe(true);
+      expect(validDataJson(accepted)).toBe(JSON.stringify(accepted.data));
+      // Neither the publisher's object nor a copy of an accepted one carries the brand.
+      expect(isValidPublishEvent({ ...accepted })).toBe(false);
+    }
+    expect(validDataJson(parsed.data.events[1] as never)).toContain('"note":"ü ✓ \\"quoted\\""');
+    expect(isValidPublishEvent(event)).toBe(false);
+    expect(isValidPublishEvent(withId)).toBe(false);
+    const single = parsePublishRequest(event);
+    expect(single.success && isValidPublishEvent(single.data.events[0])).toBe(true);
+    expect(isValidPublishEvent(null)).toBe(false);
+    expect(isValidPublishEvent('threat.new')).toBe(false);
+  });
+
   it('normalises one event and a batch to a list', () => {
     expect(parsePublishRequest(event)).toEqual({ success: true, data: { events: [event], batch: false } });
     const withId = { ...event, id: 'evt-42' };

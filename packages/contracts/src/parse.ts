@@ -121,9 +121,33 @@ export function parseClientMessage(input: unknown): ParseResult<ClientMessage> {
   return ok(parsed.data);
 }
 
+declare const validPublishEvent: unique symbol;
+
+/**
+ * A publish event the contracts' parser accepted (known type, schema, JSON-safe, within the size
+ * limit). `EventBus.publish`/`publishBatch` trust it as it is: no second validation.
+ */
+export type ValidPublishEvent<E = PublishEvent> = E & { readonly [validPublishEvent]: true };
+
+// The brand at run time: each accepted event's serialized `data` (made by the size check), which the
+// engine reuses for the envelope so `data` is serialized once. A WeakMap, so neither a spread copy nor
+// an object made by hand carries it.
+const acceptedData = new WeakMap<object, string>();
+
+/** True for an event object the publish parser accepted (and returned). */
+export function isValidPublishEvent<E>(event: E): event is ValidPublishEvent<E> {
+  // WeakMap.has is false for a primitive, no guard needed.
+  return acceptedData.has(event as object);
+}
+
+/** The JSON of an accepted event's `data`, as the parser serialized it to check its size. */
+export function validDataJson(event: ValidPublishEvent<unknown>): string {
+  return acceptedData.get(event as object) as string;
+}
+
 /** A validated publish request, normalised to a list. */
 export interface ParsedPublish<E = PublishEvent> {
-  events: E[];
+  events: ValidPublishEvent<E>[];
   /** True when the body was the `{events: [...]}` form. */
   batch: boolean;
 }
@@ -160,7 +184,7 @@ function checkEvent<E extends { data: unknown }>(
   prefix: PropertyKey[],
   index: number | undefined,
   issues: ErrorIssue[],
-): E | undefined {
+): ValidPublishEvent<E> | undefined {
   const push = (path: PropertyKey[], code: string, message: string) => {
     const issue: ErrorIssue = { path: formatPath([...prefix, ...path]), code, message };
     if (index !== undefined) issue.index = index;
@@ -198,7 +222,8 @@ function checkEvent<E extends { data: unknown }>(
     push(['data'], 'too_big', `data is larger than ${MAX_EVENT_DATA_BYTES} bytes`);
     return undefined;
   }
-  return parsed.data;
+  acceptedData.set(parsed.data, size);
+  return parsed.data as ValidPublishEvent<E>;
 }
 
 /**
@@ -235,7 +260,7 @@ function parsePublishWith<E extends { data: unknown }>(contract: PublishContract
     const events = list.map((v, i) => checkEvent(contract, v, ['events', i], i, issues));
     if (issues.length > 0) return fail(codeFor(issues), issues);
     // No issue: checkEvent returned every event.
-    return ok({ events: events as E[], batch: true });
+    return ok({ events: events as ValidPublishEvent<E>[], batch: true });
   }
   const issues: ErrorIssue[] = [];
   const event = checkEvent(contract, body, [], undefined, issues);

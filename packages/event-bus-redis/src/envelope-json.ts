@@ -14,7 +14,7 @@ export interface EnvelopePieces {
 export function envelopePieces(event: PendingEvent): EnvelopePieces {
   return {
     head: `{"type":${JSON.stringify(event.type)},"channel":${JSON.stringify(event.channel)},"id":${JSON.stringify(event.id)},"seq":`,
-    tail: `,"ts":${JSON.stringify(event.ts)},"data":${JSON.stringify(event.data)}}`,
+    tail: `,"ts":${JSON.stringify(event.ts)},"data":${event.dataJson ?? JSON.stringify(event.data)}}`,
   };
 }
 

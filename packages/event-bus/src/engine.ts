@@ -18,6 +18,12 @@ export interface PendingEvent {
    * outcome (Redis) remembers every id, so a retry with the ids it was given is safe.
    */
   idempotent: boolean;
+  /**
+   * `data` as JSON, when the bus has it already (the publish parser serialized it to check its size
+   * and no transform changed it since): the engine builds the envelope's JSON around it instead of
+   * serializing `data` again. Undefined: the engine serializes `data` itself.
+   */
+  dataJson?: string | undefined;
 }
 
 /** What the engine assigned to one appended event. */

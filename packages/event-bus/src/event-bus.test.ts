@@ -1,4 +1,4 @@
-import { NsError, type PublishEvent } from '@ns/contracts';
+import { NsError, parsePublishRequest, type PublishEvent, type ValidPublishEvent } from '@ns/contracts';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BusEvent } from './bus-event.js';
 import type { AppendResult, EngineListener, PendingEvent } from './engine.js';
@@ -220,6 +220,45 @@ describe('EventBus', () => {
       expect(engine.appendCalls).toBe(0);
       expect((await rejected(bus.publishBatch(Array.from({ length: 1001 }, () => notice())))).code).toBe('message_too_large');
       expect((await rejected(bus.publishBatch('x' as never))).code).toBe('invalid_message');
+    });
+
+    it('trusts events the contracts parser accepted (no second validation) and builds their JSON around the parsed data', async () => {
+      const bus = make();
+      const got: BusEvent[] = [];
+      bus.subscribe('*', (e) => got.push(e));
+      const parse = (events: PublishEvent[]): ValidPublishEvent[] => {
+        const parsed = parsePublishRequest({ events });
+        if (!parsed.success) throw parsed.error;
+        return parsed.data.events;
+      };
+      const valid = parse([threat({ source_ip: '2001:db8::1' }), alert({ message: 'ü ✓ "quoted" \u2028' }), { ...notice(), id: 'n-1' }]);
+      await bus.publishBatch(valid);
+      expect(got.map((e) => e.json)).toEqual(got.map((e) => JSON.stringify(e.envelope)));
+      expect(got.map((e) => e.envelope.data)).toEqual(valid.map((e) => e.data));
+
+      // Changed after the parser accepted it: the bus does not look again (a raw event like this is refused).
+      const [late] = parse([threat()]);
+      (late!.data as Record<string, unknown>).source_ip = 'nope';
+      expect((await bus.publishBatch([late!]))[0]!.seq).toBe(2);
+      expect((await rejected(bus.publishBatch([threat({ source_ip: 'nope' })]))).code).toBe('invalid_message');
+      // A batch mixing accepted and raw events is validated as a whole, the raw ones included.
+      const err = await rejected(bus.publishBatch([...parse([threat()]), threat({ source_ip: 'nope' })]));
+      expect(err.issues?.map((i) => i.path)).toEqual(['events[1].data.source_ip']);
+      // More than 1000 accepted events are still too many for one batch.
+      const many = [...parse(Array.from({ length: 600 }, () => notice())), ...parse(Array.from({ length: 401 }, () => notice()))];
+      expect((await rejected(bus.publishBatch(many))).code).toBe('message_too_large');
+    });
+
+    it('serializes data anew when a transform changed it', async () => {
+      const bus = make();
+      const got: BusEvent[] = [];
+      bus.subscribe('threats', (e) => got.push(e));
+      bus.use('threat.new', (data) => ({ ...data, threat_score: 1 }));
+      const parsed = parsePublishRequest(threat({ threat_score: 9 }));
+      if (!parsed.success) throw parsed.error;
+      await bus.publish(parsed.data.events[0]!);
+      expect(got[0]!.envelope.data.threat_score).toBe(1);
+      expect(got[0]!.json).toBe(JSON.stringify(got[0]!.envelope));
     });
   });
 

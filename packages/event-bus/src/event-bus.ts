@@ -10,6 +10,8 @@ import {
   type PublishEventOf,
   type PublishResult,
   type SinceCursor,
+  type ValidPublishEvent,
+  validDataJson,
 } from '@ns/contracts';
 import { BusEvent } from './bus-event.js';
 import { BusMetrics, type BusMetricsSnapshot } from './bus-metrics.js';
@@ -99,7 +101,8 @@ export class EventBus {
 
   /**
    * Validates `event` with `@ns/contracts` (`NsError` `invalid_message` / `unknown_type` naming the
-   * field), applies the transforms once, appends it through the engine and resolves with
+   * field) — unless it is a {@link ValidPublishEvent} the contracts' parser returned, which is trusted
+   * as it is — applies the transforms once, appends it through the engine and resolves with
    * `{id, channel, seq}`. The same event again (publisher id, type and data) within the idempotency
    * window resolves with the original result and `duplicate: true`, and is not delivered again; its
    * id on a different event rejects `id_conflict` (path `id`). Engine down → `NsError('unavailable')`.
@@ -118,7 +121,8 @@ export class EventBus {
   }
 
   /**
-   * Publishes up to 1000 events atomically: all are validated (and transformed) first — any invalid
+   * Publishes up to 1000 events atomically: all are validated (and transformed) first — a batch of
+   * {@link ValidPublishEvent}s (the publish route's) is trusted as it is, no second pass — any invalid
    * one rejects the whole batch with per-index issues and nothing is published — then appended in
    * one engine call. Results are in input order. Repeats are answered as by {@link publish}; one
    * id held by a different event rejects the whole batch `id_conflict` (issues `events[i].id`) and
@@ -244,25 +248,28 @@ export class EventBus {
     return compileFilter(channel, filter);
   }
 
-  #prepare(events: readonly PublishEvent[]): PendingEvent[] {
+  #prepare(events: readonly ValidPublishEvent[]): PendingEvent[] {
     const ts = this.#now();
     return events.map((e) => {
       const id = e.id ?? generateEventId();
       const data = e.data as Record<string, unknown>;
+      const untransformed = this.#transforms.isEmptyFor(e.type);
       return {
         id,
         type: e.type,
         channel: channelForType(e.type),
         ts,
-        data: this.#transforms.isEmptyFor(e.type) ? data : this.#transforms.apply(e.type, id, data),
+        data: untransformed ? data : this.#transforms.apply(e.type, id, data),
         idempotent: e.id !== undefined,
+        // The parser's serialization of `data` becomes the envelope's, unless a transform changed `data`.
+        dataJson: untransformed ? validDataJson(e) : undefined,
       };
     });
   }
 
   async #append(pending: PendingEvent[]): Promise<PublishResult[]> {
     this.#assertOpen();
-    if (this.engine.state !== 'ready') throw new NsError('unavailable', `engine ${this.engine.name} is down`);
+    // Readiness is the engine's to decide: a down engine rejects the append with `unavailable`.
     let appended: AppendResult[];
     try {
       appended = await this.engine.append(pending);

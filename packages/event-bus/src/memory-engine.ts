@@ -172,7 +172,7 @@ export class MemoryEngine implements Engine {
         ts: pending.ts,
         data: pending.data,
       } as EventEnvelope;
-      const event = new BusEvent(envelope);
+      const event = new BusEvent(envelope, undefined, pending.dataJson);
       this.#store(state.store, event);
       const result: AppendResult = { id: pending.id, channel: pending.channel, seq, duplicate: false };
       const digest = digests[index];
@@ -283,7 +283,9 @@ export class MemoryEngine implements Engine {
     return this.#channels[channel];
   }
 
+  // Through the public getter, so an engine reporting `down` (a subclass standing for a lost
+  // backend) refuses work as it says; only `close()` sets the private state.
   #assertReady(): void {
-    if (this.#state !== 'ready') throw new NsError('unavailable', `engine ${this.name} is closed`);
+    if (this.state !== 'ready') throw new NsError('unavailable', `engine ${this.name} is ${this.#state === 'down' ? 'closed' : 'down'}`);
   }
 }
