@@ -167,3 +167,25 @@ describe('compileFilter with one field', () => {
     expect(f(envelope(sampleEvents.alert()))).toBe(false);
   });
 });
+
+describe('compileFilter: what an unknown channel is told', () => {
+  it('names the channel, cut to 64 characters', () => {
+    const messageOf = (channel: string) => {
+      try {
+        compileFilter(channel as 'threats', {});
+      } catch (err) {
+        return (err as NsError).message;
+      }
+      return undefined;
+    };
+    expect(messageOf('nope')).toBe('unknown channel "nope"');
+    expect(messageOf('x'.repeat(200))).toBe(`unknown channel "${'x'.repeat(64)}"`);
+  });
+
+  // Mutants left alive (Stryker, issue 22), none observable:
+  // - combine(): the `checks.length === 0` and `checks.length === 1` shortcuts mutated away: the loop
+  //   over all checks answers the same (true for none, the one check's verdict for one); they only
+  //   save a closure call per event.
+  // - compileFilter: the 'invalid filter' fallback for a failed parse without issues: zod never fails
+  //   without at least one issue, so `first` is always defined there.
+});
