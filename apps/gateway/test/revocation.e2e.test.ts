@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayProcess, startGateway, stopAllGateways, TestClient } from '@ns/testkit';
+import { type GatewayProcess, runCli, startGateway, stopAllGateways, TestClient } from '@ns/testkit';
 import { hasRedisServer, startRedisGateway, startRedisServer, uniquePrefix, type TestRedisServer } from './support/redis-gateways.js';
 import { connected, connectedByAuth, historyStatus, refusedAtAuth, refusedAtConnect, revoke, SECRET, token } from './support/revocation.js';
 
@@ -163,5 +163,47 @@ describe('revocation on the memory engine', () => {
     const list = (await (await fetch(`${gw.url}/v1/revocations`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { max: number; revocations: unknown[] };
     expect(list.revocations).toHaveLength(3);
     expect(list.max).toBe(3);
+  });
+});
+
+describe('ns-gateway revoke', () => {
+  let gw: GatewayProcess;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    gw = await startGateway({ NS_JWT_SECRET: SECRET });
+    env = { NS_GATEWAY_URL: gw.url, NS_GATEWAY_TOKEN: (await token('root', { roles: ['admin'] })).token };
+  });
+  afterAll(async () => {
+    await stopAllGateways();
+  });
+
+  it('revokes a token by --jti and a user by --user --before, closing live connections', async () => {
+    const victim = await token('ivy');
+    const live = track(await connected(gw, victim.token));
+    const byJti = await runCli(['revoke', '--jti', victim.jti, '--expires-at', new Date(victim.exp * 1000).toISOString()], env);
+    expect(byJti.stderr).toBe('');
+    expect([byJti.code, byJti.stdout]).toEqual([0, `revoked token ${victim.jti}; refused on every instance until ${new Date(victim.exp * 1000).toISOString().replace('.000Z', 'Z')}\n`]);
+    expect(await live.closed).toEqual(REVOKED);
+
+    const now = Math.floor(Date.now() / 1000);
+    const old = await token('jay', { iat: now - 100 });
+    const fresh = await token('jay', { iat: now - 5 });
+    const oldConn = track(await connected(gw, old.token));
+    const freshConn = track(await connected(gw, fresh.token));
+    const byUser = await runCli(['revoke', '--user', 'jay', '--before', String(now - 50), '--json'], env);
+    expect(byUser.code).toBe(0);
+    expect(JSON.parse(byUser.stdout)).toMatchObject({ user: 'jay', issued_before: now - 50, by: 'root' });
+    expect(await oldConn.closed).toEqual(REVOKED);
+    expect((await freshConn.request({ type: 'ping', id: 'p' })).type).toBe('pong');
+  });
+
+  it('exits 2 naming the options on misuse, 3 without an admin token', async () => {
+    const both = await runCli(['revoke', '--jti', 'x', '--user', 'y'], env);
+    expect([both.code, both.stderr]).toEqual([2, expect.stringContaining('revoke takes exactly one of --jti <token id> or --user <user>')]);
+    const badTime = await runCli(['revoke', '--user', 'y', '--before', 'yesterday'], env);
+    expect([badTime.code, badTime.stderr]).toEqual([2, expect.stringContaining('--before must be Unix seconds or an ISO 8601 time')]);
+    const analyst = await runCli(['revoke', '--user', 'y'], { ...env, NS_GATEWAY_TOKEN: (await token('ann')).token });
+    expect([analyst.code, analyst.stderr]).toEqual([3, expect.stringContaining('403: this action requires the admin permission')]);
   });
 });

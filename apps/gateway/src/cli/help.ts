@@ -17,6 +17,7 @@ Usage:
   ns-gateway connections [--user <user>]    list live connections on every instance (admin)
   ns-gateway presence <channel>             who is subscribed to a channel, on every instance (admin)
   ns-gateway disconnect --user <u> | --id <c_…> [--reason <text>]   close connections on every instance (admin)
+  ns-gateway revoke --jti <id> [--expires-at <t>] | --user <u> [--before <t>]   revoke a token or a user's tokens (admin)
   ns-gateway --help | --version
 
 start:
@@ -55,12 +56,16 @@ check-token:
   <jwt>                   the token [NS_TOKEN]; exit 0 valid, 3 refused (the reason is printed)
   --json                  one JSON object instead of text
 
-connections, presence, disconnect (the admin API; a JWT with the admin permission):
+connections, presence, disconnect, revoke (the admin API; a JWT with the admin permission):
   --url <url>             gateway URL [NS_GATEWAY_URL, else http://127.0.0.1:8080]
   --token <jwt>           [NS_GATEWAY_TOKEN, else NS_TOKEN] (prefer the variables: argv is visible to ps)
   --user <user>           a token subject (sub): connections lists only theirs, disconnect closes all of them
   --id <connection id>    disconnect: one connection (as connections lists it)
   --reason <text>         disconnect: told to the client in the close frame (4003), at most 80 characters
+
+revoke (admin): refused everywhere, live connections closed with 4001 on every instance:
+  --jti <id>              one token, by its jti claim; --expires-at <t>: its exp (Unix seconds or ISO time)
+  --user <user>           every token of the user issued before --before <t> (default: now)
   --json                  the API's JSON answer instead of a table
 
 check-config:             exit 0 when start would accept the environment, 2 when not (secrets masked)
@@ -75,6 +80,6 @@ Exit codes:
 Environment (gateway configuration, validated at start; [default]):
 ${vars}
 
-Client variables (tail, publish, demo-publish, check-token, connections, presence, disconnect): NS_GATEWAY_URL, NS_GATEWAY_TOKEN, NS_TOKEN, NS_PUBLISH_KEY.
+Client variables (tail, publish, demo-publish, check-token, connections, presence, disconnect, revoke): NS_GATEWAY_URL, NS_GATEWAY_TOKEN, NS_TOKEN, NS_PUBLISH_KEY.
 `;
 }

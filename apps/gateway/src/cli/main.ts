@@ -8,13 +8,14 @@ import { demoPublishCommand } from './demo-publish-command.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { helpText } from './help.js';
 import { publishCommand } from './publish-command.js';
+import { revokeCommand } from './revoke-command.js';
 import { startCommand } from './start-command.js';
 import { tailCommand } from './tail-command.js';
 import { checkTokenCommand, tokenCommand } from './token-command.js';
 import { PACKAGE_DIR } from '../paths.js';
 import { httpUrl } from '../urls.js';
 
-const COMMANDS = ['start', 'tail', 'publish', 'token', 'check-token', 'check-config', 'demo-publish', 'connections', 'presence', 'disconnect'] as const;
+const COMMANDS = ['start', 'tail', 'publish', 'token', 'check-token', 'check-config', 'demo-publish', 'connections', 'presence', 'disconnect', 'revoke'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const OPTIONS = {
@@ -40,6 +41,9 @@ const OPTIONS = {
   user: { type: 'string' },
   id: { type: 'string' },
   reason: { type: 'string' },
+  jti: { type: 'string' },
+  'expires-at': { type: 'string' },
+  before: { type: 'string' },
 } as const;
 
 const ALLOWED: Record<Command, readonly string[]> = {
@@ -53,6 +57,7 @@ const ALLOWED: Record<Command, readonly string[]> = {
   connections: ['url', 'token', 'user', 'json'],
   presence: ['url', 'token', 'json'],
   disconnect: ['url', 'token', 'user', 'id', 'reason', 'json'],
+  revoke: ['url', 'token', 'jti', 'expires-at', 'user', 'before', 'json'],
 };
 
 /** `--roles a,b --roles c` → [a, b, c]. */
@@ -152,6 +157,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       });
     case 'connections':
     case 'presence':
+    case 'revoke':
     case 'disconnect': {
       const target = { url: values.url ?? defaultUrl(env), token: values.token ?? (env.NS_GATEWAY_TOKEN || env.NS_TOKEN || undefined), stdout: process.stdout, json: values.json === true };
       if (command === 'presence') {
@@ -160,6 +166,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       }
       if (positionals.length > 0) throw new CliError(EXIT.USAGE, `${command} takes no arguments (got "${positionals[0]}")`);
       if (command === 'connections') return connectionsCommand({ ...target, user: values.user });
+      if (command === 'revoke') return revokeCommand({ ...target, jti: values.jti, user: values.user, expiresAt: values['expires-at'], before: values.before });
       return disconnectCommand({ ...target, user: values.user, id: values.id, reason: values.reason });
     }
     case 'publish': {
