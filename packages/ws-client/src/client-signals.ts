@@ -1,6 +1,7 @@
 import { NsClientError, type ClientErrorCode } from './client-error.js';
 import { reportUncaught } from './client-support.js';
 import { Emitter } from './emitter.js';
+import type { TransportName } from './transport.js';
 import type { ClientEvents, ClientState, StateChange } from './types.js';
 
 /**
@@ -10,6 +11,8 @@ import type { ClientEvents, ClientState, StateChange } from './types.js';
 export class ClientSignals {
   readonly #events: Emitter<ClientEvents>;
   #state: ClientState = 'connecting';
+  /** The transport in use, announced with every state change. */
+  transport: () => TransportName = () => 'websocket';
 
   constructor() {
     this.#events = new Emitter<ClientEvents>({
@@ -37,7 +40,7 @@ export class ClientSignals {
     const previous = this.#state;
     if (state === previous && state !== 'reconnecting') return;
     this.#state = state;
-    this.#events.emit('state', { state, previous, ...info });
+    this.#events.emit('state', { state, previous, ...info, transport: this.transport() });
   }
 
   emitError(error: NsClientError, surfaceIfUnheard = false): void {

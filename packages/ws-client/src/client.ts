@@ -12,6 +12,7 @@ import { ResumingSubscriptions } from './resuming-subscriptions.js';
 import type { EventHandler, Subscription } from './subscriptions.js';
 import { TokenSource } from './token-source.js';
 import type { ClientEvents, ClientOptions, ClientState, ClientStats, NsClient, SubscribeOptions } from './types.js';
+import { transports, type TransportName, type Transports } from './transport.js';
 import type { WebSocketConstructor, WebSocketLike } from './websocket-like.js';
 
 /**
@@ -35,7 +36,7 @@ export function createClient(options: ClientOptions): NsClient {
  */
 class GatewayClient implements NsClient {
   readonly #url: string;
-  readonly #WebSocket: WebSocketConstructor;
+  readonly #transports: Transports;
   readonly #tokens: TokenSource;
   readonly #backoff: Backoff;
   readonly #pingIntervalMs: number;
@@ -51,12 +52,9 @@ class GatewayClient implements NsClient {
   #opens = 0;
 
   constructor(options: ClientOptions) {
-    const ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (ctor === undefined) {
-      throw new TypeError("no WebSocket implementation: pass options.WebSocket (in Node: `import { WebSocket } from 'ws'`)");
-    }
+    this.#transports = transports(options.transport ?? 'websocket', options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket);
+    this.#signals.transport = () => this.#transports.current;
     this.#url = options.url;
-    this.#WebSocket = ctor;
     this.#tokens = new TokenSource(options.token, options.getToken, (message, cause) =>
       this.#signals.report('get_token_failed', message, { cause }),
     );
@@ -73,6 +71,10 @@ class GatewayClient implements NsClient {
 
   get state(): ClientState {
     return this.#signals.state;
+  }
+
+  get transport(): TransportName {
+    return this.#transports.current;
   }
 
   subscribe<C extends ChannelName>(channel: C, options: SubscribeOptions<C>, handler: (event: ChannelEvent<C>) => void): () => void;
@@ -143,7 +145,7 @@ class GatewayClient implements NsClient {
     }
     let ws: WebSocketLike;
     try {
-      ws = new this.#WebSocket(this.#url, [SUBPROTOCOL]);
+      ws = this.#transports.create(this.#url, [SUBPROTOCOL]);
     } catch (err) {
       // A malformed URL or a blocked port: the same call will throw again.
       this.#signals.report('connect_failed', `cannot open a WebSocket to ${redactToken(this.#url)}`, { cause: err });

@@ -11,3 +11,5 @@ export type { WebSocketConstructor, WebSocketLike } from './websocket-like.js';
 // from the contracts' zod-free wire entry, for apps that render or log them.
 export { CHANNEL_NAMES, CLOSE_CODE_TABLE, ERROR_CODES, LIMITS, SUBPROTOCOL, type ChannelName, type ErrorCode } from '@ns/contracts/wire';
 export { SseParser, type SseEvent } from './sse-parser.js';
+export { transports, FALLBACK_AFTER_FAILURES, type TransportName, type TransportOption, type Transports } from './transport.js';
+export { SseSocket, streamUrlOf } from './sse-socket.js';

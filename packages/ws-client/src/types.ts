@@ -1,6 +1,7 @@
 import type { AuthenticatedMessage, ChannelEvent, ChannelName, FilterOf, SinceCursor, SubscribedMessage, WelcomeMessage } from '@ns/contracts';
 import type { BackoffOptions } from './backoff.js';
 import type { NsClientError } from './client-error.js';
+import type { TransportName, TransportOption } from './transport.js';
 import type { WebSocketConstructor } from './websocket-like.js';
 
 /**
@@ -21,6 +22,8 @@ export interface StateChange {
   readonly delayMs?: number;
   /** For `reconnecting`: failed attempts in a row so far (0 after an open connection was lost). */
   readonly attempt?: number;
+  /** The transport in use (or the next attempt's): `websocket`, or `sse` after an `auto` fallback. */
+  readonly transport?: TransportName;
 }
 
 /** Payload of `on('gap')`: events may have been missed on `channel`; reload its state (e.g. from history). */
@@ -63,6 +66,12 @@ export interface ClientOptions {
   url: string;
   /** WebSocket implementation; default `globalThis.WebSocket` (browsers, Node ≥ 22). In Node 20 pass `ws`'s `WebSocket`. */
   WebSocket?: WebSocketConstructor;
+  /**
+   * `websocket` (default); `sse`: the gateway's Server-Sent Events stream (`GET /v1/stream`), for networks
+   * that break WebSocket upgrades; `auto`: WebSocket, carrying on over SSE once the handshake failed
+   * twice in a row (`state` events and `client.transport` say which is in use). Same API and events.
+   */
+  transport?: TransportOption;
   /** A static JWT, sent as the first frame (`auth`), since browsers cannot set headers on a WebSocket. */
   token?: string;
   /**
@@ -97,6 +106,8 @@ export interface ClientStats {
 export interface NsClient {
   /** The current connection state. */
   readonly state: ClientState;
+  /** The transport in use: `websocket`, or `sse` (chosen, or after an `auto` fallback). */
+  readonly transport: TransportName;
   /**
    * Subscribes to a channel; `event` is narrowed by channel and `filter` typed for it. The subscription
    * survives reconnects (resumed with `since`). Returns the unsubscribe function. After `close()` it

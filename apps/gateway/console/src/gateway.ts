@@ -12,10 +12,13 @@ export function currentToken(): string | undefined {
   return value === '' ? undefined : value;
 }
 
-/** The console's WebSocket client, on the gateway that served the page. */
+/**
+ * The console's client, on the gateway that served the page: WebSocket, carrying on over Server-Sent
+ * Events when a proxy breaks the WebSocket handshake (`auto`); the page shows which is in use.
+ */
 export function openClient(): NsClient {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return createClient({ url: `${scheme}//${location.host}/ws`, getToken: currentToken });
+  return createClient({ url: `${scheme}//${location.host}/ws`, getToken: currentToken, transport: 'auto' });
 }
 
 /** What a close code means, from the contracts' wire table (`CLOSE_CODE_TABLE`). */

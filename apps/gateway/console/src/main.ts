@@ -56,7 +56,7 @@ function clearNotice(key: string): void {
 // ---------------------------------------------------------------------------------------------
 // Connection state and principal
 
-function showState({ state, closeCode, delayMs }: StateChange): void {
+function showState({ state, closeCode, delayMs, transport }: StateChange): void {
   let detail = '';
   if (state === 'reconnecting') {
     const retry = delayMs === undefined ? '' : delayMs === 0 ? 'retrying now' : `retry in ${(delayMs / 1000).toFixed(1)} s`;
@@ -66,6 +66,9 @@ function showState({ state, closeCode, delayMs }: StateChange): void {
   s.textContent = detail === '' ? state : `${state} · ${detail}`;
   s.className = `state state-${state}`;
   s.dataset.state = state;
+  const t = byId('transport');
+  t.textContent = transport === 'sse' ? 'via Server-Sent Events' : transport === 'websocket' ? 'via WebSocket' : '';
+  t.dataset.transport = transport ?? '';
   s.title = closeCode === undefined ? '' : (closeMeaning(closeCode) ?? '');
   if (state === 'open') clearNotice('main');
 }
