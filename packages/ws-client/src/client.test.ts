@@ -70,7 +70,7 @@ describe('createClient: connecting', () => {
     expect(fake.last().protocols).toEqual(['ns.v1']);
     accept(fake.last());
     expect(client?.state).toBe('open');
-    expect(states).toEqual([{ state: 'open', previous: 'connecting' }]);
+    expect(states).toEqual([{ state: 'open', previous: 'connecting', transport: 'websocket' }]);
   });
 
   it('sends the token as the first frame and opens only after authenticated', () => {
