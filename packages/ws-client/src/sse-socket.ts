@@ -133,7 +133,7 @@ export class SseSocket implements WebSocketLike {
     if (since !== '') url.searchParams.set('since', since);
     let res: Response;
     try {
-      res = await fetch(url, { headers: { accept: 'text/event-stream', ...(this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` }) }, signal: controller.signal, cache: 'no-store' });
+      res = await fetch(url, { headers: { accept: 'text/event-stream', ...(this.#token === undefined ? {} : { authorization: `Bearer ${this.#token}` }) }, signal: controller.signal });
     } catch {
       if (this.#stream === controller) this.#end(1006, 'stream request failed');
       return;
