@@ -1,7 +1,7 @@
+import type { Principal } from '@ns/contracts';
 import type { SessionAuditEntry } from '@ns/ws-server';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { HttpAuth } from './http-auth.js';
 
 /** What an audit line is about. */
 export type AuditEvent = 'auth_failed' | 'permission_denied' | 'admin_action' | 'revocation' | 'revoked';
@@ -32,6 +32,11 @@ export interface AuditEntry {
  * failure, permission denial, admin action and revocation, written at `info` whatever
  * `NS_LOG_LEVEL` says (unless it is `silent`), so that lowering the log level never hides them.
  */
+/** What {@link AuditLog.auditAdminRoutes} needs of `HttpAuth`: who a request was let through as admin. */
+export interface AdminLookup {
+  adminOf(req: FastifyRequest): { principal: Principal; tokenId?: string | undefined } | undefined;
+}
+
 export class AuditLog {
   readonly #log: Logger;
 
@@ -48,7 +53,9 @@ export class AuditLog {
    * `admin` (presence, connections, disconnects, revocation listing) — except `POST /v1/revocations`,
    * which writes its own `revocation` line. The target is the path parameters and a body's `user`.
    */
-  auditAdminRoutes(app: FastifyInstance, auth: Pick<HttpAuth, 'adminOf'>): void {
+  // `auth` is HttpAuth, seen structurally: http-auth.ts imports this file, so importing it back would
+  // tie the two into an import cycle (test-support/import-cycles.test.ts).
+  auditAdminRoutes(app: FastifyInstance, auth: AdminLookup): void {
     app.addHook('onResponse', async (req, reply) => {
       const admin = auth.adminOf(req);
       const route = req.routeOptions.url ?? '';
