@@ -1,4 +1,9 @@
-import { isChannelName, type ChannelName } from '@ns/contracts';
+import { isChannelName, type ChannelName, type NsError } from '@ns/contracts';
+import type { Connection } from '@ns/ws-manager';
+import type { Logger } from 'pino';
+import { clip } from './log-fields.js';
+import type { TokenBucket } from './rate-limits.js';
+import type { SessionContext } from './session-context.js';
 
 // Unknown `?subscribe=` names quoted in the one error that refuses them.
 const MAX_NAMED_UNKNOWN = 10;
@@ -29,4 +34,36 @@ export function parseAutoSubscribe(names: readonly string[]): { channels: Channe
       details: { channels: shown, count: unknownNames.length },
     },
   };
+}
+
+/** What {@link subscribeListed} needs of the session that runs it. */
+export interface AutoSubscribeTarget {
+  connection: Connection;
+  ctx: SessionContext;
+  /** The session's inbound message bucket: each listed channel costs one message. */
+  bucket: TokenBucket;
+  log: Logger;
+  error(code: NsError['code'], message: string, details?: Record<string, unknown>): void;
+}
+
+/**
+ * Subscribes the channels of `?subscribe=` once the connection may read them: unknown names refused in
+ * one `error`, each known channel charged to the connection's message rate like a `subscribe` frame.
+ */
+export async function subscribeListed(names: readonly string[], t: AutoSubscribeTarget): Promise<void> {
+  const { channels, unknown } = parseAutoSubscribe(names);
+  if (unknown !== undefined) {
+    t.error('unknown_channel', unknown.message, unknown.details);
+    t.log.info({ unknown: unknown.details.count, first: clip(unknown.details.channels[0], 64) }, 'unknown channels in ?subscribe=');
+  }
+  for (const channel of channels) {
+    const waitMs = t.bucket.take();
+    if (waitMs > 0) {
+      t.ctx.counters.rateLimitedMessages++;
+      t.error('rate_limited', `?subscribe=${channel} refused: more than ${t.ctx.clientMessageRate} messages per second`, { channel, retry_after_ms: waitMs });
+      continue;
+    }
+    t.log.info({ channel, auto: true }, 'subscribe');
+    await t.ctx.manager.handle(t.connection, { type: 'subscribe', channel });
+  }
 }

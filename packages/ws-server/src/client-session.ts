@@ -1,8 +1,6 @@
 import {
-  CHANNEL_NAMES,
   CLOSE_CODES,
   NsError,
-  PROTOCOL_VERSION,
   UNRESTRICTED_PRINCIPAL,
   parseClientMessage,
   readDenial,
@@ -11,43 +9,17 @@ import {
   type ClientMessage,
   type Principal,
 } from '@ns/contracts';
-import type { Connection, QueuedSink, WsManager } from '@ns/ws-manager';
+import type { Connection, QueuedSink } from '@ns/ws-manager';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { Authentication, Authenticator } from './authenticator.js';
-import { claimedIdentity, type SessionAudit, type SessionAuditEntry } from './session-audit.js';
-import { parseAutoSubscribe } from './auto-subscribe.js';
-import { clip, filterForDebug, summarizeFilter } from './log-fields.js';
+import { claimedIdentity, type SessionAuditEntry } from './session-audit.js';
+import { subscribeListed } from './auto-subscribe.js';
+import { filterForDebug, summarizeFilter } from './log-fields.js';
+import { welcomeMessage, type SessionContext } from './session-context.js';
 import { byteLengthOf, MAX_INVALID_STREAK, MAX_PENDING_MESSAGES } from './inbound-limits.js';
 import { TokenBucket } from './rate-limits.js';
 import { TokenExpiry } from './token-expiry.js';
-
-/** Seconds before token expiry at which `auth_expiring` is sent. */
-export const AUTH_EXPIRING_NOTICE_S = 30;
-/** Endpoint-wide settings and counters a session uses. */
-export interface SessionContext {
-  manager: WsManager;
-  authenticator: Authenticator | null;
-  allowAnonymous: boolean;
-  authTimeoutMs: number;
-  heartbeatS: number;
-  maxMessageBytes: number;
-  /** Inbound messages (and `?subscribe=` channels) per connection per second; bursts of twice that. */
-  clientMessageRate: number;
-  /** Consecutive rate-limited messages after which the connection is closed with 4002. */
-  maxRateLimitedStreak: number;
-  /** Seconds before expiry at which `auth_expiring` is sent. */
-  expiryNoticeS: number;
-  counters: { authFailures: number; rateLimitedMessages: number };
-  /** Inbound bytes one session may have waiting (`pendingBytesCap(maxMessageBytes)`). */
-  maxPendingBytes: number;
-  /** The endpoint's logger; every line of a session carries its `connection_id` and `ip`. */
-  logger: Logger;
-  /** Called once when the connection has closed (the endpoint releases its per-IP slot). */
-  onClosed(connection: Connection): void;
-  /** Where auth failures, subscribe denials and revocation closes are reported (the gateway's audit log). */
-  audit?: SessionAudit | undefined;
-}
 
 // The session a `ws` socket belongs to, for the listeners shared by every session.
 const kSession = Symbol('ns.session');
@@ -147,16 +119,7 @@ export class ClientSession {
   }
 
   #welcome(principal: Principal | null): void {
-    this.connection.send({
-      type: 'welcome',
-      connection_id: this.connection.id,
-      protocol: PROTOCOL_VERSION,
-      server_time: Date.now() / 1000,
-      heartbeat_s: this.#ctx.heartbeatS,
-      max_message_bytes: this.#ctx.maxMessageBytes,
-      channels: [...CHANNEL_NAMES],
-      principal,
-    });
+    this.connection.send(welcomeMessage(this.connection.id, this.#ctx, principal));
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {
@@ -289,27 +252,11 @@ export class ClientSession {
   }
 
   async #runAutoSubscribe(): Promise<void> {
-    if (this.#autoSubscribe === undefined) return;
-    const { channels, unknown } = parseAutoSubscribe(this.#autoSubscribe);
+    const names = this.#autoSubscribe;
     this.#autoSubscribe = undefined;
-    if (unknown !== undefined) {
-      this.#error('unknown_channel', unknown.message, undefined, unknown.details);
-      this.#log.info({ unknown: unknown.details.count, first: clip(unknown.details.channels[0], 64) }, 'unknown channels in ?subscribe=');
-    }
-    for (const channel of channels) {
-      // Each channel counts as one message against the connection's rate, like a `subscribe` frame.
-      const waitMs = this.#messageBucket.take();
-      if (waitMs > 0) {
-        this.#ctx.counters.rateLimitedMessages++;
-        this.#error('rate_limited', `?subscribe=${channel} refused: more than ${this.#ctx.clientMessageRate} messages per second`, undefined, {
-          channel,
-          retry_after_ms: waitMs,
-        });
-        continue;
-      }
-      this.#log.info({ channel, auto: true }, 'subscribe');
-      await this.#ctx.manager.handle(this.connection, { type: 'subscribe', channel });
-    }
+    if (names === undefined) return;
+    const error = (code: NsError['code'], message: string, details?: Record<string, unknown>) => this.#error(code, message, undefined, details);
+    await subscribeListed(names, { connection: this.connection, ctx: this.#ctx, bucket: this.#messageBucket, log: this.#log, error });
   }
 
   #scheduleExpiry(expiresAt: number | null): void {

@@ -6,7 +6,8 @@ import { pino, type Logger } from 'pino';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { upgradeCredential, type Authenticator } from './authenticator.js';
 import type { SessionAudit, SessionAuditEntry } from './session-audit.js';
-import { AUTH_EXPIRING_NOTICE_S, ClientSession } from './client-session.js';
+import { ClientSession } from './client-session.js';
+import { AUTH_EXPIRING_NOTICE_S } from './session-context.js';
 import { clientIp, compileTrust, type TrustProxy } from './client-ip.js';
 import { compileOriginPolicy, type AllowedOrigins } from './origin-policy.js';
 import {
