@@ -251,4 +251,53 @@ describe('reading alerts: one decision on every transport and path', () => {
     for (const r of refused) await r.attempt.refresh?.();
     expect(refused.filter((r) => r.attempt.alerts().length > 0).map((r) => `${r.principal.name} via ${r.path}`)).toEqual([]);
   }, 120_000);
+
+  it('never replays alerts on resume to a principal without read:alerts, and a refresh that drops read:alerts stops them on /ws', async () => {
+    const asPublisher = { authorization: `Bearer ${PUBLISH_KEY}` };
+    expect((await publish(gw.url, { events: [{ type: 'alert.new', id: 'perm-alert-2', data: alertData(2) }] }, asPublisher)).status).toBe(202);
+    const viewer = await mint({ sub: 'p-refresh', roles: ['viewer'] });
+    const head = await fetch(`${gw.url}/v1/channels/alerts/history`, { headers: { authorization: `Bearer ${viewer}` } });
+    const { epoch, events } = (await head.json()) as { epoch: string; events: { id: string }[] };
+    expect(events.map((e) => e.id)).toContain('perm-alert-2');
+    const cursor = `alerts:${encodeURIComponent(epoch)}:0`;
+
+    const lacking: { name: string; token: string | undefined; claims: Claims | null }[] = [
+      { name: 'anonymous', token: undefined, claims: null },
+      { name: 'read:events only', token: await mint({ sub: 'p-resume', permissions: ['read:events'] }), claims: { sub: 'p-resume', permissions: ['read:events'] } },
+    ];
+    const watched: { label: string; expected: Refusal; attempt: Attempt }[] = [];
+    for (const p of lacking) {
+      const expected = readDenial(p.claims === null ? null : principalFromClaims(p.claims), 'alerts') as Refusal;
+      const headers: Record<string, string> = p.token === undefined ? {} : { authorization: `Bearer ${p.token}` };
+      const { c } = await wsOpen('', headers);
+      await c.subscribe('system');
+      const reply = await c.subscribe('alerts', { since: { epoch, seq: 0 } });
+      watched.push({ label: `${p.name} via /ws subscribe since`, expected, attempt: wsAttempt(c, reply.type === 'subscribed' ? null : refusalOf(reply)) });
+      watched.push({ label: `${p.name} via /v1/stream Last-Event-ID`, expected, attempt: await sseAttempt('/v1/stream?channels=system,alerts', { ...headers, 'last-event-id': cursor }) });
+      watched.push({ label: `${p.name} via /v1/stream ?since=`, expected, attempt: await sseAttempt(`/v1/stream?channels=system,alerts&since=${encodeURIComponent(cursor)}`, headers) });
+    }
+    expect(watched.map((w) => ({ label: w.label, refusal: w.attempt.refusal }))).toEqual(watched.map((w) => ({ label: w.label, refusal: w.expected })));
+
+    // A viewer reading alerts on /ws refreshes to a token of the same user without read:alerts.
+    const { c: refreshed } = await wsOpen('', { authorization: `Bearer ${viewer}` });
+    expect((await refreshed.subscribe('system')).type).toBe('subscribed');
+    expect((await refreshed.subscribe('alerts', { since: { epoch, seq: 0 } })).type).toBe('subscribed');
+    await refreshed.next((m) => m.channel === 'alerts' && m.id === 'perm-alert-2');
+    const downgraded = { sub: 'p-refresh', permissions: ['read:events'] };
+    expect((await refreshed.request({ type: 'auth', id: 'r1', token: await mint(downgraded) })).type).toBe('authenticated');
+    const dropped = await refreshed.next((m) => m.type === 'error' && m.details?.channel === 'alerts');
+    expect(dropped.code).toBe(readDenial(principalFromClaims(downgraded), 'alerts')?.code);
+    const before = refreshed.events('alerts').length;
+
+    expect((await publish(gw.url, { events: [{ type: 'alert.new', id: 'perm-alert-3', data: alertData(3) }] }, asPublisher)).status).toBe(202);
+    const control = await SseReader.open(gw.port, '/v1/stream?channels=alerts', { authorization: `Bearer ${viewer}`, 'last-event-id': cursor });
+    cleanups.push(() => control.close());
+    await control.next((m) => m.id === 'perm-alert-3');
+    const marker = await publish(gw.url, { events: [{ type: 'system.notice', id: 'perm-marker-2', data: { level: 'info', message: 'marker', timestamp: 1_764_115_301 } }] }, asPublisher);
+    expect(marker.status).toBe(202);
+    await Promise.all([...watched.map((w) => w.attempt.sawSystem?.('perm-marker-2')), refreshed.next((m) => m.channel === 'system' && m.id === 'perm-marker-2')]);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(watched.filter((w) => w.attempt.alerts().length > 0).map((w) => w.label)).toEqual([]);
+    expect(refreshed.events('alerts').slice(before)).toEqual([]);
+  }, 120_000);
 });
