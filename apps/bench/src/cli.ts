@@ -25,7 +25,7 @@ import { runHeap } from './scenarios/heap.js';
 import { runIngest } from './scenarios/ingest.js';
 import { runStorm } from './scenarios/reconnect-storm.js';
 import { emptyFigures } from './scenarios/run-support.js';
-import { SERVER_KINDS, SERVER_LABELS, type ServerKind } from './servers/server-kinds.js';
+import { DEFAULT_SERVER_KINDS, SERVER_KINDS, SERVER_LABELS, type ServerKind } from './servers/server-kinds.js';
 
 const { values } = parseArgs({
   options: {
@@ -92,7 +92,7 @@ async function main(): Promise<number> {
     console.log(`re-rendered ${join(RESULTS_DIR, name)}.{md,svg}`);
     return 0;
   }
-  const wanted = values.servers === undefined ? [...SERVER_KINDS] : (values.servers.split(',') as ServerKind[]);
+  const wanted = values.servers === undefined ? [...DEFAULT_SERVER_KINDS] : (values.servers.split(',') as ServerKind[]);
   for (const s of wanted) if (!SERVER_KINDS.includes(s)) throw new Error(`unknown server "${s}" (one of ${SERVER_KINDS.join(', ')})`);
   const prefixes = values.only?.split(',').filter((p) => p !== '');
   const steps = (values.full ? FULL : QUICK).filter((s) => prefixes === undefined || prefixes.some((p) => s.spec.scenario.startsWith(p)));

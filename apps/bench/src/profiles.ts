@@ -16,6 +16,8 @@ export type Step =
 
 const ALL: ServerKind[] = ['gateway', 'gateway-redis', 'ws', 'socketio'];
 const ONE_PROCESS: ServerKind[] = ['gateway', 'ws', 'socketio'];
+/** Fan-out also runs with SSE subscribers (`GET /v1/stream`) when `--servers` names gateway-sse. */
+const withSse = (servers: ServerKind[]): ServerKind[] => servers.flatMap((k): ServerKind[] => (k === 'gateway' ? ['gateway', 'gateway-sse'] : [k]));
 // Each has ~28k ephemeral ports; 8 leave room for 20k connections plus TIME_WAIT from earlier runs.
 const SOURCE_ADDRESSES = 8;
 
@@ -32,7 +34,7 @@ function fanout(subscribers: number, rate: number, seconds: number, o: { filter?
   const filter = o.filter ?? 'none';
   return {
     kind: 'fanout',
-    servers: o.servers ?? ALL,
+    servers: withSse(o.servers ?? ALL),
     spec: {
       scenario: `${FILTER_IDS[filter]}-${k}-${rate}`,
       title: `${FILTER_TITLES[filter]} ${k} subs × ${rate} ev/s`,

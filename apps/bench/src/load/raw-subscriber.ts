@@ -1,9 +1,10 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { clientFrame, FrameReader } from './frame-reader.js';
+import { SseReader } from './sse-reader.js';
 
-/** Which server protocol a subscriber speaks after the HTTP upgrade. */
-export type WireProtocol = 'ns' | 'plain' | 'socketio';
+/** Which server protocol a subscriber speaks: after the HTTP upgrade, or `sse` (the gateway's `GET /v1/stream`). */
+export type WireProtocol = 'ns' | 'plain' | 'socketio' | 'sse';
 
 /** A resume cursor: the gateway's `since`, or Socket.IO's connection-state-recovery session. */
 export interface ResumeCursor {
@@ -41,11 +42,13 @@ export const lastData = { at: 0 };
  * One load-generating subscriber on a raw TCP socket: it performs the HTTP upgrade and the protocol's
  * setup (gateway: welcome → subscribe → subscribed; plain ws: subscribe → subscribed; Socket.IO:
  * open → CONNECT → subscribe event → subscribed) by parsing those few replies, then only counts
- * frames (or, with `track`, reads each event's seq to check continuity and resume later).
+ * frames (or, with `track`, reads each event's seq to check continuity and resume later). With `sse`
+ * it sends `GET /v1/stream?channels=threats` (filter and resume cursor in the query) and reads the
+ * same messages as SSE events of the chunked response.
  */
 export class RawSubscriber {
   readonly options: RawSubscriberOptions;
-  readonly reader: FrameReader;
+  readonly reader: FrameReader | SseReader;
   socket: net.Socket | undefined;
   state: 'idle' | 'setup' | 'ready' | 'closed' = 'idle';
   /** Engine.IO pings counted as text frames, to subtract from deliveries. */
@@ -70,7 +73,7 @@ export class RawSubscriber {
 
   constructor(options: RawSubscriberOptions) {
     this.options = options;
-    this.reader = new FrameReader({
+    this.reader = options.protocol === 'sse' ? new SseReader({ onText: (payload) => this.#onText(payload), onClose: () => this.destroy() }) : new FrameReader({
       onText: (payload) => this.#onText(payload),
       onPing: (payload) => this.#send(clientFrame(PONG, payload)),
       onClose: () => this.destroy(),
@@ -123,8 +126,12 @@ export class RawSubscriber {
             head += chunk.toString('latin1');
             const end = head.indexOf('\r\n\r\n');
             if (end === -1) return true;
-            if (!head.startsWith('HTTP/1.1 101')) {
+            if (!head.startsWith(protocol === 'sse' ? 'HTTP/1.1 200' : 'HTTP/1.1 101')) {
               finish(new Error(head.slice(0, head.indexOf('\r\n'))));
+              return false;
+            }
+            if (protocol === 'sse' && !/\r\ntransfer-encoding: *chunked\r\n/i.test(head.slice(0, end + 2))) {
+              finish(new Error('GET /v1/stream: expected a chunked response'));
               return false;
             }
             upgraded = true;
@@ -144,6 +151,10 @@ export class RawSubscriber {
         finish(new Error('closed during setup'));
       });
       socket.on('connect', () => {
+        if (protocol === 'sse') {
+          socket.write(`GET ${this.#streamPath()} HTTP/1.1\r\nHost: ${host}:${port}\r\nAccept: text/event-stream\r\n\r\n`);
+          return;
+        }
         const path = protocol === 'socketio' ? '/socket.io/?EIO=4&transport=websocket' : '/ws';
         const sub = protocol === 'ns' ? 'Sec-WebSocket-Protocol: ns.v1\r\n' : '';
         socket.write(
@@ -169,6 +180,16 @@ export class RawSubscriber {
     this.reader.resetCounters();
     this.controlFrames = 0;
     this.events = 0;
+  }
+
+  /** `/v1/stream` with the subscription in the query: channel, filter, resume cursor. */
+  #streamPath(): string {
+    const { filter } = this.options;
+    const r = this.#resume;
+    let q = 'channels=threats';
+    if (filter !== undefined) q += `&filter.threats=${encodeURIComponent(JSON.stringify(filter))}`;
+    if (r !== undefined && r.epoch !== '') q += `&since=${encodeURIComponent(`threats:${encodeURIComponent(r.epoch)}:${r.seq}`)}`;
+    return `/v1/stream?${q}`;
   }
 
   #send(frame: Buffer): void {
@@ -222,13 +243,15 @@ export class RawSubscriber {
       }
       return;
     }
-    // Gateway and plain ws: JSON objects; events start with {"type":"threat.
+    // Gateway (both transports) and plain ws: JSON objects; events start with {"type":"threat.
     if (payload[9] === 0x74 /* t */ && payload[10] === 0x68 /* h */) {
       this.#onEvent(payload);
       return;
     }
     const text = payload.toString();
-    if (text.startsWith('{"type":"welcome"')) this.#subscribe();
+    if (text.startsWith('{"type":"welcome"')) {
+      if (this.options.protocol !== 'sse') this.#subscribe();
+    }
     else if (text.startsWith('{"type":"subscribed"')) {
       const reply = JSON.parse(text) as { epoch?: string; seq?: number; recovered?: boolean };
       if (reply.epoch !== undefined) this.epoch = reply.epoch;

@@ -1,9 +1,10 @@
 /**
  * Latency samplers: a few real clients (the `ws` library for the gateway and the plain server,
- * `socket.io-client` for Socket.IO) that parse every event and record publish → receive latency from
+ * `socket.io-client` for Socket.IO, `node:http` reading the gateway's `GET /v1/stream`) that parse every event and record publish → receive latency from
  * the publish time carried in `data.timestamp` (the shared clock, see clockMs). Run with `fork()`, in
  * a process of its own so that parsing never delays the publisher or the raw counters.
  */
+import http from 'node:http';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { clockMs } from '../measure/clock.js';
@@ -50,6 +51,39 @@ function openWs(url: string, gateway: boolean, filter: object | undefined): Prom
   });
 }
 
+/** An SSE stream of `threats`: each event's `data:` lines are one JSON message, as on /ws. */
+function openSse(url: string, filter: object | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const last = { seq: 0 };
+    const q = `channels=threats${filter === undefined ? '' : `&filter.threats=${encodeURIComponent(JSON.stringify(filter))}`}`;
+    const req = http.get(`${url}/v1/stream?${q}`, { headers: { accept: 'text/event-stream' } }, (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`GET /v1/stream: ${res.statusCode}`));
+        res.resume();
+        return;
+      }
+      res.setEncoding('utf8');
+      let pending = '';
+      res.on('data', (text: string) => {
+        pending += text;
+        let end: number;
+        while ((end = pending.indexOf('\n\n')) !== -1) {
+          const block = pending.slice(0, end);
+          pending = pending.slice(end + 2);
+          const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+          if (data === '') continue; // comment or retry:
+          const m = JSON.parse(data) as Envelope;
+          if (m.type === 'subscribed') resolve();
+          else if (m.type === 'error') reject(new Error(data.slice(0, 200)));
+          else if (m.type !== 'welcome') onEvent(m, last);
+        }
+      });
+    });
+    closers.push(() => req.destroy());
+    req.on('error', reject);
+  });
+}
+
 function openSocketIo(url: string, filter: object | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket: Socket = ioClient(url, { transports: ['websocket'], forceNew: true, reconnection: false });
@@ -68,6 +102,7 @@ process.on('message', (c: SamplerCommand) => {
       const wsUrl = `${c.url.replace(/^http/, 'ws')}/ws`;
       const opens = Array.from({ length: c.count }, (_, k) => {
         const filter = subscriberFilter(c.filter, c.firstIndex + k);
+        if (c.protocol === 'sse') return openSse(c.url, filter);
         return c.protocol === 'socketio' ? openSocketIo(c.url, filter) : openWs(wsUrl, c.protocol === 'ns', filter);
       });
       void Promise.allSettled(opens).then((rs) => {

@@ -110,7 +110,8 @@ async function allWorkersServing(port: number, workerPids: readonly number[]): P
 
 /** Starts a server under test on a free loopback port. */
 export async function launchServer(kind: ServerKind, o: LaunchOptions = {}): Promise<RunningServer> {
-  if (kind === 'gateway' || kind === 'gateway-redis') {
+  // gateway-sse is the same gateway: only its subscribers differ (GET /v1/stream instead of /ws).
+  if (kind === 'gateway' || kind === 'gateway-sse' || kind === 'gateway-redis') {
     if (!existsSync(GATEWAY_CLI)) throw new Error(`${GATEWAY_CLI} is missing: run \`npm run build\` first`);
     let redis: TestRedisServer | undefined;
     const extra: Record<string, string> = o.writeDelayMs === undefined ? {} : { NS_WRITE_DELAY_MS: String(o.writeDelayMs) };
