@@ -48,7 +48,7 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
     });
   }
 
-  const gwRuns = runs.filter((x) => x.server === 'gateway' || x.server === 'gateway-redis');
+  const gwRuns = runs.filter((x) => x.server.startsWith('gateway'));
   const lossy = gwRuns.filter((x) => x.lossPct > 0 || (typeof x.extra['gaps'] === 'number' && x.extra['gaps'] > 0));
   out.push({ target: 'no loss in any scenario (gateway)', measured: lossy.length === 0 ? `0 of ${gwRuns.length} gateway runs lost events` : lossy.map((x) => `${x.scenario}/${x.server}: ${fmt(x.lossPct, 3)} %`).join('; '), met: gwRuns.length === 0 ? null : lossy.length === 0 });
 
