@@ -270,6 +270,20 @@ export const ENV_VARS = [
     default: '1000',
     description: 'POST /v1/publish requests per client per second (a batch counts once); over it: 429.',
   },
+  {
+    name: 'NS_PRESENCE_NOTICES',
+    field: 'presenceNotices',
+    parse: bool,
+    default: 'false',
+    description: 'Publish system.presence_joined / system.presence_left on the system channel when a user\'s first connection on this instance subscribes to a channel or its last leaves. The system channel needs no token: anyone connected then sees which users (token sub) watch which channels.',
+  },
+  {
+    name: 'NS_PRESENCE_NOTICE_RATE',
+    field: 'presenceNoticeRate',
+    parse: int(1, 10_000),
+    default: '20',
+    description: 'Presence notices this instance publishes per second (plus one second\'s worth of burst every 10 s); the rest are dropped and counted in ns_presence_notices_dropped_total.',
+  },
 ] as const satisfies readonly EnvVarSpec[];
 
 type Entry = (typeof ENV_VARS)[number];

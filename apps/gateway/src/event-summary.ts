@@ -58,6 +58,10 @@ export function summaryOf(e: EventEnvelope): string {
       return parts(`${e.data.pattern} from ${e.data.source_ip}`, `score ${e.data.correlation_score}`, `${e.data.event_count} events`);
     case 'system.notice':
       return `${e.data.message}${e.data.code ? ` (${e.data.code})` : ''}`;
+    case 'system.presence_joined':
+      return `${e.data.user} joined ${e.data.channel} (${e.data.connections} connection${e.data.connections === 1 ? '' : 's'})`;
+    case 'system.presence_left':
+      return `${e.data.user} left ${e.data.channel}`;
     default:
       return JSON.stringify((e as { data: unknown }).data).slice(0, 200);
   }

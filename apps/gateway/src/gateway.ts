@@ -16,7 +16,7 @@ import { HttpAuth } from './http-auth.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { GatewayMetrics } from './metrics.js';
-import { closeMatching, controlPlaneRelay, createPresence, registerPresenceMetrics } from './presence/index.js';
+import { closeMatching, controlPlaneRelay, createPresence, PresenceNotices, registerPresenceMetrics } from './presence/index.js';
 import type { StreamRouteStats } from './routes/stream.js';
 import { StreamTickets } from './stream-tickets.js';
 import { findSchemasDir, PUBLIC_DIR } from './paths.js';
@@ -104,7 +104,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   // One budget for WebSocket connections and HTTP requests in flight (NS_MAX_CONNECTIONS, NS_IP_MAX_CONNECTIONS).
   const connections = new IpConnectionCounter();
   // Presence names this instance as the control plane does, so listings and notices agree.
-  const presence = await createPresence(config, manager, control.instanceId, logger);
+  // Join/leave notices on `system` (NS_PRESENCE_NOTICES, off by default) ride on presence's scans.
+  const notices = config.presenceNotices
+    ? new PresenceNotices({ publish: (e) => bus.publish(e), ratePerS: config.presenceNoticeRate, logger: logger.child({ component: 'presence-notices' }), registry: metrics.registry })
+    : undefined;
+  const presence = await createPresence(config, manager, control.instanceId, logger, notices === undefined ? undefined : (s) => notices.onScan(s));
   registerPresenceMetrics(metrics.registry, presence);
   const relay = controlPlaneRelay(control);
   const stopDisconnects = relay.onOrder((order) => {

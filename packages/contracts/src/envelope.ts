@@ -49,6 +49,12 @@ export type CorrelationNewEvent = z.infer<typeof CorrelationNewEvent>;
 /** Delivered `system.notice` event. */
 export const SystemNoticeEvent = ENVELOPES['system.notice'];
 export type SystemNoticeEvent = z.infer<typeof SystemNoticeEvent>;
+/** Delivered `system.presence_joined` event. */
+export const PresenceJoinedEvent = ENVELOPES['system.presence_joined'];
+export type PresenceJoinedEvent = z.infer<typeof PresenceJoinedEvent>;
+/** Delivered `system.presence_left` event. */
+export const PresenceLeftEvent = ENVELOPES['system.presence_left'];
+export type PresenceLeftEvent = z.infer<typeof PresenceLeftEvent>;
 
 /**
  * Every event as delivered to clients: one JSON text frame, discriminated on `type` so that the `data`

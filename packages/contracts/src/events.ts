@@ -240,6 +240,32 @@ export const SystemNoticeData = z
 export type SystemNoticeData = z.infer<typeof SystemNoticeData>;
 
 /**
+ * `system.presence_joined` / `system.presence_left`: a user's first connection on one gateway instance
+ * subscribed to a channel, or its last one there left it (`NS_PRESENCE_NOTICES`, off by default). The
+ * `system` channel is readable without a token, so the data names only the channel and the token's
+ * subject — never an address, a connection id, a username or a token.
+ */
+export const PresenceNoticeData = z
+  .looseObject({
+    channel: ShortText,
+    /** The token's subject (`sub`); anonymous connections get no notices. */
+    user: ShortText,
+    /** That user's connections to `channel` on the announcing instance after the change (0 when left). */
+    connections: z.number().int().nonnegative(),
+    timestamp: Timestamp,
+  })
+  .meta({
+    id: 'PresenceNoticeData',
+    title: 'system.presence_joined / system.presence_left data',
+    description: "A user joined or left a channel on one gateway instance (optional notices, off by default).",
+    examples: [
+      { channel: 'alerts', user: 'analyst1', connections: 1, timestamp: 1764115300.0 },
+      { channel: 'alerts', user: 'analyst1', connections: 0, timestamp: 1764115360.5 },
+    ],
+  });
+export type PresenceNoticeData = z.infer<typeof PresenceNoticeData>;
+
+/**
  * Every event type the gateway accepts — the one table a new event type is added to: its payload
  * schema, its description and the schema id of its delivered envelope. Its channel follows from its
  * domain (`threat.*` → `threats`) by the channel registry, never written twice. The envelope union,
@@ -256,6 +282,8 @@ export const EVENT_TYPES = {
   'event.raw': { data: RawEventData, description: 'A raw honeypot event.', envelope: 'RawEvent' },
   'correlation.new': { data: CorrelationData, description: 'A new correlation of events.', envelope: 'CorrelationNewEvent' },
   'system.notice': { data: SystemNoticeData, description: 'A system-wide notice.', envelope: 'SystemNoticeEvent' },
+  'system.presence_joined': { data: PresenceNoticeData, description: "A user's first connection on a gateway instance subscribed to a channel.", envelope: 'PresenceJoinedEvent' },
+  'system.presence_left': { data: PresenceNoticeData, description: "A user's last connection on a gateway instance left a channel.", envelope: 'PresenceLeftEvent' },
 } as const satisfies EventTypeTable;
 
 /** Names of all event types, e.g. `'threat.new'`. */

@@ -60,6 +60,8 @@ export function samplePending(
     'event.raw': sampleEvents.raw().data,
     'correlation.new': sampleEvents.correlation().data,
     'system.notice': sampleEvents.notice().data,
+    'system.presence_joined': { channel: 'alerts', user: 'analyst1', connections: 1, timestamp: SAMPLE_TS },
+    'system.presence_left': { channel: 'alerts', user: 'analyst1', connections: 0, timestamp: SAMPLE_TS },
   };
   return {
     id: options.id ?? `evt_sample_${++pendingCounter}`,
