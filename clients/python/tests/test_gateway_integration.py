@@ -96,7 +96,7 @@ class PublishAndReceiveTest(AsyncGatewayTestCase):
     async def test_every_event_type_published_in_one_batch_arrives_valid_and_in_request_order(self):
         sub = await self.subscribe(ALL_CHANNELS)
         examples = load_examples("valid")
-        self.assertEqual(len(examples), 9)
+        self.assertEqual(len(examples), 11)
         events = [{"type": e["type"], "data": e["data"], "id": new_event_id()} for e in examples.values()]
         results = await self.broadcaster.publish_batch(events)
         self.assertEqual([r["id"] for r in results], [e["id"] for e in events])

@@ -22,7 +22,8 @@ class ValidateTest(unittest.TestCase):
         self.assertEqual(
             event_types(),
             sorted(["threat.new", "alert.new", "alert.acknowledged", "alert.resolved", "status.update",
-                    "metrics.update", "event.raw", "correlation.new", "system.notice"]),
+                    "metrics.update", "event.raw", "correlation.new", "system.notice",
+                    "system.presence_joined", "system.presence_left"]),
         )
 
     def test_every_valid_example_passes(self):

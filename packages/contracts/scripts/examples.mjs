@@ -82,14 +82,14 @@ export const INVALID_CASES = {
     { name: 'unknown top-level field', path: 'priority', set: 'high' },
   ],
   'system.presence_joined': [
-    { name: 'missing user', path: 'data.user', remove: true },
+    { name: 'missing field', path: 'data.user', remove: true },
     { name: 'negative connections', path: 'data.connections', set: -1 },
     { name: 'fractional connections', path: 'data.connections', set: 1.5 },
     { name: 'milliseconds timestamp', path: 'data.timestamp', set: 1764115300000 },
     { name: 'unknown top-level field', path: 'priority', set: 'high' },
   ],
   'system.presence_left': [
-    { name: 'missing user', path: 'data.user', remove: true },
+    { name: 'missing field', path: 'data.user', remove: true },
     { name: 'negative connections', path: 'data.connections', set: -1 },
     { name: 'fractional connections', path: 'data.connections', set: 1.5 },
     { name: 'milliseconds timestamp', path: 'data.timestamp', set: 1764115300000 },

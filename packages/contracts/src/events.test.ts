@@ -16,7 +16,7 @@ const validOf = (type: EventType) => docs[`examples/${type}.valid.json`] as { ty
 const casesOf = (type: EventType) => docs[`examples/${type}.invalid.json`] as InvalidCase[];
 
 describe('event payloads', () => {
-  it('cover the nine event types of docs/protocol.md#event-types', () => {
+  it('cover the eleven event types of docs/protocol.md#event-types', () => {
     expect(EVENT_TYPE_NAMES).toEqual([
       'threat.new',
       'alert.new',
@@ -27,6 +27,8 @@ describe('event payloads', () => {
       'event.raw',
       'correlation.new',
       'system.notice',
+      'system.presence_joined',
+      'system.presence_left',
     ]);
     expect(isEventType('threat.new')).toBe(true);
     expect(isEventType('threat.old')).toBe(false);

@@ -21,7 +21,7 @@ describe('resolvePattern', () => {
 
   it('resolves * to every type, with no single channel', () => {
     const all = resolvePattern('*');
-    expect(all.types).toHaveLength(9);
+    expect(all.types).toHaveLength(11);
     expect(all.channel).toBeUndefined();
   });
 

@@ -92,8 +92,8 @@ EVENT_TYPES = sorted(channel_of())
 
 
 class GeneratedSchemaFiles(unittest.TestCase):
-    def test_there_is_a_schema_for_each_of_the_nine_event_types(self):
-        self.assertEqual(len(EVENT_TYPES), 9)
+    def test_there_is_a_schema_for_each_of_the_eleven_event_types(self):
+        self.assertEqual(len(EVENT_TYPES), 11)
         for event_type in EVENT_TYPES:
             for folder in ("data", "events"):
                 with self.subTest(file="%s/%s.json" % (folder, event_type)):
