@@ -61,6 +61,15 @@ describe.skipIf(!hasRedisServer)('cluster-wide counts under NS_WORKERS=2', () =>
     const other = await TestClient.open(gw.wsUrl);
     sockets.push(other);
     await other.subscribe('status');
+    // Counts are cluster-wide presence: another worker's view is refreshed once a second (documented in
+    // docs/protocol.md, "Presence and admin"), so wait for the status subscriber to show everywhere.
+    await until('presence refreshed on both workers', async () => {
+      for (let i = 0; i < 4; i++) {
+        const body = JSON.parse((await getFresh(`${gw.url}/v1/channels`)).body) as { channels: { name: string; subscribers: number }[] };
+        if (body.channels.find((c) => c.name === 'status')?.subscribers !== 1) return false;
+      }
+      return true;
+    }, 10_000);
 
     const seen: number[] = [];
     for (let i = 0; i < 12; i++) {

@@ -112,7 +112,7 @@ export class RedisEngine implements Engine {
   }
 
   async append(events: readonly PendingEvent[]): Promise<AppendResult[]> {
-    this.#supervisor.assertReady();
+    this.#supervisor.assertReady('nothing was published');
     for (const e of events) this.#channels.get(e.channel); // all or nothing: check before storing
     if (events.length === 0) return [];
     const call = {

@@ -126,10 +126,14 @@ export class ConnectionSupervisor {
     });
   }
 
-  /** Throws `unavailable` unless ready: nothing is queued while down. */
-  assertReady(): void {
+  /**
+   * Throws `unavailable` unless ready: nothing is queued while down. `consequence` tells the caller what
+   * did not happen (an append refused here says "nothing was published": its outcome is known).
+   */
+  assertReady(consequence?: string): void {
     if (this.#state !== 'ready') {
-      throw new NsError('unavailable', this.#closed ? 'redis engine is closed' : 'redis engine is down (Redis unreachable)');
+      const state = this.#closed ? 'redis engine is closed' : 'redis engine is down (Redis unreachable)';
+      throw new NsError('unavailable', consequence === undefined ? state : `${state}; ${consequence}`);
     }
   }
 

@@ -131,7 +131,7 @@ export class MemoryEngine implements Engine {
    * delivered after the current event reached every listener, so each listener sees seq order.
    */
   async append(events: readonly PendingEvent[]): Promise<AppendResult[]> {
-    this.#assertReady();
+    this.#assertReady('nothing was published');
     for (const pending of events) this.#channel(pending.channel); // all or nothing: check before storing
     // First pass, nothing stored yet: which events repeat one already stored (or an earlier one of
     // this batch), and does any id name a different event?
@@ -285,7 +285,11 @@ export class MemoryEngine implements Engine {
 
   // Through the public getter, so an engine reporting `down` (a subclass standing for a lost
   // backend) refuses work as it says; only `close()` sets the private state.
-  #assertReady(): void {
-    if (this.state !== 'ready') throw new NsError('unavailable', `engine ${this.name} is ${this.#state === 'down' ? 'closed' : 'down'}`);
+  /** Throws `unavailable` unless ready; `consequence` says what did not happen (e.g. nothing was published). */
+  #assertReady(consequence?: string): void {
+    if (this.state !== 'ready') {
+      const state = `engine ${this.name} is ${this.#state === 'down' ? 'closed' : 'down'}`;
+      throw new NsError('unavailable', consequence === undefined ? state : `${state}; ${consequence}`);
+    }
   }
 }
