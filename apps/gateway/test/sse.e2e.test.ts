@@ -140,7 +140,8 @@ describe('GET /v1/stream', () => {
     const r = await stream(`/v1/stream?channels=threats&ticket=${encodeURIComponent(ticket)}`);
     expect(r.status).toBe(200);
     await r.ended;
-    expect(r.messages.at(-1)?.msg).toMatchObject({ type: 'error', code: 'token_expired' });
+    expect(r.messages.at(-1)?.msg).toMatchObject({ type: 'error', code: 'token_expired', details: { close_code: 4001, close_reason: 'token_expired' } });
+    expect(r.messages.filter((m) => m.msg.type === 'error')).toHaveLength(1);
   });
 
   it('ends a stream whose token is revoked, and refuses the revoked token and its tickets', async () => {
@@ -153,9 +154,46 @@ describe('GET /v1/stream', () => {
     const res = await fetch(`${gw.url}/v1/revocations`, { method: 'POST', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: JSON.stringify({ jti: 'jti-sse-victim', expires_at: exp }) });
     expect(res.status).toBe(201);
     await live.ended;
-    expect(live.messages.at(-1)?.msg).toMatchObject({ type: 'error', code: 'unauthorized', message: expect.stringMatching(/revoked/) });
+    // One last error, as /ws would say it before its close 4001 token_revoked.
+    expect(live.messages.at(-1)?.msg).toEqual({
+      type: 'error',
+      code: 'unauthorized',
+      message: 'token has been revoked; reconnect with a new token',
+      details: { close_code: 4001, close_reason: 'token_revoked' },
+    });
+    expect(live.messages.filter((m) => m.msg.type === 'error')).toHaveLength(1);
     expect((await stream('/v1/stream?channels=threats', bearer(victim))).status).toBe(401);
     expect((await stream(`/v1/stream?channels=threats&ticket=${encodeURIComponent(ticket)}`)).status).toBe(401);
     expect((await fetch(`${gw.url}/v1/stream-tickets`, { method: 'POST', headers: bearer(victim) })).status).toBe(401);
+  });
+  it('ends a stream an administrator disconnects (by id, and every stream of a user) with a last forbidden error: close code 4003 and the reason /ws would close with', async () => {
+    const admin = await sign({ sub: 'root', roles: ['admin'] });
+    const carol = await sign({ sub: 'u-carol', roles: ['analyst'] });
+    const byId = await stream('/v1/stream?channels=threats', bearer(carol));
+    const id = (await byId.next((m) => m.type === 'welcome')).connection_id as string;
+    await byId.next((m) => m.type === 'subscribed');
+    const one = await fetch(`${gw.url}/v1/connections/${id}?reason=${encodeURIComponent('shift over')}`, { method: 'DELETE', headers: bearer(admin) });
+    expect(one.status).toBe(200);
+    await byId.ended;
+    expect(byId.messages.at(-1)?.msg).toEqual({
+      type: 'error',
+      code: 'forbidden',
+      message: 'disconnected by an administrator: shift over',
+      details: { close_code: 4003, close_reason: 'disconnected by an administrator: shift over' },
+    });
+
+    const first = await stream('/v1/stream?channels=alerts', bearer(carol));
+    const second = await stream('/v1/stream', bearer(carol));
+    const bystander = await stream('/v1/stream?channels=alerts', bearer(await sign({ sub: 'u-dave', roles: ['analyst'] })));
+    await Promise.all([first, second, bystander].map((r) => r.next((m) => m.type === 'welcome')));
+    const all = await fetch(`${gw.url}/v1/disconnects`, { method: 'POST', headers: { ...bearer(admin), 'content-type': 'application/json' }, body: JSON.stringify({ user: 'u-carol' }) });
+    expect(((await all.json()) as { disconnected: unknown[] }).disconnected).toHaveLength(2);
+    for (const r of [first, second]) {
+      await r.ended;
+      expect(r.messages.at(-1)?.msg).toMatchObject({ type: 'error', code: 'forbidden', message: 'disconnected by an administrator', details: { close_code: 4003 } });
+    }
+    await publishOk([{ type: 'alert.new', data: alertData(9) }]);
+    await bystander.next((m) => m.channel === 'alerts' && m.type === 'alert.new');
+    expect(bystander.messages.some((m) => m.msg.type === 'error')).toBe(false);
   });
 });

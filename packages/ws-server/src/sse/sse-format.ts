@@ -63,9 +63,19 @@ export const HEARTBEAT_FRAME: OutboundFrame = { bytes: Buffer.from(':\n\n'), cha
 /** Sets the browser's reconnect delay (ms) — sent once at the start of a stream. */
 export const retryPreamble = (ms: number): Buffer => Buffer.from(`retry: ${Math.round(ms)}\n\n`);
 
+/** Close reasons of 4001 whose final `error` is not plain `unauthorized` with the reason as message. */
+const UNAUTHORIZED_ENDS = new Map<string, { code: ErrorCode; message: string }>([
+  ['token_expired', { code: 'token_expired', message: 'token has expired; reconnect with a new token' }],
+  ['token_revoked', { code: 'unauthorized', message: 'token has been revoked; reconnect with a new token' }],
+]);
+
 /**
- * The `error` message that ends a stream closed for `closeCode` without an error of its own (the
- * WebSocket close frame has no SSE equivalent): `details.close_code` tells a client what /ws would have.
+ * The `error` message that ends a stream closed for `closeCode` (the WebSocket close frame has no SSE
+ * equivalent, so the stream says it in its last message): `details.close_code` and
+ * `details.close_reason` are what /ws would have closed with, so a client follows the same close-code
+ * table. 4008 `slow_consumer`, 1001 `unavailable`, 1011 `internal`, 4003 `forbidden` (an
+ * administrator's disconnect: the message is its reason), 4001 `unauthorized` or `token_expired`
+ * (revoked or expired token). Other codes (1000, 1006) end the stream without one.
  */
 export function finalErrorFor(closeCode: number, reason: string): ServerControlMessage | undefined {
   const code: ErrorCode | undefined = (
@@ -73,8 +83,16 @@ export function finalErrorFor(closeCode: number, reason: string): ServerControlM
       [CLOSE_CODES.SLOW_CONSUMER]: 'slow_consumer',
       [CLOSE_CODES.GOING_AWAY]: 'unavailable',
       [CLOSE_CODES.INTERNAL]: 'internal',
+      [CLOSE_CODES.FORBIDDEN]: 'forbidden',
+      [CLOSE_CODES.UNAUTHORIZED]: 'unauthorized',
     } as Record<number, ErrorCode>
   )[closeCode];
   if (code === undefined) return undefined;
-  return { type: 'error', code, message: reason === '' ? code : reason, details: { close_code: closeCode } };
+  const known = closeCode === CLOSE_CODES.UNAUTHORIZED ? UNAUTHORIZED_ENDS.get(reason) : undefined;
+  return {
+    type: 'error',
+    code: known?.code ?? code,
+    message: known?.message ?? (reason === '' ? code : reason),
+    details: { close_code: closeCode, close_reason: reason },
+  };
 }

@@ -128,13 +128,12 @@ export class SseStreams {
     if (request.expiresAt !== null) {
       expiry = setTimerAt(request.expiresAt * 1000, () => {
         log.info({ expires_at: request.expiresAt }, 'token expired');
-        manager.replyError(sink, 'token_expired', 'token has expired; reconnect with a new token');
+        // The stream's last message, the `token_expired` error, is finalErrorFor's (sse-format.ts).
         sink.close(4001, 'token_expired');
       });
     }
     unwatch = request.watch?.(() => {
       log.info('token revoked');
-      manager.replyError(sink, 'unauthorized', 'token has been revoked; reconnect with a new token');
       sink.close(4001, 'token_revoked');
     });
     log.info({ principal: request.principal?.id ?? null, channels: request.channels, resume: Object.keys(request.cursor) }, 'stream opened');
