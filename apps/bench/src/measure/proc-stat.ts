@@ -9,7 +9,21 @@ export interface ProcSample {
   pid: number;
   /** user + system CPU time, in microseconds (10 ms resolution). */
   cpuMicros: number;
+  /** The system (kernel) part of cpuMicros: on loopback a socket write's TCP work is charged here. */
+  sysMicros: number;
   rssBytes: number;
+  /** Write-family system calls so far (/proc/<pid>/io `syscw`: write, writev, sendmsg…), 0 if unreadable. */
+  writeSyscalls: number;
+}
+
+/** `syscw` of /proc/<pid>/io; 0 when the file is not readable (another user's process). */
+function writeSyscallCount(pid: number): number {
+  try {
+    const m = /^syscw: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'latin1'));
+    return m === null ? 0 : Number(m[1]);
+  } catch {
+    return 0;
+  }
 }
 
 /** Reads /proc/<pid>/stat; undefined when the process is gone. */
@@ -26,7 +40,7 @@ export function readProc(pid: number): ProcSample | undefined {
   const utime = Number(fields[14 - 3]);
   const stime = Number(fields[15 - 3]);
   const rssPages = Number(fields[24 - 3]);
-  return { pid, cpuMicros: ((utime + stime) * 1e6) / CLK_TCK, rssBytes: rssPages * PAGE_BYTES };
+  return { pid, cpuMicros: ((utime + stime) * 1e6) / CLK_TCK, sysMicros: (stime * 1e6) / CLK_TCK, rssBytes: rssPages * PAGE_BYTES, writeSyscalls: writeSyscallCount(pid) };
 }
 
 /** Direct children of a process (every thread's list: a child belongs to the thread that forked it). */
@@ -51,23 +65,25 @@ export function childPids(pid: number): number[] {
 /** Sum of CPU and RSS over a set of processes (a cluster primary and its workers, plus redis-server). */
 export interface ProcTotals {
   cpuMicros: number;
+  sysMicros: number;
   rssBytes: number;
+  writeSyscalls: number;
   processes: number;
 }
 
 /** Sums {@link readProc} over `pids`, skipping processes that are gone. */
 export function readTotals(pids: readonly number[]): ProcTotals {
-  let cpuMicros = 0;
-  let rssBytes = 0;
-  let processes = 0;
+  const t: ProcTotals = { cpuMicros: 0, sysMicros: 0, rssBytes: 0, writeSyscalls: 0, processes: 0 };
   for (const pid of pids) {
     const s = readProc(pid);
     if (s === undefined) continue;
-    cpuMicros += s.cpuMicros;
-    rssBytes += s.rssBytes;
-    processes++;
+    t.cpuMicros += s.cpuMicros;
+    t.sysMicros += s.sysMicros;
+    t.rssBytes += s.rssBytes;
+    t.writeSyscalls += s.writeSyscalls;
+    t.processes++;
   }
-  return { cpuMicros, rssBytes, processes };
+  return t;
 }
 
 /**

@@ -40,7 +40,10 @@ export async function runFanout(kind: ServerKind, spec: FanoutSpec, log: (line: 
   fig.rate = spec.rate;
   fig.events = spec.events;
   const wallStart = clockMs();
-  const server = await launchServer(kind);
+  // BENCH_NODE_ARGS: node flags for the server under test, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+  // to see where its CPU goes (NODE_OPTIONS refuses --cpu-prof, and would reach the load generator too).
+  const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(' ').filter((a) => a !== '');
+  const server = await launchServer(kind, nodeArgs === undefined ? {} : { nodeArgs });
   const pool = new SubscriberPool();
   const samplers = new LatencySamplers();
   try {
@@ -71,7 +74,8 @@ export async function runFanout(kind: ServerKind, spec: FanoutSpec, log: (line: 
     fig.rssPerConnKB = round((rssConnected - rssBefore) / spec.subscribers / 1024);
 
     await Promise.all([pool.mark(), samplers.mark()]);
-    const cpu0 = readTotals(server.pids()).cpuMicros;
+    const before = readTotals(server.pids());
+    const cpu0 = before.cpuMicros;
     const wait0 = runQueueWaitNs(server.pids());
     const load0 = pool.cpuMicros();
     const t0 = clockMs();
@@ -109,6 +113,10 @@ export async function runFanout(kind: ServerKind, spec: FanoutSpec, log: (line: 
       // Time the server's main thread(s) were runnable but waited for a CPU, per second of the window.
       server_runqueue_wait_ms_per_s: round((wait1 - wait0) / 1e6 / ((end - t0) / 1000)),
       samplers_out_of_order: report.outOfOrder,
+      // What CPU per delivery tracks: one write system call sends a connection every frame it has
+      // pending, and on loopback the kernel's TCP work for it is charged to the server as system time.
+      server_write_syscalls_per_delivery: delivered === 0 ? null : round((cpu1.writeSyscalls - before.writeSyscalls) / delivered),
+      server_sys_cpu_share: cpu1.cpuMicros === cpu0 ? null : round((cpu1.sysMicros - before.sysMicros) / (cpu1.cpuMicros - cpu0)),
       bytes_per_delivery: stats.delivered === 0 ? null : round(stats.bytes / stats.delivered),
     };
     if (report.outOfOrder > 0) fig.errors.push(`${report.outOfOrder} events out of order at the samplers`);
