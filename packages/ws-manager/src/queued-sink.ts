@@ -112,19 +112,23 @@ export abstract class QueuedSink implements FrameSink {
     const frames = this.#queue.take();
     const n = frames.length;
     if (n === 0 || !this.canWrite()) return;
-    const out = this.#out;
-    if (n === 1) {
-      out.write((frames[0] as OutboundFrame).bytes);
-    } else {
-      out.cork();
-      for (let i = 0; i < n; i++) out.write((frames[i] as OutboundFrame).bytes);
-      out.uncork();
-    }
+    if (n === 1) this.#out.write((frames[0] as OutboundFrame).bytes);
+    else this.writeBatch(this.#out, frames);
     const delivered = this.host.delivered;
     for (let i = 0; i < n; i++) {
       const channel = (frames[i] as OutboundFrame).channel;
       if (channel !== null) delivered[channel]++;
     }
+  }
+
+  /**
+   * Writes two or more frames as one batch. Corked, so a raw socket sends them in one writev; a
+   * transport whose every write costs more than a socket write (a chunked HTTP response) overrides it.
+   */
+  protected writeBatch(out: Writable, frames: readonly OutboundFrame[]): void {
+    out.cork();
+    for (let i = 0; i < frames.length; i++) out.write((frames[i] as OutboundFrame).bytes);
+    out.uncork();
   }
 
   close(code: number = CLOSE_CODES.NORMAL, reason = ''): void {
