@@ -5,7 +5,7 @@ import { hasRedisServer, startRedisGateway, startRedisServer, uniquePrefix, unti
 
 // Under NS_WORKERS every figure the HTTP API reports is the cluster's, whichever worker answers: two
 // workers, five clients on threats, /v1/channels says 5 every time (before: 2, 3, 2 — each worker
-// counted its own), and /metrics agrees.
+// counted its own), and /metrics agrees (ns_ws_* summed over workers, ns_presence_* not: see below).
 
 let redis: TestRedisServer;
 const sockets: TestClient[] = [];
@@ -62,11 +62,14 @@ describe.skipIf(!hasRedisServer)('cluster-wide counts under NS_WORKERS=2', () =>
     sockets.push(other);
     await other.subscribe('status');
     // Counts are cluster-wide presence: another worker's view is refreshed once a second (documented in
-    // docs/protocol.md, "Presence and admin"), so wait for the status subscriber to show everywhere.
+    // docs/protocol.md, "Presence and admin"), so wait for both workers' refreshes to show everywhere —
+    // each worker's part of threats and the status subscriber (waiting for status alone let a worker
+    // answer before the other's threats subscribers had been refreshed: 2, 5, 2, 5, …).
     await until('presence refreshed on both workers', async () => {
       for (let i = 0; i < 4; i++) {
         const body = JSON.parse((await getFresh(`${gw.url}/v1/channels`)).body) as { channels: { name: string; subscribers: number }[] };
         if (body.channels.find((c) => c.name === 'status')?.subscribers !== 1) return false;
+        if (body.channels.find((c) => c.name === 'threats')?.subscribers !== 5) return false;
       }
       return true;
     }, 10_000);
@@ -88,6 +91,12 @@ describe.skipIf(!hasRedisServer)('cluster-wide counts under NS_WORKERS=2', () =>
       const metrics = (await getFresh(`${gw.url}/metrics`)).body;
       expect(sample(metrics, 'ns_ws_subscriptions{channel="threats"}')).toBe(5);
       expect(sample(metrics, 'ns_ws_connections')).toBe(6);
+      // Presence gauges are cluster-wide already in each worker (its own sinks plus the other
+      // instances' entries in Redis), so the workers' values are combined with max: a sum would say 10.
+      expect(sample(metrics, 'ns_presence_connections{channel="threats"}')).toBe(5);
+      expect(sample(metrics, 'ns_presence_connections{channel="status"}')).toBe(1);
+      // Every client is the one principal NS_AUTH=none gives (on both workers): one user, not two.
+      expect(sample(metrics, 'ns_presence_users{channel="threats"}')).toBe(1);
     }
   });
 });
