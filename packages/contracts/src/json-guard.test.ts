@@ -14,6 +14,34 @@ describe('inspectJson', () => {
     expect(problem?.path).toEqual(['a', ...Array<number>(MAX_JSON_DEPTH - 1).fill(0)]);
   });
 
+  it('says how deep is allowed in the message', () => {
+    expect(inspectJson(JSON.parse(nestedArrays(MAX_JSON_DEPTH + 1)))).toEqual({
+      code: 'too_deep',
+      path: Array<number>(MAX_JSON_DEPTH).fill(0),
+      message: `nested deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`,
+    });
+    expect(inspectJson([[[]]], 2)?.message).toBe('nested deeper than 2 levels of objects and arrays');
+  });
+
+  it('does not count scalars (null included) as a level, in arrays or objects at the deepest allowed level', () => {
+    const scalars = '1,"s",null,true,false';
+    expect(inspectJson(JSON.parse(`${'['.repeat(MAX_JSON_DEPTH)}${scalars}${']'.repeat(MAX_JSON_DEPTH)}`))).toBeUndefined();
+    const members = '"n":1,"s":"s","z":null,"t":true';
+    expect(inspectJson(JSON.parse(`${'{"a":'.repeat(MAX_JSON_DEPTH - 1)}{${members}}${'}'.repeat(MAX_JSON_DEPTH - 1)}`))).toBeUndefined();
+    expect(inspectJson({ a: [null, 0, ''], b: null })).toBeUndefined();
+  });
+
+  it('looks only at own enumerable properties, the ones JSON.stringify serializes', () => {
+    const tooDeep = JSON.parse(nestedArrays(MAX_JSON_DEPTH + 1));
+    // Inherited under the key 'undefined': what reading one index past the end of the key list would find.
+    const inherits = Object.create({ undefined: tooDeep, x: tooDeep }) as object;
+    expect(inspectJson(inherits)).toBeUndefined();
+    expect(JSON.stringify(inherits)).toBe('{}');
+    const hidden = Object.defineProperty({}, 'x', { value: tooDeep, enumerable: false });
+    expect(inspectJson(hidden)).toBeUndefined();
+    expect(inspectJson({ own: tooDeep })?.code).toBe('too_deep');
+  });
+
   it('survives nesting far beyond what a recursive walk could (no stack overflow)', () => {
     expect(inspectJson(JSON.parse(nestedArrays(500_000)))?.code).toBe('too_deep');
   });
@@ -60,3 +88,11 @@ describe('parsers on hostile nesting', () => {
     expect(parsePublishRequest({ type: 'threat.new', data: { ...threat, n: 10n } }).success).toBe(false);
   });
 });
+
+// Mutants left alive (Stryker, issue 22), none observable:
+// - pathOf: `n?.key` → `n.key`. Every chain of nodes ends at the root, whose key is undefined, so the
+//   loop stops there and `n` itself is never undefined when the condition is read.
+// - the array loop starting at `list.length + 1` instead of `list.length - 1`: an array has no own
+//   element at or past its length, so the two extra reads give undefined, which is not a container.
+//   (The same off-by-one on the key list is caught: reading `record[undefined]` finds an inherited
+//   property named 'undefined', pinned by the own-properties test.)
