@@ -163,6 +163,12 @@ describe('admitOverCap: only a latest-per-key frame with a channel and a key rep
   });
 });
 
+// Mutant left alive (Stryker, issue 22): the `if (!fits())` guard around removeEphemeral → true. When
+// the frame already fits, the excess it passes (`queue.bytes + bufferedBytes + size - maxBytes`) is 0 or
+// less, and removeEphemeral stops before removing anything once `freed` (0) is not below it, so no frame
+// is dropped either way; the guard only saves the call. ('drops just enough pending ephemeral frames'
+// pins the amount when it is positive.)
+
 describe('OutboundQueue', () => {
   it('keeps order, bytes and length through removals', () => {
     const a = frame('events', 'ephemeral', 5);
