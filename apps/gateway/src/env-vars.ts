@@ -178,7 +178,7 @@ export const ENV_VARS = [
     field: 'writeDelayMs',
     parse: decimal(0, 1000),
     default: '2',
-    description: 'Coalescing window for a connection\'s outbound frames under load, in milliseconds (0 = write at once). After a quiet spell of three windows the next frames go out at once.',
+    description: 'Coalescing window for a connection\'s outbound frames under load, in milliseconds (0 = write at once). After a quiet spell of three windows the next frames go out at once; while writing falls behind (a flush took longer than the window), the window stretches to that flush\'s duration, at most 200 ms.',
   },
   {
     name: 'NS_MAX_CONNECTIONS',

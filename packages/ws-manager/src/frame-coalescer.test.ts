@@ -1,6 +1,16 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FrameCoalescer, QUIET_WINDOWS } from './frame-coalescer.js';
 
+const spin = (ms: number) => {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+};
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const until = async (done: () => boolean) => {
+  for (let i = 0; i < 400 && !done(); i++) await sleep(5);
+};
+
 const target = () => {
   const t = { flushes: 0, flush: () => void t.flushes++ };
   return t;
@@ -46,7 +56,38 @@ describe('FrameCoalescer', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it('with a 0 ms window flushes once per event-loop turn', async () => {
+  it('after a flush that took longer than the window, the next window lasts as long as that flush, even after a quiet spell; fast flushes end it', async () => {
+    const coalescer = new FrameCoalescer(2);
+    const spinMs = 30;
+    const slow = { flush: () => spin(spinMs) };
+    coalescer.schedule(slow); // quiet: written on the next turn
+    await nextTurn();
+    await sleep(QUIET_WINDOWS * 2 + 5); // quiet again: without the slow flush this would be written at once
+    const t0 = performance.now();
+    let flushedAt: number | undefined;
+    coalescer.schedule({ flush: () => void (flushedAt = performance.now()) });
+    await nextTurn();
+    expect(flushedAt).toBeUndefined();
+    await until(() => flushedAt !== undefined);
+    // Timers never fire early (1 ms for libuv's rounding).
+    expect((flushedAt as number) - t0).toBeGreaterThanOrEqual(spinMs - 1);
+    // That flush was fast: after a quiet spell the next window ends on the next turn again.
+    await sleep(QUIET_WINDOWS * 2 + 5);
+    let fast = 0;
+    coalescer.schedule({ flush: () => void fast++ });
+    await nextTurn();
+    expect(fast).toBe(1);
+  });
+
+  it('with a 0 ms window flushes once per event-loop turn, also after a slow flush', async () => {
+    const slowWindow = new FrameCoalescer(0);
+    slowWindow.schedule({ flush: () => spin(5) });
+    await nextTurn();
+    let after = 0;
+    slowWindow.schedule({ flush: () => void after++ });
+    await nextTurn();
+    expect(after).toBe(1);
+
     const coalescer = new FrameCoalescer(0);
     const a = target();
     coalescer.schedule(a);

@@ -12,6 +12,9 @@ export const DEFAULT_WRITE_DELAY_MS = 2;
  */
 export const QUIET_WINDOWS = 3;
 
+/** Longest window while writing falls behind: see {@link FrameCoalescer}. */
+export const MAX_BUSY_WINDOW_MS = 200;
+
 /**
  * Coalesces writes: connections that got frames are remembered, and once per window (`writeDelayMs`;
  * 0 = once per event-loop turn) each writes all its pending frames together. One shared timer per window,
@@ -22,6 +25,14 @@ export const QUIET_WINDOWS = 3;
  * (a trickle of events, e.g. 100/s), waiting would only add latency — each event would be written
  * alone anyway — so that window ends on the next event-loop turn. Under load windows open back to back
  * and the full window batches frames, keeping CPU per delivery low.
+ *
+ * When writing falls behind — the last flush took longer than a window — the next window lasts as long
+ * as that flush did (at most {@link MAX_BUSY_WINDOW_MS}). A write costs about the same whether it carries
+ * one frame or twenty (on loopback ~18 µs per write here, nearly all of it the kernel's), so a server
+ * that cannot write each event alone to every subscriber must put more frames in each write: at most
+ * half its time goes to writing, and events wait at most one flush longer than they already do. Measured
+ * (bench, 10k subscribers × 1,000 ev/s, filters selecting 10 %): CPU per delivery 9.3 → 2.6 µs, p50
+ * 10.7 → 2.7 s. A 0 ms window (`NS_WRITE_DELAY_MS=0`) keeps flushing once per turn.
  */
 export class FrameCoalescer {
   readonly writeDelayMs: number;
@@ -29,6 +40,7 @@ export class FrameCoalescer {
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #immediate = false;
   #openedAt = -Infinity;
+  #lastFlushMs = 0;
   readonly #run = () => {
     this.#timer = undefined;
     this.flush();
@@ -44,9 +56,11 @@ export class FrameCoalescer {
     this.#pending.push(target);
     if (this.#timer !== undefined) return;
     const now = performance.now();
-    this.#immediate = this.writeDelayMs === 0 || now - this.#openedAt >= QUIET_WINDOWS * this.writeDelayMs;
+    const busy = this.writeDelayMs > 0 && this.#lastFlushMs > this.writeDelayMs;
+    this.#immediate = !busy && (this.writeDelayMs === 0 || now - this.#openedAt >= QUIET_WINDOWS * this.writeDelayMs);
     this.#openedAt = now;
-    this.#timer = this.#immediate ? setImmediate(this.#run) : setTimeout(this.#run, this.writeDelayMs);
+    if (this.#immediate) this.#timer = setImmediate(this.#run);
+    else this.#timer = setTimeout(this.#run, busy ? Math.min(MAX_BUSY_WINDOW_MS, this.#lastFlushMs) : this.writeDelayMs);
   }
 
   /** Number of targets waiting for the window to end. */
@@ -58,6 +72,7 @@ export class FrameCoalescer {
   flush(): void {
     const targets = this.#pending;
     this.#pending = [];
+    const start = performance.now();
     for (const t of targets) {
       try {
         t.flush();
@@ -66,6 +81,7 @@ export class FrameCoalescer {
         // and close handlers clean it up.
       }
     }
+    this.#lastFlushMs = performance.now() - start;
   }
 
   /** Flushes what is pending and stops the timer. */
