@@ -36,13 +36,15 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
     out.push('', '## Fan-out (a) and filtered fan-out (b)', '');
     out.push(
       table(
-        ['scenario', 'server', 'delivered/expected', 'deliveries/s', 'server CPU µs/delivery', 'server cores', 'p50 ms', 'p99 ms', 'p99.9 ms', 'RSS/conn KB', 'loadgen CPU µs/delivery', 'server waited for a CPU, ms/s'],
+        ['scenario', 'server', 'delivered/expected', 'deliveries/s', 'server CPU µs/delivery', 'server writes/delivery', 'server system CPU %', 'server cores', 'p50 ms', 'p99 ms', 'p99.9 ms', 'RSS/conn KB', 'loadgen CPU µs/delivery', 'server waited for a CPU, ms/s'],
         fan.map((r) => [
           r.title,
           SERVER_LABELS[r.server],
           deliveredCell(r),
           num(r.deliveriesPerS, 0),
           num(r.cpuUsPerDelivery),
+          num(r.extra['server_write_syscalls_per_delivery'] as number | undefined, 3),
+          num(typeof r.extra['server_sys_cpu_share'] === 'number' ? r.extra['server_sys_cpu_share'] * 100 : undefined, 0),
           num(r.cpuCores),
           num(r.latencyMs?.p50),
           num(r.latencyMs?.p99),
@@ -53,7 +55,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
         ]),
       ),
     );
-    out.push('', 'The last column is from `/proc/<pid>/schedstat`: how long per second the server was runnable but waiting for a core (other work on the shared machine, the load generator, the samplers). Latency tails track it.');
+    out.push('', 'The last column is from `/proc/<pid>/schedstat`: how long per second the server was runnable but waiting for a core (other work on the shared machine, the load generator, the samplers). Latency tails track it. "Server writes/delivery" counts write system calls (`/proc/<pid>/io`): one write carries every frame a connection has pending, and on loopback the TCP work the kernel does for it is charged to the server as system CPU — the cost CPU per delivery tracks.');
     const rs = ratios(fan);
     if (rs.length > 0) {
       out.push('', 'Ratios gateway (memory) ÷ baseline, same run (lower is better for the gateway):', '');
