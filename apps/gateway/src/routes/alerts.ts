@@ -1,9 +1,9 @@
-import { ALERT_ACTIONS, AlertActionRequest, AlertId, issuesFromZod, NsError, type AlertAction } from '@ns/contracts';
+import { ALERT_ACTIONS, AlertActionRequest, AlertId, NsError, type AlertAction } from '@ns/contracts';
 import type { FastifyInstance } from 'fastify';
-import type { z } from 'zod';
 import type { AlertActions } from '../alert-actions.js';
 import type { HttpAuth } from '../http-auth.js';
 import type { Lifecycle } from '../lifecycle.js';
+import { parseOrThrow } from './invalid.js';
 
 /** Options of {@link registerAlertRoutes}. */
 export interface AlertRoutesOptions {
@@ -18,11 +18,6 @@ export interface AlertRoutesOptions {
 /** Largest body of an alert action: a 4096-character note, JSON-escaped, fits with room to spare. */
 const MAX_ACTION_BODY_BYTES = 64 * 1024;
 
-const invalid = (error: z.ZodError, prefix: string[]): NsError => {
-  const issues = issuesFromZod(error, prefix);
-  return new NsError('invalid_message', `${issues[0]?.path || 'body'}: ${issues[0]?.message}`, { issues });
-};
-
 /**
  * `POST /v1/alerts/{id}/acknowledge` and `/resolve` (docs/protocol.md#alert-actions): for a JWT with
  * `write:alerts`, publishes `alert.acknowledged` / `alert.resolved` with `by` from the token and the
@@ -36,12 +31,10 @@ export function registerAlertRoutes(app: FastifyInstance, o: AlertRoutesOptions)
       async (req) => {
         if (o.lifecycle.draining) throw new NsError('unavailable', 'gateway is shutting down; retry on another instance');
         const principal = await o.auth.principalWith(req, 'write:alerts');
-        const id = AlertId.safeParse(req.params.id);
-        if (!id.success) throw invalid(id.error, ['id']);
-        const body = AlertActionRequest.safeParse(req.body ?? {});
-        if (!body.success) throw invalid(body.error, []);
+        const alertId = parseOrThrow(AlertId, req.params.id, { prefix: ['id'] });
+        const { note } = parseOrThrow(AlertActionRequest, req.body ?? {});
         if (!o.lifecycle.engineReady) throw new NsError('unavailable', `engine ${o.engineName} is not connected; nothing was recorded`);
-        return o.actions.act({ action, alertId: id.data, principal, note: body.data.note });
+        return o.actions.act({ action, alertId, principal, note });
       },
     );
   }

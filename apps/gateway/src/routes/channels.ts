@@ -4,7 +4,6 @@ import {
   HistoryQuery,
   historyToJson,
   isChannelName,
-  issuesFromZod,
   NsError,
   typesForChannel,
   type ChannelInfo,
@@ -19,6 +18,7 @@ import type { HttpAuth } from '../http-auth.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { ConnectionCounts } from '../cluster-metrics.js';
 import type { ManagerStatsSource, PublishingBus } from '../ports.js';
+import { parseOrThrow } from './invalid.js';
 
 /** Options of {@link registerChannelRoutes}. */
 export interface ChannelRoutesOptions {
@@ -84,13 +84,9 @@ export function registerChannelRoutes(app: FastifyInstance, o: ChannelRoutesOpti
     const { channel } = req.params;
     if (!isChannelName(channel)) throw new NsError('unknown_channel', `unknown channel "${channel.slice(0, 64)}"`);
     await o.auth.authorizeRead(req, channel);
-    const q = HistoryQuery.safeParse(req.query);
-    if (!q.success) {
-      const issues = issuesFromZod(q.error);
-      throw new NsError('invalid_message', `${issues[0]?.path}: ${issues[0]?.message}`, { issues });
-    }
+    const q = parseOrThrow(HistoryQuery, req.query, { whole: 'query' });
     requireEngine();
-    const page = await o.bus.history(channel, { sinceSeq: q.data.since_seq ?? 0, limit: q.data.limit });
+    const page = await o.bus.history(channel, { sinceSeq: q.since_seq ?? 0, limit: q.limit });
     // Events keep the JSON the bus serialized once; the page (a HistoryResponse) is assembled around
     // them, not re-encoded.
     const head = JSON.stringify({ channel, epoch: page.epoch, seq: page.seq } satisfies Omit<HistoryResponse, 'events'>);

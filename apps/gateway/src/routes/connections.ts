@@ -4,14 +4,13 @@ import {
   disconnectCloseReason,
   DisconnectQuery,
   DisconnectRequest,
-  issuesFromZod,
   NsError,
   type DisconnectResponse,
 } from '@ns/contracts';
 import type { FastifyInstance } from 'fastify';
-import type { z } from 'zod';
 import type { HttpAuth } from '../http-auth.js';
 import { ADMIN_DISCONNECT_CODE, type ConnectionTarget, type DisconnectRelay, type Presence } from '../presence/index.js';
+import { parseOrThrow } from './invalid.js';
 import { presenceUnavailable } from './presence.js';
 
 /** Options of {@link registerConnectionRoutes}. */
@@ -24,17 +23,6 @@ export interface ConnectionRoutesOptions {
 /** Largest body of `POST /v1/disconnects`. */
 const MAX_DISCONNECT_BODY_BYTES = 4 * 1024;
 
-const invalid = (error: z.ZodError, prefix: string[]): NsError => {
-  const issues = issuesFromZod(error, prefix);
-  return new NsError('invalid_message', `${issues[0]?.path || 'body'}: ${issues[0]?.message}`, { issues });
-};
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, prefix: string[]): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw invalid(r.error, prefix);
-  return r.data;
-}
-
 /**
  * The admin API of connections (docs/protocol.md#presence-and-admin), `admin` permission:
  * `GET /v1/connections` lists them on every instance; `DELETE /v1/connections/{id}` closes one and
@@ -46,7 +34,7 @@ export function registerConnectionRoutes(app: FastifyInstance, o: ConnectionRout
 
   app.get('/v1/connections', async (req) => {
     await admin(req);
-    const query = parse(ConnectionsQuery, req.query, []);
+    const query = parseOrThrow(ConnectionsQuery, req.query, { whole: 'query' });
     try {
       return await o.presence.connections(query);
     } catch (err) {
@@ -73,14 +61,14 @@ export function registerConnectionRoutes(app: FastifyInstance, o: ConnectionRout
 
   app.delete<{ Params: { id: string } }>('/v1/connections/:id', async (req) => {
     await admin(req);
-    const id = parse(ConnectionId, req.params.id, ['id']);
-    const { reason } = parse(DisconnectQuery, req.query, []);
+    const id = parseOrThrow(ConnectionId, req.params.id, { prefix: ['id'] });
+    const { reason } = parseOrThrow(DisconnectQuery, req.query, { whole: 'query' });
     return disconnect({ connection_id: id }, reason, true);
   });
 
   app.post('/v1/disconnects', { bodyLimit: MAX_DISCONNECT_BODY_BYTES }, async (req) => {
     await admin(req);
-    const body = parse(DisconnectRequest, req.body ?? {}, []);
+    const body = parseOrThrow(DisconnectRequest, req.body ?? {});
     return disconnect({ user: body.user }, body.reason, false);
   });
 }

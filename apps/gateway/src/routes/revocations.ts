@@ -1,9 +1,10 @@
-import { issuesFromZod, NsError, RevocationRequest, type RevocationList } from '@ns/contracts';
+import { NsError, RevocationRequest, type RevocationList } from '@ns/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../audit.js';
 import type { HttpAuth } from '../http-auth.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { Revocations } from '../revocation/revocations.js';
+import { parseOrThrow } from './invalid.js';
 
 /** Options of {@link registerRevocationRoutes}. */
 export interface RevocationRoutesOptions {
@@ -28,12 +29,8 @@ export function registerRevocationRoutes(app: FastifyInstance, o: RevocationRout
       o.audit?.record({ event: 'revocation', outcome, transport: 'http', action: 'POST /v1/revocations', sub: admin.principal.id, jti: admin.tokenId ?? null, ip: req.ip, ...(target && { target }), ...(reason !== undefined && { reason }) });
     try {
       if (o.lifecycle.draining) throw new NsError('unavailable', 'gateway is shutting down; retry on another instance');
-      const body = RevocationRequest.safeParse(req.body);
-      if (!body.success) {
-        const issues = issuesFromZod(body.error, []);
-        throw new NsError('invalid_message', `${issues[0]?.path || 'body'}: ${issues[0]?.message}; expected {jti, expires_at?} or {user, issued_before?}`, { issues });
-      }
-      const record = await o.revocations.revoke(body.data, admin.principal);
+      const body = parseOrThrow(RevocationRequest, req.body, { hint: 'expected {jti, expires_at?} or {user, issued_before?}' });
+      const record = await o.revocations.revoke(body, admin.principal);
       audit('ok', 'jti' in record ? { jti: record.jti, expires_at: record.expires_at } : { user: record.user, issued_before: record.issued_before, expires_at: record.expires_at });
       return reply.code(201).send(record);
     } catch (err) {

@@ -5,7 +5,6 @@ import {
   StreamQuery,
   UNRESTRICTED_PRINCIPAL,
   isChannelName,
-  issuesFromZod,
   parseClientMessage,
   parseStreamCursor,
   streamFilterParam,
@@ -22,6 +21,7 @@ import type { Lifecycle } from '../lifecycle.js';
 import type { TokenVerifier } from '../ports.js';
 import type { Revocations } from '../revocation/revocations.js';
 import type { StreamTickets, TicketGrant } from '../stream-tickets.js';
+import { invalidMessage } from './invalid.js';
 
 /** A grant with the revocation watch of the token behind it. */
 type WatchedGrant = TicketGrant & { watch?: ((onRevoked: () => void) => () => void) | undefined };
@@ -142,10 +142,7 @@ export function registerStreamRoutes(app: FastifyInstance, o: StreamRouteOptions
       reject('invalid', new NsError('invalid_message', 'a JWT is never accepted in the URL: send Authorization: Bearer <jwt>, or get a ticket from POST /v1/stream-tickets', { issues: [{ path: 'token', code: 'unrecognized_keys', message: 'use a ticket' }] }));
     }
     const q = StreamQuery.safeParse(req.query);
-    if (!q.success) {
-      const issues = issuesFromZod(q.error);
-      reject('invalid', new NsError('invalid_message', `${issues[0]?.path}: ${issues[0]?.message}`, { issues }));
-    }
+    if (!q.success) reject('invalid', invalidMessage(q.error, { whole: 'query' }));
     const query = q.data as StreamQuery;
     let selection: ReturnType<typeof parseSelection>;
     let cursor: StreamCursor;
