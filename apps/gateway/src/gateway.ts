@@ -104,15 +104,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   // One budget for WebSocket connections and HTTP requests in flight (NS_MAX_CONNECTIONS, NS_IP_MAX_CONNECTIONS).
   const connections = new IpConnectionCounter();
   // Presence names this instance as the control plane does, so listings and notices agree.
-  // Join/leave notices on `system` (NS_PRESENCE_NOTICES, off by default) ride on presence's scans.
+  // Join/leave notices on `system` (NS_PRESENCE_NOTICES, off by default) ride on presence's flushes.
   const notices = config.presenceNotices
     ? new PresenceNotices({ publish: (e) => bus.publish(e), ratePerS: config.presenceNoticeRate, logger: logger.child({ component: 'presence-notices' }), registry: metrics.registry })
     : undefined;
-  const presence = await createPresence(config, manager, control.instanceId, logger, notices === undefined ? undefined : (s) => notices.onScan(s));
+  const presence = await createPresence(config, manager, control.instanceId, logger, notices === undefined ? undefined : (c) => notices.onChanges(c));
   registerPresenceMetrics(metrics.registry, presence);
   const relay = controlPlaneRelay(control);
   const stopDisconnects = relay.onOrder((order) => {
-    const closed = closeMatching(manager.sinks(), order);
+    const closed = closeMatching(manager.sinks(), order, (sink) => presence.changed(sink));
     if (closed > 0) logger.info({ target: order.target, closed }, 'connections closed by an administrator');
   });
   // One per-IP connect rate (NS_IP_CONNECT_RATE) for WebSocket upgrades and Server-Sent Events streams.

@@ -84,6 +84,12 @@ export class Subscriptions {
    * sink holds one channel (a Map per sink would cost an idle connection ~180 bytes), a map from the second.
    */
   readonly #bySink = new Map<FrameSink, SinkEntries>();
+  readonly #onChange: ((sink: FrameSink) => void) | undefined;
+
+  /** `onChange` is told of every sink whose set of channels may have changed (a subscription begun or ended). */
+  constructor(onChange?: (sink: FrameSink) => void) {
+    this.#onChange = onChange;
+  }
 
   /** Number of channels `sink` holds (live or replaying): what the per-connection cap counts. */
   count(sink: FrameSink): number {
@@ -145,6 +151,7 @@ export class Subscriptions {
     else if (mine instanceof Entry) this.#bySink.set(sink, new Map([[mine.channel, mine], [channel, entry]]));
     else mine.set(channel, entry);
     (this.#replaying.get(channel) as Set<Entry>).add(entry);
+    this.#onChange?.(sink);
     return entry;
   }
 
@@ -260,5 +267,6 @@ export class Subscriptions {
         else this.#bySink.set(entry.sink, last);
       }
     }
+    this.#onChange?.(entry.sink);
   }
 }

@@ -296,3 +296,41 @@ describe('WsManager heartbeat', () => {
     expect(s.manager.stats().heartbeatTerminations).toBe(0);
   });
 });
+
+describe('WsManager.onSinkChange', () => {
+  it('tells of a sink registered, subscribed, unsubscribed, re-authenticated and closed, and no more once unsubscribed', async () => {
+    const s = await start();
+    const seen: string[] = [];
+    const stop = s.manager.onSinkChange((sink) => seen.push(`${sink.state === 'closed' ? 'closed' : 'live'}:${sink.principal?.id ?? '-'}:${s.manager.channelsOf(sink).join(',')}`));
+    const c = await connect(s);
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    expect(seen[0]).toMatch(/^live:/);
+    const sink = [...s.manager.sinks()][0]!;
+    seen.length = 0;
+    await c.request({ type: 'subscribe', id: 'a', channel: 'threats' });
+    expect(seen).toContain(`live:${sink.principal?.id ?? '-'}:threats`);
+    seen.length = 0;
+    await c.request({ type: 'unsubscribe', id: 'u', channel: 'threats' });
+    expect(seen.at(-1)).toBe(`live:${sink.principal?.id ?? '-'}:`);
+    seen.length = 0;
+    s.manager.setPrincipal(sink, viewer);
+    expect(seen).toEqual(['live:u1:']);
+    seen.length = 0;
+    const gone = new Promise<void>((resolve) => {
+      const off = s.manager.onSinkChange((x) => {
+        if (x === sink && x.state === 'closed') {
+          off();
+          resolve();
+        }
+      });
+    });
+    await c.close();
+    await gone;
+    expect(seen.at(-1)).toBe('closed:u1:');
+    expect([...s.manager.sinks()]).not.toContain(sink);
+    stop();
+    seen.length = 0;
+    await connect(s);
+    expect(seen).toEqual([]);
+  });
+});

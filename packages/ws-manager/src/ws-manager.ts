@@ -72,7 +72,8 @@ export class WsManager {
   readonly replayBytesPerS: number;
 
   readonly #registry = new SinkRegistry();
-  readonly #subscriptions = new Subscriptions();
+  readonly #subscriptions = new Subscriptions((sink) => this.#changed(sink));
+  readonly #changeListeners: ((sink: FrameSink) => void)[] = [];
   readonly #handler: SubscribeHandler;
   readonly #heartbeat: Heartbeat;
   readonly #host: SinkHost;
@@ -151,6 +152,7 @@ export class WsManager {
   register<S extends FrameSink>(create: (host: SinkHost) => S): S {
     const sink = create(this.#host);
     this.#registry.add(sink);
+    this.#changed(sink);
     if (this.#closing !== undefined) sink.close(CLOSE_CODES.GOING_AWAY, 'server shutting down');
     else if (sink instanceof Connection) this.#heartbeat.start();
     return sink;
@@ -176,6 +178,24 @@ export class WsManager {
     return this.#subscriptions.channelsOf(sink);
   }
 
+  /**
+   * Calls `listener` with a sink whenever what presence reads of it may have changed: registered,
+   * a subscription begun or ended, its principal changed, closed (then it is no longer in
+   * {@link sinks}). Synchronous and frequent: the listener should only note the sink. Returns the
+   * unsubscribe.
+   */
+  onSinkChange(listener: (sink: FrameSink) => void): () => void {
+    this.#changeListeners.push(listener);
+    return () => {
+      const i = this.#changeListeners.indexOf(listener);
+      if (i >= 0) this.#changeListeners.splice(i, 1);
+    };
+  }
+
+  #changed(sink: FrameSink): void {
+    for (const listener of this.#changeListeners) listener(sink);
+  }
+
   /** Answers `subscribe`, `unsubscribe` and `ping`. Never throws: failures become `error` replies. */
   handle(sink: FrameSink, message: ManagedMessage): Promise<void> {
     return this.#handler.handle(sink, message);
@@ -196,6 +216,7 @@ export class WsManager {
    */
   setPrincipal(sink: FrameSink, principal: Principal | null): void {
     sink.principal = principal;
+    this.#changed(sink);
     this.#handler.recheck(sink);
   }
 
@@ -279,6 +300,7 @@ export class WsManager {
   #onClosed(sink: FrameSink): void {
     this.#subscriptions.endSink(sink);
     this.#registry.delete(sink);
+    this.#changed(sink);
     if (this.#registry.size === 0) {
       this.#heartbeat.stop();
       for (const done of this.#onEmpty.splice(0)) done();

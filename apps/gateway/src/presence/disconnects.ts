@@ -29,11 +29,17 @@ export interface ClosableSink {
   close(code?: number, reason?: string): void;
 }
 
-/** Closes this instance's sinks that `order` names, after what is queued for them is flushed; returns how many. */
-export function closeMatching(sinks: Iterable<ClosableSink>, order: DisconnectOrder): number {
+/**
+ * Closes this instance's sinks that `order` names, after what is queued for them is flushed; returns how
+ * many. `onClosing` hears of each (presence stops counting it at once rather than when it has closed).
+ */
+export function closeMatching<S extends ClosableSink>(sinks: Iterable<S>, order: DisconnectOrder, onClosing?: (sink: S) => void): number {
   const t = order.target;
   const matched = [...sinks].filter((s) => s.state !== 'closing' && s.state !== 'closed' && ('connection_id' in t ? s.id === t.connection_id : s.principal?.id === t.user));
-  for (const sink of matched) sink.close(order.code, order.reason);
+  for (const sink of matched) {
+    sink.close(order.code, order.reason);
+    onClosing?.(sink);
+  }
   return matched.length;
 }
 

@@ -6,7 +6,7 @@ import { LocalOnlyPresenceStore, type PresenceStore } from './presence-store.js'
 
 export { Presence, type ConnectionTarget, type LocatedConnection, type PresenceOptions } from './presence.js';
 export { PRESENCE_REFRESH_MS, PRESENCE_TTL_MS, LocalOnlyPresenceStore, type PresenceStore } from './presence-store.js';
-export { LocalPresence, type ConnectionRecord, type LocalSnapshot, type MemberEntry, type PresenceSource } from './local-presence.js';
+export { LocalPresence, type ConnectionRecord, type LocalChanges, type LocalSnapshot, type MemberEntry, type PresenceSink, type PresenceSource } from './local-presence.js';
 export { registerPresenceMetrics } from './presence-metrics.js';
 export { DROPPED_SUMMARY_MS, PresenceNotices, type PresenceNoticesOptions } from './notices.js';
 export { ADMIN_DISCONNECT_CODE, closeMatching, controlPlaneRelay, type DisconnectNoticeBus, type DisconnectOrder, type DisconnectRelay } from './disconnects.js';
@@ -20,7 +20,7 @@ export async function createPresence(
   source: PresenceSource,
   instanceId: string,
   logger: Logger,
-  onScan?: PresenceOptions['onScan'],
+  onChanges?: PresenceOptions['onChanges'],
 ): Promise<Presence> {
   const log = logger.child({ component: 'presence' });
   let store: PresenceStore = new LocalOnlyPresenceStore();
@@ -28,5 +28,5 @@ export async function createPresence(
     const { RedisPresenceStore } = await import('./redis-presence-store.js');
     store = new RedisPresenceStore({ url: config.redisUrl.reveal(), prefix: config.redisPrefix, instanceId, logger: log });
   }
-  return new Presence({ source, store, instanceId, logger: log, ...(onScan === undefined ? {} : { onScan }) });
+  return new Presence({ source, store, instanceId, logger: log, ...(onChanges === undefined ? {} : { onChanges }) });
 }

@@ -15,6 +15,8 @@ export interface PresenceSink {
 export interface PresenceSource {
   sinks(): Iterable<PresenceSink>;
   channelsOf(sink: PresenceSink): ChannelName[];
+  /** Tells of every sink registered, (un)subscribed, re-authenticated or closed; returns the unsubscribe. */
+  onSinkChange(listener: (sink: PresenceSink) => void): () => void;
 }
 
 /** One connection as this instance records it (the admin listing's row without `instance`). */
@@ -40,77 +42,231 @@ export interface MemberEntry {
   sinceMs: number;
 }
 
-/** What one scan of the local sinks found. */
+/** Everything this instance holds (a full rewrite of the store). */
 export interface LocalSnapshot {
   connections: ConnectionRecord[];
   /** Keyed by {@link memberKey}. */
   members: Map<string, MemberEntry>;
 }
 
+/** What one {@link LocalPresence.flush} changed. */
+export interface LocalChanges {
+  /** Keys ({@link memberKey}) of the entries that changed, appeared or went. */
+  members: string[];
+  /** The sinks whose connection record changed, opened or closed. */
+  connections: PresenceSink[];
+  /** Entries of a user that appeared since the previous flush (not anonymous ones). */
+  joined: MemberEntry[];
+  /** Entries of a user that went since the previous flush. */
+  left: MemberEntry[];
+}
+
 /** The key of a (channel, user) entry; anonymous connections share the empty user. */
 export const memberKey = (channel: string, user: string | null): string => `${channel}\u0001${user ?? ''}`;
 
 /**
- * This instance's sinks as presence sees them. The manager does not say when a sink subscribed to a
- * channel, so a scan remembers when it first saw each (sink, channel): a channel present at a sink's
- * first scan counts from the sink's opening (subscriptions come right after connecting, e.g.
- * `?subscribe=`), a later one from the scan that found it — within one refresh interval of the truth.
+ * A live sink as presence last took it in, flat to stay small (one array per connection):
+ * `[user, queued, channel, sinceMs, channel, sinceMs…]` — `queued` is its queued bytes as
+ * {@link LocalPresence.queuedBytesChanged} last reported them (bucketed).
+ */
+type Tracked = (string | number | null)[];
+const USER = 0;
+const QUEUED = 1;
+const FIRST = 2;
+
+const isGone = (sink: PresenceSink): boolean => sink.state === 'closing' || sink.state === 'closed';
+
+/**
+ * This instance's sinks as presence sees them, kept up to date by change: the source says which sink
+ * changed (registered, subscribed, unsubscribed, re-authenticated, closed), {@link mark} notes it, and
+ * {@link flush} re-reads only the noted sinks and the entries of their channels — an idle instance
+ * costs nothing however many connections it holds. A channel counts from the moment its sink was
+ * first noted changed since the previous flush (within one refresh interval of the subscription).
+ * A sink counts until it has closed, or until it is noted while closing (an administrator's disconnect).
  */
 export class LocalPresence {
   readonly #source: PresenceSource;
-  /**
-   * Sink id → the sink's channels with when each was first seen, flat (`[channel, ms, channel, ms…]`:
-   * a small array per sink costs far less than a Map). Replaced at each scan, so sinks gone are dropped.
-   */
-  #seen = new Map<string, (ChannelName | number)[]>();
+  readonly #now: () => number;
+  readonly #tracked = new Map<PresenceSink, Tracked>();
+  readonly #members = new Map<string, MemberEntry>();
+  /** Sinks noted since the last flush, with when first noted (Unix ms). */
+  #dirty = new Map<PresenceSink, number>();
+  readonly #unsubscribe: () => void;
 
-  constructor(source: PresenceSource) {
+  constructor(source: PresenceSource, now: () => number = Date.now) {
     this.#source = source;
+    this.#now = now;
+    for (const sink of source.sinks()) this.mark(sink, sink.openedAt);
+    this.#unsubscribe = source.onSinkChange((sink) => this.mark(sink));
   }
 
-  /** Scans every live sink (O(sinks)); `now` in Unix ms. */
-  scan(now = Date.now()): LocalSnapshot {
-    const connections: ConnectionRecord[] = [];
-    const members = new Map<string, MemberEntry>();
-    const seen = new Map<string, (ChannelName | number)[]>();
-    for (const sink of this.#source.sinks()) {
-      if (sink.state === 'closing' || sink.state === 'closed') continue;
-      const channels = this.#source.channelsOf(sink);
-      const before = this.#seen.get(sink.id);
-      const since: (ChannelName | number)[] = [];
-      for (const c of channels) {
-        const i = before?.indexOf(c) ?? -1;
-        since.push(c, i >= 0 ? (before?.[i + 1] as number) : before === undefined ? sink.openedAt : now);
+  /** Notes that `sink` may have changed; O(1). `at`: when (Unix ms), default now. */
+  mark(sink: PresenceSink, at = this.#now()): void {
+    if (!this.#dirty.has(sink)) this.#dirty.set(sink, at);
+  }
+
+  /** Takes in the sinks noted since the last flush: O(noted sinks × their channels), nothing when idle. */
+  flush(): LocalChanges {
+    const changes: LocalChanges = { members: [], connections: [], joined: [], left: [] };
+    if (this.#dirty.size === 0) return changes;
+    const dirty = this.#dirty;
+    this.#dirty = new Map();
+    // Whether each touched entry existed before this flush (its first touch tells), and the entries
+    // whose earliest connection left while others stayed (their since is found again at the end).
+    const before = new Map<string, boolean>();
+    const stale = new Set<string>();
+    for (const [sink, at] of dirty) {
+      const old = this.#tracked.get(sink);
+      changes.connections.push(sink);
+      if (old !== undefined) {
+        for (let i = FIRST; i < old.length; i += 2) this.#leave(memberKey(old[i] as string, old[USER] as string | null), old[i + 1] as number, before, stale);
       }
-      seen.set(sink.id, since);
+      if (isGone(sink)) {
+        this.#tracked.delete(sink);
+        continue;
+      }
       const p = sink.principal;
-      const record: ConnectionRecord = {
-        id: sink.id,
-        user: p?.id ?? null,
-        remote_address: sink.remoteAddress ?? null,
-        channels,
-        queued_bytes: Math.max(0, Math.floor(sink.bufferedBytes)),
-        connected_at: sink.openedAt / 1000,
-        transport: sink.transport,
-      };
-      if (p?.username !== undefined) record.username = p.username;
-      connections.push(record);
-      for (let i = 0; i < since.length; i += 2) {
-        const channel = since[i] as ChannelName;
-        const at = since[i + 1] as number;
-        const key = memberKey(channel, record.user);
-        const m = members.get(key);
-        if (m === undefined) {
-          const entry: MemberEntry = { channel, user: record.user, connections: 1, sinceMs: at };
-          if (record.username !== undefined) entry.username = record.username;
-          members.set(key, entry);
-        } else {
-          m.connections++;
-          if (at < m.sinceMs) m.sinceMs = at;
-        }
+      const user = p?.id ?? null;
+      const sameUser = old !== undefined && old[USER] === user;
+      const tracked: Tracked = [user, old === undefined ? 0 : (old[QUEUED] as number)];
+      for (const channel of this.#source.channelsOf(sink)) {
+        const i = sameUser ? old.indexOf(channel, FIRST) : -1;
+        const since = i >= 0 ? (old?.[i + 1] as number) : at;
+        tracked.push(channel, since);
+        this.#join(channel, user, p?.username, since, before);
+      }
+      this.#tracked.set(sink, tracked);
+    }
+    if (stale.size > 0) this.#recomputeSince(stale);
+    for (const [key, existed] of before) {
+      changes.members.push(key);
+      const now = this.#members.get(key);
+      if (existed === (now !== undefined)) continue;
+      if (now !== undefined) {
+        if (now.user !== null) changes.joined.push({ ...now });
+        continue;
+      }
+      const sep = key.indexOf('\u0001');
+      const user = key.slice(sep + 1);
+      if (user !== '') changes.left.push({ channel: key.slice(0, sep) as ChannelName, user, connections: 0, sinceMs: 0 });
+    }
+    return changes;
+  }
+
+  /** This instance's entries (call {@link flush} first for the latest). Read only. */
+  members(): IterableIterator<MemberEntry> {
+    return this.#members.values();
+  }
+
+  /** A copy of the entry with `key`; undefined when there is none. */
+  member(key: string): MemberEntry | undefined {
+    const m = this.#members.get(key);
+    return m === undefined ? undefined : { ...m };
+  }
+
+  /** The record of `sink` while it is live (queued bytes as of now); undefined when it is gone. */
+  connection(sink: PresenceSink): ConnectionRecord | undefined {
+    const t = this.#tracked.get(sink);
+    return t === undefined || isGone(sink) ? undefined : recordOf(sink, t);
+  }
+
+  /** Every live connection, queued bytes as of now: O(connections), for admin listings and full rewrites. */
+  connections(): ConnectionRecord[] {
+    const out: ConnectionRecord[] = [];
+    for (const [sink, t] of this.#tracked) if (!isGone(sink)) out.push(recordOf(sink, t));
+    return out;
+  }
+
+  /** Everything, for a full rewrite of the store. */
+  snapshot(): LocalSnapshot {
+    const members = new Map<string, MemberEntry>();
+    for (const [key, m] of this.#members) members.set(key, { ...m });
+    return { connections: this.connections(), members };
+  }
+
+  /**
+   * The sinks whose queued bytes, as `bucket` maps them, changed since the last call (or since the
+   * sink changed): one pass reading a number per connection — an idle one costs a comparison — for
+   * stores that show other instances queued bytes.
+   */
+  queuedBytesChanged(bucket: (bytes: number) => number): PresenceSink[] {
+    const changed: PresenceSink[] = [];
+    // forEach: a for…of over the entries would allocate a pair per connection.
+    this.#tracked.forEach((t, sink) => {
+      const bytes = sink.bufferedBytes;
+      if (bytes <= 0 && t[QUEUED] === 0) return;
+      const b = bucket(bytes);
+      if (b === t[QUEUED]) return;
+      t[QUEUED] = b;
+      changed.push(sink);
+    });
+    return changed;
+  }
+
+  /** Stops listening to the source. */
+  close(): void {
+    this.#unsubscribe();
+  }
+
+  #join(channel: ChannelName, user: string | null, username: string | undefined, at: number, before: Map<string, boolean>): void {
+    const key = memberKey(channel, user);
+    if (!before.has(key)) before.set(key, this.#members.has(key));
+    const m = this.#members.get(key);
+    if (m === undefined) {
+      const entry: MemberEntry = { channel, user, connections: 1, sinceMs: at };
+      if (username !== undefined) entry.username = username;
+      this.#members.set(key, entry);
+      return;
+    }
+    m.connections++;
+    if (at < m.sinceMs) m.sinceMs = at;
+    if (m.username === undefined && username !== undefined) m.username = username;
+  }
+
+  #leave(key: string, at: number, before: Map<string, boolean>, stale: Set<string>): void {
+    const m = this.#members.get(key);
+    if (m === undefined) return;
+    if (!before.has(key)) before.set(key, true);
+    if (--m.connections === 0) {
+      this.#members.delete(key);
+      stale.delete(key);
+    } else if (at <= m.sinceMs) stale.add(key);
+  }
+
+  /**
+   * The earliest since of entries whose earliest connection left: one pass over the connections, only
+   * in a flush where that happened (entries keep no list of their connections, to stay small).
+   */
+  #recomputeSince(stale: Set<string>): void {
+    const earliest = new Map<string, number>();
+    for (const t of this.#tracked.values()) {
+      for (let i = FIRST; i < t.length; i += 2) {
+        const key = memberKey(t[i] as string, t[USER] as string | null);
+        if (!stale.has(key)) continue;
+        const at = t[i + 1] as number;
+        if (at < (earliest.get(key) ?? Infinity)) earliest.set(key, at);
       }
     }
-    this.#seen = seen;
-    return { connections, members };
+    for (const [key, at] of earliest) {
+      const m = this.#members.get(key);
+      if (m !== undefined) m.sinceMs = at;
+    }
   }
+}
+
+function recordOf(sink: PresenceSink, t: Tracked): ConnectionRecord {
+  const channels: ChannelName[] = [];
+  for (let i = FIRST; i < t.length; i += 2) channels.push(t[i] as ChannelName);
+  const record: ConnectionRecord = {
+    id: sink.id,
+    user: t[USER] as string | null,
+    remote_address: sink.remoteAddress ?? null,
+    channels,
+    queued_bytes: Math.max(0, Math.floor(sink.bufferedBytes)),
+    connected_at: sink.openedAt / 1000,
+    transport: sink.transport,
+  };
+  const username = sink.principal?.username;
+  if (username !== undefined) record.username = username;
+  return record;
 }

@@ -2,7 +2,7 @@ import type { PresenceNoticeData, PublishEvent } from '@ns/contracts';
 import { BurstLimiter } from '@ns/ws-server';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import type { LocalSnapshot, MemberEntry } from './local-presence.js';
+import type { LocalChanges } from './local-presence.js';
 
 /** At most one `presence_notices_dropped` summary notice per this many milliseconds. */
 export const DROPPED_SUMMARY_MS = 10_000;
@@ -23,10 +23,11 @@ export interface PresenceNoticesOptions {
 type Change = { type: 'system.presence_joined' | 'system.presence_left'; data: PresenceNoticeData };
 
 /**
- * Join/leave notices on the `system` channel (docs/protocol.md#presence-and-admin), from successive
- * presence scans of this instance: a (channel, user) entry that appears is `system.presence_joined`, one
- * that disappears `system.presence_left`. Per instance (a user on two instances is announced by each),
- * within one scan of the truth (a connection that comes and goes between two scans is not announced),
+ * Join/leave notices on the `system` channel (docs/protocol.md#presence-and-admin), from the changes
+ * each presence flush of this instance took in: a (channel, user) entry that appeared since the previous
+ * flush is `system.presence_joined`, one that went `system.presence_left`. Per instance (a user on two
+ * instances is announced by each), within one flush of the truth (a connection that comes and goes
+ * between two flushes is not announced),
  * anonymous connections never. At most `ratePerS` per second, the rest dropped and counted; when some
  * were dropped, a `system.notice` says how many, at most every {@link DROPPED_SUMMARY_MS}.
  */
@@ -36,8 +37,6 @@ export class PresenceNotices {
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #dropped: Counter<'reason'> | undefined;
-  /** The previous scan's members (the snapshot's own map: kept, not copied). */
-  #previous = new Map<string, MemberEntry>();
   /** Notices decided on and not yet published; bounded so that a stalled engine cannot pile them up. */
   #pending = 0;
   readonly #maxPending: number;
@@ -66,11 +65,13 @@ export class PresenceNotices {
     this.#dropped?.inc({ reason: 'error' }, 0);
   }
 
-  /** Compares a scan with the previous one and publishes what changed (the presence `onScan` hook). */
-  onScan(snapshot: LocalSnapshot): void {
-    const changes = this.#diff(snapshot.members);
-    this.#previous = snapshot.members;
-    if (changes.length > 0) void this.#emit(changes);
+  /** Publishes the entries a presence flush found appeared or gone (the presence `onChanges` hook). */
+  onChanges(changes: LocalChanges): void {
+    const timestamp = this.#now() / 1000;
+    const out: Change[] = [];
+    for (const m of changes.joined) if (m.user !== null) out.push({ type: 'system.presence_joined', data: { channel: m.channel, user: m.user, connections: m.connections, timestamp } });
+    for (const m of changes.left) if (m.user !== null) out.push({ type: 'system.presence_left', data: { channel: m.channel, user: m.user, connections: 0, timestamp } });
+    if (out.length > 0) void this.#emit(out);
     this.#maybeSummarize();
   }
 
@@ -79,20 +80,6 @@ export class PresenceNotices {
     // Decisions are asynchronous (the limiter); let the ones started in this tick join the chain.
     await new Promise((r) => setImmediate(r));
     await this.#chain;
-  }
-
-  #diff(members: Map<string, MemberEntry>): Change[] {
-    const timestamp = this.#now() / 1000;
-    const changes: Change[] = [];
-    for (const [key, m] of members) {
-      if (m.user === null || this.#previous.has(key)) continue;
-      changes.push({ type: 'system.presence_joined', data: { channel: m.channel, user: m.user, connections: m.connections, timestamp } });
-    }
-    for (const [key, m] of this.#previous) {
-      if (m.user === null || members.has(key)) continue;
-      changes.push({ type: 'system.presence_left', data: { channel: m.channel, user: m.user, connections: 0, timestamp } });
-    }
-    return changes;
   }
 
   async #emit(changes: Change[]): Promise<void> {

@@ -2,8 +2,8 @@ import { parseRedisTarget } from '@ns/event-bus-redis';
 import { isChannelName } from '@ns/contracts';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import type { ConnectionRecord, LocalSnapshot, MemberEntry } from './local-presence.js';
-import { PRESENCE_TTL_MS, type PresenceStore, type RemoteConnection, type RemoteView } from './presence-store.js';
+import type { ConnectionRecord, MemberEntry } from './local-presence.js';
+import { PRESENCE_TTL_MS, quantizeQueuedBytes, type PresenceStore, type PresenceUpdate, type RemoteConnection, type RemoteView } from './presence-store.js';
 
 /** Options of {@link RedisPresenceStore}. */
 export interface RedisPresenceStoreOptions {
@@ -20,11 +20,6 @@ export interface RedisPresenceStoreOptions {
 /** Instance ids whose index entry is older than this are dropped from the index by any writer. */
 const INDEX_GC_MS = 10 * 60_000;
 
-// Queued bytes change with every write; stored for other instances rounded down to a power of two so
-// that a busy connection does not rewrite its record at every refresh.
-const quantize = (bytes: number): number => (bytes <= 0 ? 0 : 2 ** Math.floor(Math.log2(bytes)));
-
-
 /**
  * Presence on the engine's Redis (docs/protocol.md#presence-and-admin). Per instance, under the hash
  * tag `{<prefix>presence}` (one slot on a Redis Cluster):
@@ -34,25 +29,22 @@ const quantize = (bytes: number): number => (bytes <= 0 ? 0 : 2 ** Math.floor(Ma
  * - `…:c:<id>` — hash of connection records, field `<connection id>` → the record's JSON;
  * - `…:instances` — sorted set of instance ids (an index; the `alive` key decides).
  *
- * Every refresh (1 s) writes only the fields that changed and renews the three keys' TTL in one
- * MULTI. An instance that stops refreshing (SIGKILL, partition) is gone from every reader's view when
+ * Every refresh (1 s) writes only the fields of the entries and connections that changed since the
+ * last one (the instance tracks changes; it does not compare) and renews the three keys' TTL, in one
+ * MULTI: with nothing changed, six small commands. An instance that stops refreshing (SIGKILL, partition) is gone from every reader's view when
  * its keys expire, at most 5 s later; Redis does the expiring, so clock skew between hosts does not
  * matter. When the `alive` key had already expired (Redis restarted or the instance stalled), the
  * refresh writes everything again.
  */
 export class RedisPresenceStore implements PresenceStore {
   readonly name = 'redis';
+  readonly shared = true;
   readonly #cmd: Redis | Cluster;
   readonly #log: Logger;
   readonly #id: string;
   readonly #ttl: number;
   readonly #keys: { index: string; alive: (id: string) => string; members: (id: string) => string; conns: (id: string) => string };
-  /**
-   * What the last successful write left in Redis, as the objects it was made from: a refresh compares
-   * field by field and serializes only what changed (at 10k connections, serializing everything each
-   * second dominated the refresh's CPU).
-   */
-  #written: Written = { members: new Map(), conns: new Map() };
+  /** Set when Redis may not hold what this instance wrote (a failed write, start): the next refresh writes everything. */
   #full = true;
   #awaitReady = true;
 
@@ -96,28 +88,31 @@ export class RedisPresenceStore implements PresenceStore {
     this.#cmd.connect().catch((err: unknown) => this.#log.warn({ err: err instanceof Error ? err.message : String(err) }, 'presence: redis unreachable; retrying'));
   }
 
-  async refresh(snapshot: LocalSnapshot): Promise<void> {
+  async refresh(update: PresenceUpdate): Promise<void> {
     // The first refresh comes right at start, while the client is still connecting: wait for it a little
     // rather than fail (and warn) on every start.
     if (this.#awaitReady) {
       this.#awaitReady = false;
       await this.#ready(2_000);
     }
-    const fresh: Written = { members: snapshot.members, conns: new Map(snapshot.connections.map((c) => [c.id, { ...c, queued_bytes: quantize(c.queued_bytes) }])) };
     const full = this.#full;
     let alive: number;
     try {
-      alive = await this.#write(fresh, full);
+      alive = await this.#write(update, full);
     } catch (err) {
       // Unknown what was applied: the next refresh writes everything.
       this.#full = true;
       throw err;
     }
-    this.#written = fresh;
     this.#full = false;
     if (alive === 0 && !full) {
       this.#log.info('presence: this instance\'s entries had expired in redis; writing them again');
-      await this.#write(fresh, true);
+      try {
+        await this.#write(update, true);
+      } catch (err) {
+        this.#full = true;
+        throw err;
+      }
     }
   }
 
@@ -134,30 +129,39 @@ export class RedisPresenceStore implements PresenceStore {
     });
   }
 
-  /** One MULTI: the changed fields, the TTLs, the index. Resolves with whether `alive` existed before. */
-  async #write(fresh: Written, full: boolean): Promise<number> {
+  /** One MULTI: the changed fields (or all of them), the TTLs, the index. Resolves with whether `alive` existed before. */
+  async #write(update: PresenceUpdate, full: boolean): Promise<number> {
     const k = this.#keys;
     const now = Date.now();
     const tx = this.#cmd.multi();
     tx.exists(k.alive(this.#id));
-    const old = this.#written;
     const members: string[] = [];
-    for (const [field, m] of fresh.members) {
-      if (!full && sameMember(old.members.get(field), m)) continue;
-      members.push(field, JSON.stringify(m.username === undefined ? [m.connections, m.sinceMs] : [m.connections, m.sinceMs, m.username]));
-    }
+    const membersGone: string[] = [];
     const conns: string[] = [];
-    for (const [id, c] of fresh.conns) if (full || !sameConnection(old.conns.get(id), c)) conns.push(id, JSON.stringify(c));
-    for (const [key, set, before, after] of [
-      [k.members(this.#id), members, old.members, fresh.members],
-      [k.conns(this.#id), conns, old.conns, fresh.conns],
+    const connsGone: string[] = [];
+    const member = (m: MemberEntry) => JSON.stringify(m.username === undefined ? [m.connections, m.sinceMs] : [m.connections, m.sinceMs, m.username]);
+    const connection = (c: ConnectionRecord) => JSON.stringify({ ...c, queued_bytes: quantizeQueuedBytes(c.queued_bytes) });
+    if (full) {
+      const all = update.all();
+      for (const [field, m] of all.members) members.push(field, member(m));
+      for (const c of all.connections) conns.push(c.id, connection(c));
+    } else {
+      for (const [field, m] of update.members) {
+        if (m === undefined) membersGone.push(field);
+        else members.push(field, member(m));
+      }
+      for (const [id, c] of update.connections) {
+        if (c === undefined) connsGone.push(id);
+        else conns.push(id, connection(c));
+      }
+    }
+    for (const [key, set, gone] of [
+      [k.members(this.#id), members, membersGone],
+      [k.conns(this.#id), conns, connsGone],
     ] as const) {
       if (full) tx.del(key);
       if (set.length > 0) tx.hset(key, ...set);
-      if (!full) {
-        const gone = [...before.keys()].filter((field) => !after.has(field));
-        if (gone.length > 0) tx.hdel(key, ...gone);
-      }
+      if (gone.length > 0) tx.hdel(key, ...gone);
       tx.pexpire(key, this.#ttl);
     }
     tx.set(k.alive(this.#id), String(now), 'PX', this.#ttl);
@@ -227,21 +231,6 @@ export class RedisPresenceStore implements PresenceStore {
     }
     this.#cmd.disconnect();
   }
-}
-
-/** This instance's entries as written: members by `<channel>\x01<user>`, records (queued bytes quantized) by id. */
-interface Written {
-  members: Map<string, MemberEntry>;
-  conns: Map<string, ConnectionRecord>;
-}
-
-const sameMember = (a: MemberEntry | undefined, b: MemberEntry): boolean =>
-  a !== undefined && a.connections === b.connections && a.sinceMs === b.sinceMs && a.username === b.username;
-
-function sameConnection(a: ConnectionRecord | undefined, b: ConnectionRecord): boolean {
-  if (a === undefined || a.user !== b.user || a.username !== b.username || a.queued_bytes !== b.queued_bytes || a.remote_address !== b.remote_address) return false;
-  if (a.connected_at !== b.connected_at || a.transport !== b.transport || a.channels.length !== b.channels.length) return false;
-  return a.channels.every((c, i) => c === b.channels[i]);
 }
 
 function parseMember(field: string, value: string): MemberEntry | undefined {
