@@ -3,14 +3,16 @@ import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { enforceHandshakeDeadline, headerCheckIntervalMs } from './handshake-deadline.js';
+import { enforceHandshakeDeadline, headerCheckIntervalMs, type HandshakeGuard } from './handshake-deadline.js';
 
-// The guard's own deadline runs on faked timers, advanced by the test at the moment it chooses; Node's
-// `headersTimeout` checker runs on Node's internal timers, which are not faked. So no test depends on
-// which of the two fires first under load: each test lets exactly one of them act.
+// The guard's own deadline runs on faked timers and a faked performance.now(), advanced by the test at
+// the moment it chooses; Node's `headersTimeout` checker runs on Node's internal timers, which are not
+// faked. So no test depends on which of the two fires first under load: each test lets exactly one of
+// them act.
 
 const TIMEOUT_MS = 300;
 let server: Server | undefined;
+let guard: HandshakeGuard;
 const sockets: Socket[] = [];
 
 afterEach(async () => {
@@ -22,12 +24,12 @@ afterEach(async () => {
 
 /** A server with the guard; resolves with its port and a way to await each accepted socket. */
 async function start(): Promise<{ port: number; accepted: () => Promise<Socket> }> {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
   const s = createServer({ connectionsCheckingInterval: headerCheckIntervalMs(TIMEOUT_MS) }, (_req, res) => res.end('ok'));
   server = s;
   // Far beyond any wait here, so only the two deadlines under test can close a connection.
   s.keepAliveTimeout = 60_000;
-  enforceHandshakeDeadline(s, TIMEOUT_MS);
+  guard = enforceHandshakeDeadline(s, TIMEOUT_MS);
   const queue: Socket[] = [];
   s.on('connection', (socket: Socket) => queue.push(socket));
   s.listen(0, '127.0.0.1');
@@ -100,14 +102,73 @@ describe('enforceHandshakeDeadline', () => {
     expect(reply.toString()).toMatch(/^HTTP\/1\.1 200/);
   });
 
-  it('drops its timer when the connection closes first', async () => {
+  it('serves every pending connection with one timer, each destroyed at its own deadline', async () => {
+    const { port, accepted } = await start();
+    const a = await client(port);
+    const serverA = await accepted();
+    vi.advanceTimersByTime(100);
+    const b = await client(port);
+    const serverB = await accepted();
+    expect(guard.pending()).toBe(2);
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(TIMEOUT_MS - 100);
+    expect(serverA.destroyed).toBe(true);
+    expect(serverB.destroyed).toBe(false);
+    expect(guard.pending()).toBe(1);
+    vi.advanceTimersByTime(99);
+    expect(serverB.destroyed).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(serverB.destroyed).toBe(true);
+    expect(await a.closed).toBe('');
+    expect(await b.closed).toBe('');
+    expect(guard.pending()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('forgets a connection that closes first, and keeps guarding the others', async () => {
+    const { port, accepted } = await start();
+    const a = await client(port);
+    const serverA = await accepted();
+    const b = await client(port);
+    const serverB = await accepted();
+    a.socket.destroy();
+    await once(serverA, 'close');
+    expect(guard.pending()).toBe(1);
+    vi.advanceTimersByTime(TIMEOUT_MS);
+    expect(serverB.destroyed).toBe(true);
+    expect(await b.closed).toBe('');
+    expect(guard.pending()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('leaves no listener on a connection past its deadline', async () => {
     const { port, accepted } = await start();
     const c = await client(port);
     const serverSide = await accepted();
-    expect(vi.getTimerCount()).toBe(1);
-    c.socket.destroy();
-    await once(serverSide, 'close');
+    const listening = serverSide.listenerCount('close');
+    c.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await once(c.socket, 'data');
+    vi.advanceTimersByTime(TIMEOUT_MS);
+    expect(serverSide.destroyed).toBe(false);
+    expect(serverSide.listenerCount('close')).toBe(listening - 1);
+    expect(guard.pending()).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('arms its timer again for a connection accepted after the others have passed', async () => {
+    const { port, accepted } = await start();
+    await client(port);
+    await accepted();
+    vi.advanceTimersByTime(TIMEOUT_MS);
+    expect(vi.getTimerCount()).toBe(0);
+    const c = await client(port);
+    const serverSide = await accepted();
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(TIMEOUT_MS - 1);
+    expect(serverSide.destroyed).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(serverSide.destroyed).toBe(true);
+    expect(await c.closed).toBe('');
   });
 
   it('checks header deadlines at a quarter of the timeout, within 100 ms to 1 s', () => {
