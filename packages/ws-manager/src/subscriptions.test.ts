@@ -44,6 +44,12 @@ function setup(engine?: MemoryEngine) {
   return { bus, subscriptions, subscribe };
 }
 
+/** Same members in the same order, by identity (subscriptions of look-alike sinks are deep-equal). */
+function expectSame<T>(actual: readonly T[], expected: readonly T[]): void {
+  expect(actual.length).toBe(expected.length);
+  actual.forEach((x, i) => expect(x).toBe(expected[i]));
+}
+
 describe('Subscriptions', () => {
   it('replays exactly the missed events, buffers live ones while replaying, then goes live', async () => {
     const { bus, subscriptions } = setup();
@@ -171,5 +177,24 @@ describe('Subscriptions', () => {
     expect(sink.seqs).toEqual([]);
     expect(subscriptions.count(sink)).toBe(0);
     expect(subscriptions.replayingOf('threats').size).toBe(0);
+  });
+
+  it('lists the live subscriptions of a channel, the delivering one while a re-subscribe replays', async () => {
+    const { subscriptions, subscribe } = setup();
+    const [a, b, c] = [new RecordingSink(), new RecordingSink(), new RecordingSink()];
+    const sa = (await subscribe(a, 'threats')).subscription;
+    const sb = (await subscribe(b, 'threats')).subscription;
+    await subscribe(b, 'system');
+    subscriptions.begin(c, 'threats', null);
+    expectSame(subscriptions.liveOf('threats'), [sa, sb]);
+    // a re-subscribes: its old subscription delivers (and is listed) until the new one goes live.
+    const again = subscriptions.begin(a, 'threats', null);
+    expectSame(subscriptions.liveOf('threats'), [sa, sb]);
+    subscriptions.goLive(again, '', 0, []);
+    expectSame(subscriptions.liveOf('threats'), [again, sb]);
+    subscriptions.end(sb);
+    expectSame(subscriptions.liveOf('threats'), [again]);
+    expect(subscriptions.counts().threats).toBe(1);
+    expectSame(subscriptions.liveOf('status'), []);
   });
 });

@@ -75,9 +75,11 @@ const entriesOf = (mine: SinkEntries | undefined): Entry[] => (mine === undefine
  * values select, so its cost follows the matches rather than the subscriptions.
  */
 export class Subscriptions {
-  readonly #live = new Map<ChannelName, Set<Entry>>(CHANNEL_NAMES.map((c) => [c, new Set()]));
   readonly #replaying = new Map<ChannelName, Set<Entry>>(CHANNEL_NAMES.map((c) => [c, new Set()]));
-  /** The live subscriptions of each channel again, filed by filter: what the fan-out queries. */
+  /**
+   * The live subscriptions of each channel, filed by filter: what the fan-out queries, and the only
+   * set of them (a second Set per channel cost every idle subscription its entry again).
+   */
   readonly #index = new Map<ChannelName, FilterIndex<Entry>>(CHANNEL_NAMES.map((c) => [c, new FilterIndex<Entry>(c)]));
   /**
    * Per sink, the newest subscription of each channel (replaying or live): the entry itself while the
@@ -112,9 +114,19 @@ export class Subscriptions {
     return entriesOf(this.#bySink.get(sink));
   }
 
-  /** Live subscriptions of `channel` (the fan-out's set). */
-  liveOf(channel: ChannelName): ReadonlySet<Subscription> {
-    return this.#live.get(channel) as Set<Entry>;
+  /**
+   * Live subscriptions of `channel`, as a copy. Walks every sink: for rare events (engine loss), not
+   * for the fan-out, which queries the filter index.
+   */
+  liveOf(channel: ChannelName): Subscription[] {
+    const out: Subscription[] = [];
+    for (const mine of this.#bySink.values()) {
+      const entry = entryOf(mine, channel);
+      // A re-subscribe still replaying: its live predecessor is the one delivering.
+      const live = entry?.state === 'live' ? entry : entry?.replaces;
+      if (live?.state === 'live') out.push(live);
+    }
+    return out;
   }
 
   /** Subscriptions of `channel` still replaying. */
@@ -125,7 +137,7 @@ export class Subscriptions {
   /** Number of live subscriptions per channel. */
   counts(): Record<ChannelName, number> {
     const out = {} as Record<ChannelName, number>;
-    for (const [c, set] of this.#live) out[c] = set.size;
+    for (const [c, index] of this.#index) out[c] = index.size;
     return out;
   }
 
@@ -148,7 +160,7 @@ export class Subscriptions {
     // Looked up after the drop: dropping a sink's last entry forgets it.
     const mine = this.#bySink.get(sink);
     if (mine === undefined) this.#bySink.set(sink, entry);
-    else if (mine instanceof Entry) this.#bySink.set(sink, new Map([[mine.channel, mine], [channel, entry]]));
+    else if (mine instanceof Entry) this.#bySink.set(sink, mine.channel === channel ? entry : new Map([[mine.channel, mine], [channel, entry]]));
     else mine.set(channel, entry);
     (this.#replaying.get(channel) as Set<Entry>).add(entry);
     this.#onChange?.(sink);
@@ -183,7 +195,6 @@ export class Subscriptions {
     if (entry.replaces !== undefined) this.#drop(entry.replaces);
     entry.replaces = undefined;
     entry.state = 'live';
-    (this.#live.get(entry.channel) as Set<Entry>).add(entry);
     (this.#index.get(entry.channel) as FilterIndex<Entry>).add(entry, entry.typed);
     entry.typed = undefined;
     return bytes;
@@ -224,14 +235,14 @@ export class Subscriptions {
     if (replaying.size > 0) {
       for (const entry of replaying) if (entry.filter === null || entry.filter(event.envelope)) (entry.buffer ??= []).push(event);
     }
-    const live = this.#live.get(channel) as Set<Entry>;
-    if (live.size === 0) return;
+    const index = this.#index.get(channel) as FilterIndex<Entry>;
+    if (index.size === 0) return;
     const envelope = event.envelope;
     const seq = event.seq;
     const epoch = envelope.epoch;
     let encoder: FrameEncoder | undefined;
     let frame: OutboundFrame | undefined;
-    (this.#index.get(channel) as FilterIndex<Entry>).match(envelope, (s) => {
+    index.match(envelope, (s) => {
       // The replay → live boundary: never hand a sink the same event twice.
       if (!advanceCursor(s, epoch, seq)) return;
       const sink = s.sink;
@@ -251,9 +262,8 @@ export class Subscriptions {
 
   #drop(entry: Entry): void {
     if (entry.state === 'ended') return;
-    const set = entry.state === 'live' ? this.#live : this.#replaying;
-    (set.get(entry.channel) as Set<Entry>).delete(entry);
     if (entry.state === 'live') (this.#index.get(entry.channel) as FilterIndex<Entry>).remove(entry);
+    else (this.#replaying.get(entry.channel) as Set<Entry>).delete(entry);
     entry.state = 'ended';
     entry.buffer = undefined;
     const mine = this.#bySink.get(entry.sink);

@@ -282,7 +282,7 @@ export class WsManager {
   #onEngineLoss(loss: EngineLoss): void {
     if (CHANNELS[loss.channel].delivery !== 'lossless') return;
     const affected = new Set<FrameSink>();
-    for (const s of [...this.#subscriptions.liveOf(loss.channel)]) {
+    for (const s of this.#subscriptions.liveOf(loss.channel)) {
       if (s.cursor.epoch === loss.epoch && s.cursor.seq >= loss.toSeq) continue;
       this.#subscriptions.end(s);
       affected.add(s.sink);
