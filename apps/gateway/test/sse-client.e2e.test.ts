@@ -58,6 +58,22 @@ describe('@ns/ws-client over Server-Sent Events', () => {
     expect(client.stats().duplicates).toBe(0);
   });
 
+  it('an SSE client an administrator disconnects sees close code 4003 and the reason /ws would close with, and does not reconnect', async () => {
+    const client = createClient({ url: gw.wsUrl, transport: 'sse', token: await sign({ sub: 'u-kicked', roles: ['viewer'] }), backoff: { minMs: 50, maxMs: 200 } });
+    clients.push(client);
+    const states: StateChange[] = [];
+    client.on('state', (s) => states.push(s));
+    client.on('error', () => undefined);
+    await eventually('open', () => client.state === 'open', 20_000);
+    const admin = await sign({ sub: 'u-root', roles: ['admin'] });
+    const res = await fetch(`${gw.url}/v1/disconnects`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ user: 'u-kicked', reason: 'shift over' }) });
+    expect(res.status).toBe(200);
+    await eventually('closed by the administrator', () => states.some((s) => s.closeCode === 4003), 20_000);
+    expect(states.find((s) => s.closeCode === 4003)).toMatchObject({ closeCode: 4003, reason: 'disconnected by an administrator: shift over' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(client.state).toBe('closed');
+  });
+
   it("uses SSE from the start with transport: 'sse', and stops on a refused token", async () => {
     const ok = createClient({ url: gw.wsUrl, transport: 'sse', token: await sign({ sub: 'u-sse', roles: ['viewer'] }) });
     clients.push(ok);

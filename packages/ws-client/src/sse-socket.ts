@@ -178,7 +178,8 @@ export class SseSocket implements WebSocketLike {
         if (typeof m.seq === 'number' && typeof m.ts === 'number') this.#remember(m.channel as ChannelName, m.epoch as string, m.seq, true);
         if (m.type === 'error' && typeof m.details?.close_code === 'number') {
           closeCode = m.details.close_code as number;
-          reason = String(m.code);
+          // The reason /ws would have closed with (e.g. the administrator's), else the error code.
+          reason = typeof m.details.close_reason === 'string' ? m.details.close_reason : String(m.code);
         }
         this.#deliver(m);
       },
