@@ -50,9 +50,9 @@ function fanout(subscribers: number, rate: number, seconds: number, o: { filter?
   };
 }
 
-function capacity(connections: number, servers: ServerKind[] = ONE_PROCESS): Step {
+function capacity(connections: number, settleMs: number, servers: ServerKind[] = ONE_PROCESS): Step {
   const k = connections >= 1000 ? `${connections / 1000}k` : String(connections);
-  return { kind: 'capacity', servers, spec: { scenario: `capacity-${k}`, title: `idle subscribed connections (${k} attempted)`, connections, release: 100, sourceAddresses: SOURCE_ADDRESSES } };
+  return { kind: 'capacity', servers, spec: { scenario: `capacity-${k}`, title: `idle subscribed connections (${k} attempted)`, connections, release: 100, sourceAddresses: SOURCE_ADDRESSES, settleMs } };
 }
 
 function heap(connections: number, servers: ServerKind[] = ONE_PROCESS): Step {
@@ -73,7 +73,7 @@ function storm(clients: number, servers: ServerKind[]): Step {
 export const QUICK: Step[] = [
   fanout(1000, 100, 3),
   fanout(1000, 1000, 1, { servers: ONE_PROCESS }),
-  capacity(5000),
+  capacity(5000, 2000),
   ingestStep(2, ONE_PROCESS),
   storm(1000, ONE_PROCESS),
 ];
@@ -90,7 +90,7 @@ export const FULL: Step[] = [
   // on one core); at 100/s it compares with fanout-10k-100.
   fanout(10_000, 100, 3, { filter: 'identical', drainDeadlineMs: 150_000 }),
   // The servers' fd limit is 20,000: attempting that many finds what one process can hold.
-  capacity(20_000),
+  capacity(20_000, 20_000),
   heap(2000, ['gateway', 'ws']),
   ingestStep(5, ALL),
   storm(5000, ALL),

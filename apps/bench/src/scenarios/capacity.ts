@@ -19,6 +19,13 @@ export interface CapacitySpec {
    */
   release: number;
   sourceAddresses: number;
+  /**
+   * How long the connections stay idle before the memory figure is read. RSS right after a burst of
+   * thousands of handshakes still holds their garbage (V8 frees it, and returns pages, once allocation
+   * has been quiet for a while); an idle connection's cost is what remains. The figure 2 s after the
+   * burst is reported beside it (`rss_per_conn_after_burst_kb`).
+   */
+  settleMs: number;
 }
 
 /**
@@ -41,11 +48,14 @@ export async function runCapacity(kind: ServerKind, spec: CapacitySpec, log: (li
     fig.errors.push(...opened.errors);
     log(`    ${opened.opened}/${spec.connections} subscribed in ${(opened.ms / 1000).toFixed(1)} s${opened.failed > 0 ? `, ${opened.failed} failed` : ''}`);
     await sleep(2000);
+    const burst = readTotals(server.pids());
+    await sleep(Math.max(0, spec.settleMs - 2000));
     const held = (await pool.stats()).open;
     const after = readTotals(server.pids());
     fig.subscribers = held;
     fig.rssMB = round(after.rssBytes / 2 ** 20);
-    fig.rssPerConnKB = held === 0 ? null : round((after.rssBytes - before.rssBytes) / held / 1024);
+    const perConn = (t: typeof after) => (held === 0 ? null : round((t.rssBytes - before.rssBytes) / held / 1024));
+    fig.rssPerConnKB = perConn(after);
 
     await pool.drop(Math.min(spec.release, held));
     await sleep(500);
@@ -70,6 +80,8 @@ export async function runCapacity(kind: ServerKind, spec: CapacitySpec, log: (li
       setup_cpu_us_per_connection: opened.opened === 0 ? null : round((setup.cpuMicros - cpu0) / opened.opened),
       one_event_to_all_ms: stats.lastDataAt === 0 ? null : round(stats.lastDataAt - t0),
       rss_before_mb: round(before.rssBytes / 2 ** 20),
+      rss_per_conn_after_burst_kb: perConn(burst),
+      settle_s: round(spec.settleMs / 1000),
     };
   } finally {
     await pool.close();
