@@ -276,7 +276,9 @@ describe('WsManager shutdown', () => {
 
 describe('WsManager heartbeat', () => {
   it('terminates a client that stops answering protocol pings', async () => {
-    const s = await start({ heartbeatMs: 40, pongTimeoutMs: 40 });
+    // The healthy client answers from this same (possibly loaded) process: 2 s to pong keeps it from
+    // being terminated too when the event loop is slow (a 40 ms timeout did under three suites at once).
+    const s = await start({ heartbeatMs: 40, pongTimeoutMs: 2_000 });
     const silent = await TestClient.connect(s.url, { autoPong: false });
     const healthy = await connect(s);
     track(silent);
