@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Inspector } from './inspector.js';
+import { endProcess, logProcess, type EndOptions, type Ending } from './teardown.js';
 
 /** The gateway's built bin (`npm run build`), run exactly as an operator runs it. */
 export const CLI = fileURLToPath(new URL('../../../apps/gateway/dist/cli.js', import.meta.url));
@@ -63,7 +64,12 @@ export interface GatewayUnderTest {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends `signal` (SIGTERM: a graceful drain) unless it has exited, and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
-  /** SIGKILL and wait for the exit. */
+  /**
+   * Teardown ({@link stopAllGateways}): SIGTERM and wait for the drain, a second SIGTERM after 3 s,
+   * SIGKILL only after 5 s (see {@link endProcess}); the process writes its coverage under `npm run coverage`.
+   */
+  shutdown(options?: EndOptions): Promise<Ending>;
+  /** SIGKILL (a crash: no drain, no close frames, no coverage written) and wait for the exit. */
   kill(): Promise<void>;
 }
 
@@ -82,6 +88,7 @@ export async function launchGateway(options: LaunchOptions = {}): Promise<Gatewa
   const args = [...(options.inspect === true ? ['--inspect=127.0.0.1:0'] : []), CLI, ...(options.args ?? ['start'])];
   const child = spawn(process.execPath, args, { env: cleanEnv(options.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid as number;
+  logProcess(`spawn ${pid} gateway`);
   let out = '';
   let err = '';
   // Collecting both pipes keeps them drained, so a chatty gateway never blocks on a full stdout.
@@ -118,9 +125,16 @@ export async function launchGateway(options: LaunchOptions = {}): Promise<Gatewa
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return (await exited).code;
     },
+    async shutdown(options) {
+      inspector?.close();
+      return endProcess(child, exited, options);
+    },
     async kill() {
       inspector?.close();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        logProcess(`end ${pid} crash`);
+      }
       await exited;
     },
   };
@@ -141,19 +155,28 @@ export function startGateway(env: Record<string, string> = {}, args: string[] = 
   return launchGateway({ env: configured ? env : { NS_AUTH: 'none', ...env }, args });
 }
 
-/** Kills every gateway this test file started (afterAll / afterEach). */
+/**
+ * Stops every gateway this test file started and that is still running (afterAll / afterEach), each
+ * with {@link GatewayUnderTest.shutdown}: a drain, not a crash, so each one writes its coverage.
+ */
 export async function stopAllGateways(): Promise<void> {
-  await Promise.all([...running].map((gw) => gw.kill()));
+  await Promise.all([...running].map((gw) => gw.shutdown()));
 }
 
 /** Runs `ns-gateway` with `args` and collects its output; resolves when it exits. */
 export function runCli(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   requireBuild();
   const child = spawn(process.execPath, [CLI, ...args], { env: cleanEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  logProcess(`spawn ${child.pid} cli`);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin.end(stdin ?? '');
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      logProcess(`end ${child.pid} exited`);
+      resolve({ code, stdout, stderr });
+    }),
+  );
 }

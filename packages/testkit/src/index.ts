@@ -11,4 +11,5 @@ export { inCi, runsWith } from './prerequisites.js';
 export { clientFrame, OPCODE, RawWs, upgradeStatus, type Msg, type UpgradeOptions } from './raw-ws.js';
 export { redisServerMajor, SHARDED_PUBSUB_SINCE, startRedisCluster, type TestRedisCluster } from './redis-cluster.js';
 export { hasRedisServer, redisCommand, redisServerBin, redisServerMissing, REDIS_SERVER_PACKAGE, startRedisServer, type RedisServerOptions, type TestRedisServer } from './redis-server.js';
+export { endProcess, type EndOptions, type Ending } from './teardown.js';
 export { TestClient, type Message } from './test-client.js';

@@ -48,10 +48,9 @@ export async function startCommand(o: StartCommandOptions): Promise<number | 'ru
     const apiKey = config.publishKeys[0]?.reveal();
     stopDemo = startDemoPublisher({ url: gateway.url, logger, ...(apiKey === undefined ? {} : { apiKey }) });
   }
-  // One write, so a reader waiting for the "listening on" line gets the whole banner with it.
-  const demoLine = stopDemo === undefined ? [] : ['  demo        publishing synthetic NetSentinel traffic through POST /v1/publish'];
-  if (speaker) o.stderr.write(`${[...gateway.describe(), ...demoLine].join('\n')}\n`);
   const running = gateway;
+  // Before the banner: whoever waits for it may signal at once, and a SIGTERM that found no handler
+  // would end the process by the default action (no drain, no 1001, no flushed logs).
   handleShutdownSignals(
     {
       close: async (opts) => {
@@ -61,5 +60,8 @@ export async function startCommand(o: StartCommandOptions): Promise<number | 'ru
     },
     { graceMs: config.shutdownGraceS * 1000, logger },
   );
+  // One write, so a reader waiting for the "listening on" line gets the whole banner with it.
+  const demoLine = stopDemo === undefined ? [] : ['  demo        publishing synthetic NetSentinel traffic through POST /v1/publish'];
+  if (speaker) o.stderr.write(`${[...gateway.describe(), ...demoLine].join('\n')}\n`);
   return 'running';
 }
