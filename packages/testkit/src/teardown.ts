@@ -1,13 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 /**
- * The log, beside the children's coverage files, of every gateway/CLI process the testkit spawned and
- * how the teardown ended it: `scripts/coverage.mjs` compares it with the coverage files written, so
- * a teardown that stops writing coverage shows up as a figure instead of as a silently lower report.
+ * The variable naming the log of every gateway/CLI process the testkit spawned and how its teardown
+ * ended it. `scripts/coverage.mjs` sets it and compares the log with the coverage files written, so a
+ * teardown (or a setup) that stops children writing coverage shows up as a failure, not as a lower report.
  */
-export const PROCESS_LOG = 'testkit-processes.log';
+export const PROCESS_LOG_ENV = 'TESTKIT_PROCESS_LOG';
 
 /** How {@link endProcess} ended a process. */
 export type Ending = 'exited' | 'drained' | 'second-sigterm' | 'sigkill';
@@ -20,11 +19,11 @@ export interface EndOptions {
   killMs?: number;
 }
 
-/** Appends one line to {@link PROCESS_LOG}, only under `npm run coverage` (NODE_V8_COVERAGE set). */
+/** Appends one line to the log {@link PROCESS_LOG_ENV} names, if set (under `npm run coverage`). */
 export function logProcess(line: string): void {
-  const dir = process.env.NODE_V8_COVERAGE;
+  const log = process.env[PROCESS_LOG_ENV];
   // Lines under PIPE_BUF with O_APPEND: concurrent test workers never interleave them.
-  if (dir !== undefined && dir !== '') appendFileSync(join(dir, PROCESS_LOG), `${line}\n`);
+  if (log !== undefined && log !== '') appendFileSync(log, `${line}\n`);
 }
 
 /**

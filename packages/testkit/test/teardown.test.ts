@@ -6,15 +6,17 @@ import { launchGateway, RawWs, stopAllGateways } from '../src/index.js';
 
 // How the testkit ends the gateways it spawned decides whether `npm run coverage` sees them: Node
 // writes NODE_V8_COVERAGE when the process exits by itself (process.exit included), never on SIGKILL.
-// Each gateway here writes into a directory of its own, so the assertions name what it wrote.
+// Under `npm run coverage` the gateways write where every child does (and count); otherwise into a
+// directory of this file's own. Coverage files are named by pid, so each assertion finds its own.
 
+const shared = process.env.NODE_V8_COVERAGE;
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'ns-teardown-'));
+  dir = shared !== undefined && shared !== '' ? shared : mkdtempSync(join(tmpdir(), 'ns-teardown-'));
 });
 afterEach(async () => {
   await stopAllGateways();
-  rmSync(dir, { recursive: true, force: true });
+  if (dir !== shared) rmSync(dir, { recursive: true, force: true });
 });
 
 /** The script URLs in the coverage files process `pid` wrote into `dir`. */
@@ -44,7 +46,7 @@ describe('gateway teardown', () => {
     // Reads nothing more: the server's close frame stays unanswered, so the drain waits for it.
     client.socket.pause();
     try {
-      expect(await gw.shutdown({ secondSignalMs: 500, killMs: 30_000 })).toBe('second-sigterm');
+      expect(await gw.shutdown({ secondSignalMs: 500, killMs: 10_000 })).toBe('second-sigterm');
       expect(await gw.exited).toEqual({ code: 143, signal: null });
       expect(coveredScripts(gw.pid).some((url) => url.endsWith('/apps/gateway/dist/cli.js'))).toBe(true);
     } finally {
