@@ -44,7 +44,7 @@ describe('claim checks (NS_JWT_AUDIENCE, NS_JWT_ISSUER, NS_JWT_REQUIRE_EXP)', ()
   beforeAll(async () => {
     gw = await startGateway({ NS_JWT_SECRET: SECRET, NS_JWT_AUDIENCE: 'ns-gateway', NS_JWT_ISSUER: 'netsentinel' });
   });
-  afterAll(() => gw.child.kill('SIGKILL'));
+  afterAll(() => gw.shutdown());
 
   it('reads alerts with a token for this audience and issuer', async () => {
     const token = await hs({ ...analyst, aud: ['billing', 'ns-gateway'], iss: 'netsentinel', exp: now() + 300, iat: now() });
@@ -66,7 +66,7 @@ describe('default claim checks', () => {
   beforeAll(async () => {
     gw = await startGateway({ NS_JWT_SECRET: SECRET });
   });
-  afterAll(() => gw.child.kill('SIGKILL'));
+  afterAll(() => gw.shutdown());
 
   it('refuses a refresh token, a token without exp, and iat or nbf a year ahead', async () => {
     const refresh = await hs({ ...analyst, token_type: 'refresh', exp: now() + 30 * 86400 });
@@ -84,7 +84,7 @@ describe('default claim checks', () => {
     const relaxed = await startGateway({ NS_JWT_SECRET: SECRET, NS_JWT_REQUIRE_EXP: 'false' });
     expect((await historyStatus(relaxed, await hs({ ...analyst, iat: now() }))).status).toBe(200);
     expect((await historyStatus(relaxed, await hs({ ...analyst, iat: now() + 365 * 86400 }))).status).toBe(401);
-    relaxed.child.kill('SIGKILL');
+    await relaxed.shutdown();
   });
 });
 
@@ -115,7 +115,7 @@ describe('key algorithms come from the keys (NS_JWT_PUBLIC_KEY_FILE)', () => {
       writeFileSync(pemFile, k.publicKey.export({ type: 'spki', format: 'pem' }));
       const pemGateway = await startGateway({ NS_JWT_PUBLIC_KEY_FILE: pemFile });
       expect(await historyStatus(pemGateway, token), `${k.alg} as PEM`).toMatchObject({ status: 200 });
-      pemGateway.child.kill('SIGKILL');
+      await pemGateway.shutdown();
     }
     // A token signed with another algorithm than its key's is still refused (RS256 header, RSA key allows it, wrong key).
     const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
