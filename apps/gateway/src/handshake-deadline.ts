@@ -13,9 +13,11 @@ export interface HandshakeGuard {
 /**
  * The slowloris defence: a TCP connection must complete its request headers (an HTTP request or the
  * WebSocket upgrade) within `timeoutMs`. Node bounds header parsing only once bytes arrive
- * (`headersTimeout`, checked every `connectionsCheckingInterval`, 30 s by default) and never closes a
- * connection that sends nothing at all — measured on the gateway before this guard: a silent
- * connection was still open after 100 s, one with partial headers lasted ~70 s. So a connection that
+ * (`headersTimeout`, checked every `connectionsCheckingInterval`, 30 s by default) and does not
+ * reliably close a connection that sends nothing at all — measured on the gateway before this guard: a
+ * silent connection was still open after 100 s, one with partial headers lasted ~70 s (with the short
+ * check interval set here Node's check sometimes answers a silent one with 408 first; either way it is
+ * closed at the deadline). So a connection that
  * has sent no byte by the deadline is destroyed here, and one that has is left to `headersTimeout`
  * (the server must be created with `connectionsCheckingInterval` = {@link headerCheckIntervalMs}).
  * The idle time between keep-alive requests stays with `keepAliveTimeout`; an upgraded WebSocket has

@@ -82,7 +82,11 @@ describe('slowloris (NS_HANDSHAKE_TIMEOUT_S=1)', () => {
     const ok = await RawWs.connect(gw.port);
     clients.push(ok);
     expect(await ok.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
-    expect(await Promise.all(silent)).toEqual(Array<string>(40).fill(''));
+    // Every silent connection is closed at the deadline: by the gateway's guard, without a word, or —
+    // when Node's own header-timeout check (it counts from accept, every 250 ms here) runs first on a
+    // loaded machine — with Node's 408. Seen once in three whole-suite runs at once.
+    const silentReplies = await Promise.all(silent);
+    for (const reply of silentReplies) expect(reply).toMatch(/^(HTTP\/1\.1 408 |$)/);
     // Closed by the deadline: with a 408 from Node's header timeout, or — should the first byte reach a
     // loaded server only after the deadline — silently, like a connection that sent nothing.
     const partial = await Promise.all([...partialHttp, ...partialUpgrade]);
