@@ -74,6 +74,8 @@ export class ClientSession {
   /**
    * A child logger made when a line is written rather than kept: a session logs a handful of lines in
    * its life, and a kept pino child costs each idle connection ~420 bytes (measured, heap snapshots).
+   * The lines every connection writes (auth result, subscribe) check the level first: a child made for
+   * a disabled level is pure garbage in the handshake, most of it promoted while the burst lasts.
    */
   get #log(): Logger {
     return this.#ctx.logger.child({ connection_id: this.connection.id, ip: this.connection.remoteAddress });
@@ -83,7 +85,7 @@ export class ClientSession {
     this.#clearTimers();
     const c = this.connection;
     this.#ctx.onClosed(c);
-    this.#log.info({ code, reason, duration_ms: Date.now() - c.openedAt, principal: c.principal?.id ?? null }, 'connection closed');
+    if (this.#ctx.logger.isLevelEnabled('info')) this.#log.info({ code, reason, duration_ms: Date.now() - c.openedAt, principal: c.principal?.id ?? null }, 'connection closed');
   }
 
   /**
@@ -179,8 +181,9 @@ export class ClientSession {
       // The filter is the client's (up to 256 values × 256 chars a list): its size at info, the filter
       // itself, clipped, at debug only.
       const filter = message.filter as Record<string, unknown> | undefined;
-      this.#log.info({ channel: message.channel, filter: summarizeFilter(filter), since: message.since }, 'subscribe');
-      if (filter !== undefined) this.#log.debug({ channel: message.channel, filter: filterForDebug(filter) }, 'subscribe filter');
+      const logger = this.#ctx.logger;
+      if (logger.isLevelEnabled('info')) this.#log.info({ channel: message.channel, filter: summarizeFilter(filter), since: message.since }, 'subscribe');
+      if (filter !== undefined && logger.isLevelEnabled('debug')) this.#log.debug({ channel: message.channel, filter: filterForDebug(filter) }, 'subscribe filter');
       // The manager refuses it with this rule too; the audit line is written here, where the session is known.
       const denied = readDenial(this.connection.principal, message.channel);
       if (denied !== null) this.#audit('permission_denied', 'subscribe', denied.message, undefined, message.channel);
@@ -247,7 +250,7 @@ export class ClientSession {
     this.#ctx.manager.setPrincipal(this.connection, principal);
     this.connection.open();
     this.#scheduleExpiry(expiresAt);
-    this.#log.info({ auth: first ? 'ok' : 'refreshed', principal: principal.id, expires_at: expiresAt }, 'auth result');
+    if (this.#ctx.logger.isLevelEnabled('info')) this.#log.info({ auth: first ? 'ok' : 'refreshed', principal: principal.id, expires_at: expiresAt }, 'auth result');
     return first;
   }
 

@@ -211,8 +211,9 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
     // headers, URL, head buffer, timer) alive for the life of the connection (~1.5 KB each, measured).
     socket.on('error', destroySocket);
     const ip = clientIp(req, trusted, trustProxy === true);
-    // Client input, so clipped: a URL or header can be 16 KB, and each connection logs it.
-    const log = { ip, url: clip(redactUrl(req.url ?? '')), origin: clip(req.headers.origin) };
+    // Client input, so clipped: a URL or header can be 16 KB, and each connection logs it. Only the info
+    // lines below use the URL and origin: below info, parsing the URL again to redact it is garbage.
+    const log = logger.isLevelEnabled('info') ? { ip, url: clip(redactUrl(req.url ?? '')), origin: clip(req.headers.origin) } : { ip };
     if (closing !== undefined || (options.isAccepting !== undefined && !options.isAccepting())) {
       reject(socket, 'draining', 'server is shutting down', log, { 'Retry-After': '1' });
       return;
@@ -281,10 +282,12 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
 
   const onConnection = (ws: WebSocket, socket: Duplex, req: IncomingMessage, url: URL, ip: string, log: Record<string, unknown>, release: () => void) => {
     const connection = manager.accept(ws, socket, { remoteAddress: ip });
-    logger.info(
-      { connection_id: connection.id, ip, url: log.url, origin: log.origin, user_agent: clip(req.headers['user-agent']), protocol: ws.protocol || null },
-      'connection opened',
-    );
+    if (logger.isLevelEnabled('info')) {
+      logger.info(
+        { connection_id: connection.id, ip, url: log.url, origin: log.origin, user_agent: clip(req.headers['user-agent']), protocol: ws.protocol || null },
+        'connection opened',
+      );
+    }
     if (connection.state !== 'accepting') {
       // Refused at once (shutting down); a session logs its own close.
       connection.onClose((code, reason) => {
