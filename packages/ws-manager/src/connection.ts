@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
+import { pooledConnectionId } from './connection-id.js';
 import { wsFrames, type FrameEncoder } from './frame-builder.js';
 import type { SinkHost, SinkInit } from './frame-sink.js';
 import type { HeartbeatTarget } from './heartbeat.js';
@@ -37,7 +38,7 @@ export class Connection extends QueuedSink implements HeartbeatTarget {
   readonly #socket: Duplex;
 
   constructor(ws: WebSocket, socket: Duplex, host: SinkHost, init: SinkInit = {}) {
-    super(host, socket, init);
+    super(host, socket, init.id === undefined ? { ...init, id: pooledConnectionId() } : init);
     this.#ws = ws;
     this.#socket = socket;
     // Shared listeners that find this connection on the socket: per-connection closures (and `once`'s
