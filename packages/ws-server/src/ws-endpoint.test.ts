@@ -5,6 +5,7 @@ import { WebSocket } from 'ws';
 import { closeAfterEach } from '@ns/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestClient, startEndpoint, threat, upgradeStatus, type EndpointServer } from '../test/harness.js';
+import { BurstLimiter } from './rate-limits.js';
 
 let server: EndpointServer | undefined;
 
@@ -283,6 +284,25 @@ describe('the /ws endpoint: upgrade checks', () => {
     const s = await start({ ipMaxConnections: 1 });
     await connect(s.url, { headers: { 'X-Forwarded-For': '203.0.113.7' } });
     expect((await upgradeStatus(s.port, '/ws', { 'X-Forwarded-For': '203.0.113.9' })).status).toBe(429);
+  });
+
+  it('answers 408 when the upgrade checks outlast the handshake timeout, and still upgrades the prompt ones', async () => {
+    // A connect limiter that answers its first caller only after 400 ms, every later one at once.
+    let calls = 0;
+    class SlowFirst extends BurstLimiter {
+      override async take(key: string) {
+        if (calls++ === 0) await new Promise((r) => setTimeout(r, 400));
+        return super.take(key);
+      }
+    }
+    const s = await start({ connectLimiter: new SlowFirst(100, 'test'), handshakeTimeoutMs: 150 });
+    const slow = upgradeStatus(s.port);
+    expect((await upgradeStatus(s.port)).status).toBe(101);
+    expect((await slow).status).toBe(408);
+    expect(s.endpoint.stats().rejectedUpgrades).toEqual({ handshake_timeout: 1 });
+    // The late answer does not resurrect the timed-out handshake.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(s.endpoint.stats().rejectedUpgrades).toEqual({ handshake_timeout: 1 });
   });
 
   it('answers 503 while the gateway is draining', async () => {

@@ -20,6 +20,7 @@ import {
 import { clip } from './log-fields.js';
 import { pendingBytesCap } from './inbound-limits.js';
 import { redactUrl } from './redact.js';
+import { HandshakeDeadlines } from './handshake-deadlines.js';
 
 /** Options of {@link attach}. */
 export interface WsServerOptions {
@@ -137,7 +138,7 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
   const logger = options.logger ?? pino({ level: 'silent' });
   const maxConnections = options.maxConnections ?? 10_000;
   const ipMaxConnections = options.ipMaxConnections ?? DEFAULT_IP_MAX_CONNECTIONS;
-  const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 10_000;
+  const deadlines = new HandshakeDeadlines(options.handshakeTimeoutMs ?? 10_000);
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const originAllowed = compileOriginPolicy(options.allowedOrigins as AllowedOrigins | undefined);
   const trustProxy: TrustProxy = options.trustProxy ?? false;
@@ -234,13 +235,13 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
     const release = counter.acquire(ip);
     socket.on('close', release);
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const deadline = deadlines.add(() => {
       timedOut = true;
       reject(socket, 'handshake_timeout', 'handshake timed out', log);
-    }, handshakeTimeoutMs);
+    });
     connectLimiter.take(ip).then(
       ({ allowed, retryAfterMs }) => {
-        clearTimeout(timer);
+        deadlines.cancel(deadline);
         if (timedOut || socket.destroyed) return;
         if (!allowed) {
           reject(socket, 'ip_connect_rate', 'too many new connections from this address', log, {
@@ -259,7 +260,7 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
         wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, req, url, ip, log, release));
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        deadlines.cancel(deadline);
         logger.error({ err }, 'connect rate limiter failed');
         socket.destroy();
       },
