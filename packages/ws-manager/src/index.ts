@@ -1,7 +1,7 @@
 export { WsManager, type WsManagerOptions, type WsManagerStats } from './ws-manager.js';
 export type { FrameSink, SinkHost, SinkInit, SinkState } from './frame-sink.js';
 export { QueuedSink, newConnectionId, type CloseListener } from './queued-sink.js';
-export { Connection, type ConnectionInit, type ConnectionState } from './connection.js';
+export { Connection, ConnectionWebSocket, type ConnectionInit, type ConnectionState } from './connection.js';
 export { FrameEncoder, WS_TEXT_FORMAT, wsFrames, textFrame, type FramableEvent, type FrameFormat, type OutboundFrame } from './frame-builder.js';
 export type { Subscription, SubscriptionState } from './subscriptions.js';
 export type { ManagedMessage } from './subscribe-handler.js';

@@ -193,6 +193,17 @@ describe('the /ws endpoint: close codes', () => {
     expect(s.endpoint.stats().rejectedUpgrades.draining).toBe(1);
   });
 
+  it('keeps a client that answers protocol pings, over many heartbeat periods', async () => {
+    const s = await start({ managerOptions: { heartbeatMs: 20, pongTimeoutMs: 20 } });
+    const c = await connect(s.url);
+    await c.next((m) => m.type === 'welcome');
+    let pings = 0;
+    c.ws.on('ping', () => pings++);
+    while (pings < 8 && c.ws.readyState === WebSocket.OPEN) await new Promise((r) => setTimeout(r, 20));
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    expect(s.manager.stats().heartbeatTerminations).toBe(0);
+  });
+
   it('closes a client that stops answering protocol pings', async () => {
     const s = await start({ managerOptions: { heartbeatMs: 30, pongTimeoutMs: 30 } });
     const c = await connect(s.url, { autoPong: false });

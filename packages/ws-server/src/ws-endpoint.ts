@@ -1,7 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CLOSE_CODES, DEFAULT_MAX_MESSAGE_BYTES, SUBPROTOCOL, type ErrorCode } from '@ns/contracts';
-import type { Connection, WsManager } from '@ns/ws-manager';
+import { ConnectionWebSocket, type Connection, type WsManager } from '@ns/ws-manager';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { upgradeCredential, type Authenticator } from './authenticator.js';
@@ -179,6 +179,8 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
     perMessageDeflate: false,
     clientTracking: false,
     closeTimeout: options.closeTimeoutMs ?? 5_000,
+    // Hands pongs to the connection without a 'pong' listener on every socket.
+    WebSocket: ConnectionWebSocket,
     handleProtocols: (offered: Set<string>) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   };
   const wss = new WebSocketServer(wssOptions);
