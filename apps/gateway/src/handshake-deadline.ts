@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { DeadlineQueue } from '@ns/ws-server';
 
 /** How often Node checks request-header deadlines, for a handshake timeout of `timeoutMs`. */
 export const headerCheckIntervalMs = (timeoutMs: number): number => Math.max(100, Math.min(1_000, Math.floor(timeoutMs / 4)));
@@ -23,49 +24,28 @@ export interface HandshakeGuard {
  * The idle time between keep-alive requests stays with `keepAliveTimeout`; an upgraded WebSocket has
  * read its upgrade request, so it is past all of this.
  *
- * One timer serves every pending connection: each has the same timeout, so deadlines come in accept
- * order and the pending map (insertion-ordered) is already sorted. Per connection that costs a map
- * entry and a shared 'close' listener instead of a Timeout, two closures and a listener of its own
- * (~300 bytes, measured with heap snapshots), which mattered while a burst of connections was inside
- * its deadline.
+ * One timer serves every pending connection ({@link DeadlineQueue}: each has the same timeout, so
+ * deadlines come in accept order). Per connection that costs a map entry and a shared 'close'
+ * listener instead of a Timeout, two closures and a listener of its own (~300 bytes, measured with
+ * heap snapshots), which mattered while a burst of connections was inside its deadline.
  */
 export function enforceHandshakeDeadline(server: Server, timeoutMs: number): HandshakeGuard {
   server.headersTimeout = timeoutMs;
-  /** Pending connections and their deadlines (performance.now() ms), oldest first. */
-  const pending = new Map<Socket, number>();
-  let timer: NodeJS.Timeout | undefined;
-
+  const pending = new DeadlineQueue<Socket>(timeoutMs, (socket) => {
+    // Past the deadline the guard is done with this connection: nothing of it stays.
+    socket.off('close', forget);
+    // `bytesRead` rather than a 'data' listener: adding one would take the socket off Node's native
+    // HTTP parser path.
+    if (socket.bytesRead === 0) socket.destroy();
+  });
   // One function for every socket (`this` is the socket), so no closure is kept per connection.
   function forget(this: Socket): void {
     pending.delete(this);
   }
-
-  const arm = (deadline: number): void => {
-    timer = setTimeout(sweep, Math.max(0, deadline - performance.now()));
-    // It must not keep a closing server alive.
-    timer.unref();
-  };
-
-  function sweep(): void {
-    timer = undefined;
-    const now = performance.now();
-    for (const [socket, deadline] of pending) {
-      if (deadline > now) return arm(deadline);
-      pending.delete(socket);
-      // Past the deadline the guard is done with this connection: nothing of it stays.
-      socket.off('close', forget);
-      // `bytesRead` rather than a 'data' listener: adding one would take the socket off Node's native
-      // HTTP parser path.
-      if (socket.bytesRead === 0) socket.destroy();
-    }
-  }
-
   server.on('connection', (socket: Socket) => {
-    const deadline = performance.now() + timeoutMs;
-    pending.set(socket, deadline);
+    pending.add(socket);
     // `on`, not `once`: 'close' comes once, and `once` would add a wrapper.
     socket.on('close', forget);
-    if (timer === undefined) arm(deadline);
   });
   return { pending: () => pending.size };
 }

@@ -7,6 +7,7 @@ export type { TrustProxy } from './client-ip.js';
 export { isUnrebindableHost, type AllowedOrigins } from './origin-policy.js';
 export { BurstLimiter, IpConnectionCounter } from './rate-limits.js';
 export { redactUrl } from './redact.js';
+export { DeadlineQueue } from './deadline-queue.js';
 export { clip } from './log-fields.js';
 export { SseStreams, type SseStreamsOptions, type SseStreamsStats, type StreamRequest } from './sse/sse-streams.js';
 export { SseSink, type SseSinkInit } from './sse/sse-sink.js';

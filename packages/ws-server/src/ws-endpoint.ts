@@ -20,7 +20,7 @@ import {
 import { clip } from './log-fields.js';
 import { pendingBytesCap } from './inbound-limits.js';
 import { redactUrl } from './redact.js';
-import { HandshakeDeadlines } from './handshake-deadlines.js';
+import { DeadlineQueue } from './deadline-queue.js';
 
 /** Options of {@link attach}. */
 export interface WsServerOptions {
@@ -138,7 +138,8 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
   const logger = options.logger ?? pino({ level: 'silent' });
   const maxConnections = options.maxConnections ?? 10_000;
   const ipMaxConnections = options.ipMaxConnections ?? DEFAULT_IP_MAX_CONNECTIONS;
-  const deadlines = new HandshakeDeadlines(options.handshakeTimeoutMs ?? 10_000);
+  // Each key is its handshake's own expiry: the queue calls it when the upgrade checks did not answer in time.
+  const deadlines = new DeadlineQueue<() => void>(options.handshakeTimeoutMs ?? 10_000, (expire) => expire());
   const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const originAllowed = compileOriginPolicy(options.allowedOrigins as AllowedOrigins | undefined);
   const trustProxy: TrustProxy = options.trustProxy ?? false;
@@ -236,15 +237,12 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
     // Until the connection is established; from then on its session releases the slot (onConnection).
     const release = counter.acquire(ip);
     socket.on('close', release);
-    let timedOut = false;
-    const deadline = deadlines.add(() => {
-      timedOut = true;
-      reject(socket, 'handshake_timeout', 'handshake timed out', log);
-    });
+    const expire = () => reject(socket, 'handshake_timeout', 'handshake timed out', log);
+    deadlines.add(expire);
     connectLimiter.take(ip).then(
       ({ allowed, retryAfterMs }) => {
-        deadlines.cancel(deadline);
-        if (timedOut || socket.destroyed) return;
+        // Not pending any more: it timed out and was refused already.
+        if (!deadlines.delete(expire) || socket.destroyed) return;
         if (!allowed) {
           reject(socket, 'ip_connect_rate', 'too many new connections from this address', log, {
             'Retry-After': String(Math.max(1, Math.ceil(retryAfterMs / 1000))),
@@ -262,7 +260,7 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
         wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket, req, url, ip, log, release));
       },
       (err: unknown) => {
-        deadlines.cancel(deadline);
+        deadlines.delete(expire);
         logger.error({ err }, 'connect rate limiter failed');
         socket.destroy();
       },
