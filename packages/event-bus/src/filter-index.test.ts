@@ -14,6 +14,35 @@ function matched<T>(index: FilterIndex<T>, event: EventEnvelope): T[] {
   return out;
 }
 
+/** A member that lends the index a slot (how @ns/ws-manager files subscriptions). */
+interface SlotMember {
+  readonly n: number;
+  slot: unknown;
+}
+const memberSlot = { get: (m: SlotMember): unknown => m.slot, set: (m: SlotMember, v: unknown): void => void (m.slot = v) };
+
+/**
+ * The index under test with members named by numbers: plain numbers (the default, a map by member),
+ * or objects whose own slot holds the index's record.
+ */
+function numberedIndex(channel: ChannelName, storage: 'map' | 'slot') {
+  if (storage === 'map') {
+    const index = new FilterIndex<number>(channel);
+    return { index, add: (n: number, f: unknown) => index.add(n, f), remove: (n: number) => index.remove(n), has: (n: number) => index.has(n), matched: (e: EventEnvelope) => matched(index, e), members: () => [...index.members()] };
+  }
+  const index = new FilterIndex<SlotMember>(channel, { slot: memberSlot });
+  const objects = new Map<number, SlotMember>();
+  const of = (n: number): SlotMember => objects.get(n) ?? (objects.set(n, { n, slot: undefined }).get(n) as SlotMember);
+  return {
+    index,
+    add: (n: number, f: unknown) => index.add(of(n), f),
+    remove: (n: number) => index.remove(of(n)),
+    has: (n: number) => index.has(of(n)),
+    matched: (e: EventEnvelope) => matched(index, e).map((m) => m.n),
+    members: () => [...index.members()].map((m) => m.n),
+  };
+}
+
 // Small value domains, so that random filters and events often agree (and often do not).
 const LEVELS = ['low', 'medium', 'high', 'critical'] as const;
 const SCORES = [0, 1, 2.5, 5, 7, 8.5, 10];
@@ -69,7 +98,7 @@ const eventArbs: Record<ChannelName, fc.Arbitrary<EventEnvelope>> = {
 const PREDICATES = [(e: EventEnvelope) => JSON.stringify(e.data).length % 2 === 0, () => false];
 
 describe('FilterIndex', () => {
-  it.each(CHANNEL_NAMES.map((c) => [c]))('reaches exactly the members compileFilter accepts (%s, random filters and events)', (channel) => {
+  it.each(CHANNEL_NAMES.flatMap((c) => [[c, 'map'] as const, [c, 'slot'] as const]))('reaches exactly the members compileFilter accepts (%s, members in a %s, random filters and events)', (channel, storage) => {
     // A pool of filters (undefined = everything, predicates, typed filters) that members pick from, so
     // identical filters share a group; some members are then removed or re-filed.
     const filterOrPredicate = fc.oneof(
@@ -85,25 +114,27 @@ describe('FilterIndex', () => {
     });
     fc.assert(
       fc.property(scenario, ({ pool, picks, changes, events }) => {
-        const index = new FilterIndex<number>(channel);
+        const subject = numberedIndex(channel, storage);
         const naive = new Map<number, (e: EventEnvelope) => boolean>();
         const file = (member: number, pick: number) => {
           const filter = pool[pick % pool.length];
-          index.add(member, filter);
+          subject.add(member, filter);
           naive.set(member, compileFilter(channel, filter));
         };
         picks.forEach((pick, member) => file(member, pick));
         for (const { member, pick } of changes) {
           const m = member % picks.length;
           if (pick === null) {
-            expect(index.remove(m)).toBe(naive.delete(m));
+            expect(subject.remove(m)).toBe(naive.delete(m));
           } else {
             file(m, pick);
           }
         }
-        expect(index.size).toBe(naive.size);
+        expect(subject.index.size).toBe(naive.size);
+        expect(subject.members().sort((a, b) => a - b)).toEqual([...naive.keys()].sort((a, b) => a - b));
+        for (let m = 0; m < picks.length; m++) expect(subject.has(m)).toBe(naive.has(m));
         for (const event of events) {
-          const got = matched(index, event);
+          const got = subject.matched(event);
           expect(new Set(got).size).toBe(got.length);
           const want = [...naive].filter(([, accepts]) => accepts(event)).map(([m]) => m);
           expect(got.sort((a, b) => a - b)).toEqual(want.sort((a, b) => a - b));

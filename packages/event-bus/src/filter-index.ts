@@ -53,6 +53,32 @@ interface Group<T> {
   stamp: number;
 }
 
+/**
+ * A field on each member that a {@link FilterIndex} may use as its own (`undefined` when the member is
+ * not indexed). The owner declares it on the member type and never touches it otherwise.
+ */
+export interface MemberSlot<T> {
+  get(member: T): unknown;
+  set(member: T, value: unknown): void;
+}
+
+/** Options of {@link FilterIndex}. */
+export interface FilterIndexOptions<T> {
+  slot?: MemberSlot<T>;
+}
+
+/** The default slot: a map keyed by member (any member type, e.g. numbers in tests). */
+function mapSlot<T>(): MemberSlot<T> {
+  const byMember = new Map<T, unknown>();
+  return {
+    get: (member) => byMember.get(member),
+    set: (member, value) => {
+      if (value === undefined) byMember.delete(member);
+      else byMember.set(member, value);
+    },
+  };
+}
+
 /** A canonical text for a validated filter: fields sorted, list values de-duplicated and sorted. */
 function canonicalKey(data: Record<string, unknown>): string {
   let key = '';
@@ -79,20 +105,28 @@ export class FilterIndex<T> {
   readonly #fields: readonly FieldSpec[];
   readonly #dims: Dimension<Group<T>>[];
   readonly #groups = new Map<string | EventPredicate, Group<T>>();
-  readonly #memberGroup = new Map<T, Group<T>>();
+  /** Each member's group: on the member itself when the owner lends a slot, else in a map. */
+  readonly #slot: MemberSlot<T>;
   /** Groups without an indexed field: everything (exact), or a caller's predicate. */
   readonly #unindexed: Group<T>[] = [];
+  #size = 0;
   #stamp = 0;
 
-  constructor(channel: ChannelName) {
+  /**
+   * `options.slot`: where the index may keep its record of each member on the member itself (one
+   * field the owner declares and never touches), instead of in a map keyed by member, which costs
+   * every member a map entry (~50 bytes, and rehash garbage while the index grows).
+   */
+  constructor(channel: ChannelName, options: FilterIndexOptions<T> = {}) {
     this.channel = channel;
     this.#fields = CHANNEL_FIELDS[channel];
     this.#dims = this.#fields.map((f) => f.make<Group<T>>());
+    this.#slot = options.slot ?? mapSlot<T>();
   }
 
   /** Members indexed. */
   get size(): number {
-    return this.#memberGroup.size;
+    return this.#size;
   }
 
   /** Distinct filters among the members. */
@@ -101,7 +135,12 @@ export class FilterIndex<T> {
   }
 
   has(member: T): boolean {
-    return this.#memberGroup.has(member);
+    return this.#slot.get(member) !== undefined;
+  }
+
+  /** Every member, group by group. */
+  *members(): IterableIterator<T> {
+    for (const group of this.#groups.values()) yield* group.members;
   }
 
   /**
@@ -111,17 +150,19 @@ export class FilterIndex<T> {
    */
   add(member: T, filter?: unknown): void {
     const group = this.#groupFor(filter);
-    if (this.#memberGroup.get(member) === group) return;
+    if (this.#slot.get(member) === group) return;
     this.remove(member);
     group.members.add(member);
-    this.#memberGroup.set(member, group);
+    this.#slot.set(member, group);
+    this.#size++;
   }
 
   /** Removes `member`; true when it was there. */
   remove(member: T): boolean {
-    const group = this.#memberGroup.get(member);
+    const group = this.#slot.get(member) as Group<T> | undefined;
     if (group === undefined) return false;
-    this.#memberGroup.delete(member);
+    this.#slot.set(member, undefined);
+    this.#size--;
     group.members.delete(member);
     if (group.members.size === 0) this.#drop(group);
     return true;

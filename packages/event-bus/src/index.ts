@@ -4,7 +4,7 @@ export { BusEvent } from './bus-event.js';
 export { BusBroadcaster } from './bus-broadcaster.js';
 export { MemoryEngine, type MemoryEngineOptions } from './memory-engine.js';
 export { compileFilter, type EventPredicate } from './filter-compiler.js';
-export { FilterIndex } from './filter-index.js';
+export { FilterIndex, type FilterIndexOptions, type MemberSlot } from './filter-index.js';
 export type { EventTransform } from './transform-chain.js';
 export type { MicroBatchOptions } from './micro-batcher.js';
 export type { BusMetricsSnapshot, LatencyHistogram } from './bus-metrics.js';

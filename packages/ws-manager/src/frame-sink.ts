@@ -32,6 +32,14 @@ export interface FrameSink {
   /** Channels this sink is subscribed to (live or still replaying), as the manager's `Subscriptions` hold them. */
   readonly channels: ChannelName[];
   /**
+   * Per-sink state kept on the sink by its one owner rather than in a map keyed by sink: a Map entry
+   * costs every idle connection ~50 bytes, plus the garbage of the map's rehashes while a connection
+   * burst grows it. `subscriptionSlot` belongs to the manager's `Subscriptions`; `trackerSlot` to one
+   * outside tracker of every sink (the gateway's presence). Nobody else reads or writes them.
+   */
+  subscriptionSlot?: unknown;
+  trackerSlot?: unknown;
+  /**
    * Queues an event frame built by {@link encoder}, applying backpressure by delivery class against the
    * sink's byte cap (ephemeral dropped, latest-per-key replaced, lossless over the cap → slow-consumer
    * close). The fan-out's hot path.

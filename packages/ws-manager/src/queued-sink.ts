@@ -28,6 +28,9 @@ export abstract class QueuedSink implements FrameSink {
   readonly remoteAddress: string | undefined;
   readonly openedAt = Date.now();
   principal: Principal | null;
+  // Declared here so every sink has them from construction (one hidden class, no per-sink growth).
+  subscriptionSlot: unknown = undefined;
+  trackerSlot: unknown = undefined;
   abstract readonly transport: string;
   abstract readonly encoder: FrameEncoder;
 

@@ -38,6 +38,8 @@ class Entry implements Subscription, SeqCursor {
   replaces: Entry | undefined;
   /** The typed filter `filter` was compiled from, until the subscription is filed in the filter index. */
   typed: unknown;
+  /** The filter index's record of this subscription while it is live (its `MemberSlot`). */
+  indexSlot: unknown = undefined;
 
   constructor(
     readonly sink: FrameSink,
@@ -58,6 +60,13 @@ class Entry implements Subscription, SeqCursor {
 
 /** A sink's subscriptions: the one entry most sinks hold, or a map by channel once it holds more. */
 type SinkEntries = Entry | Map<ChannelName, Entry>;
+
+// Kept on the sink and on the entry themselves (their slots), not in maps keyed by them.
+const mineOf = (sink: FrameSink): SinkEntries | undefined => sink.subscriptionSlot as SinkEntries | undefined;
+const setMine = (sink: FrameSink, mine: SinkEntries | undefined): void => {
+  sink.subscriptionSlot = mine;
+};
+const indexSlot = { get: (e: Entry): unknown => e.indexSlot, set: (e: Entry, v: unknown): void => void (e.indexSlot = v) };
 
 const entryOf = (mine: SinkEntries | undefined, channel: ChannelName): Entry | undefined =>
   mine === undefined ? undefined : mine instanceof Entry ? (mine.channel === channel ? mine : undefined) : mine.get(channel);
@@ -80,12 +89,10 @@ export class Subscriptions {
    * The live subscriptions of each channel, filed by filter: what the fan-out queries, and the only
    * set of them (a second Set per channel cost every idle subscription its entry again).
    */
-  readonly #index = new Map<ChannelName, FilterIndex<Entry>>(CHANNEL_NAMES.map((c) => [c, new FilterIndex<Entry>(c)]));
-  /**
-   * Per sink, the newest subscription of each channel (replaying or live): the entry itself while the
-   * sink holds one channel (a Map per sink would cost an idle connection ~180 bytes), a map from the second.
-   */
-  readonly #bySink = new Map<FrameSink, SinkEntries>();
+  readonly #index = new Map<ChannelName, FilterIndex<Entry>>(CHANNEL_NAMES.map((c) => [c, new FilterIndex<Entry>(c, { slot: indexSlot })]));
+  // Per sink, the newest subscription of each channel (replaying or live), in the sink's
+  // `subscriptionSlot`: the entry itself while the sink holds one channel (a Map per sink would cost an
+  // idle connection ~180 bytes), a map from the second.
   readonly #onChange: ((sink: FrameSink) => void) | undefined;
 
   /** `onChange` is told of every sink whose set of channels may have changed (a subscription begun or ended). */
@@ -95,38 +102,32 @@ export class Subscriptions {
 
   /** Number of channels `sink` holds (live or replaying): what the per-connection cap counts. */
   count(sink: FrameSink): number {
-    const mine = this.#bySink.get(sink);
+    const mine = mineOf(sink);
     return mine === undefined ? 0 : mine instanceof Entry ? 1 : mine.size;
   }
 
   /** True when `sink` holds (or is replaying into) a subscription of `channel`. */
   has(sink: FrameSink, channel: ChannelName): boolean {
-    return entryOf(this.#bySink.get(sink), channel) !== undefined;
+    return entryOf(mineOf(sink), channel) !== undefined;
   }
 
   /** Channels `sink` holds. */
   channelsOf(sink: FrameSink): ChannelName[] {
-    return entriesOf(this.#bySink.get(sink)).map((e) => e.channel);
+    return entriesOf(mineOf(sink)).map((e) => e.channel);
   }
 
   /** The subscriptions `sink` holds. */
   of(sink: FrameSink): Subscription[] {
-    return entriesOf(this.#bySink.get(sink));
+    return entriesOf(mineOf(sink));
   }
 
   /**
-   * Live subscriptions of `channel`, as a copy. Walks every sink: for rare events (engine loss), not
-   * for the fan-out, which queries the filter index.
+   * Live subscriptions of `channel`, as a copy: the filter index's members (a re-subscribe still
+   * replaying is not there yet; its live predecessor, still delivering, is). For rare events (engine
+   * loss), not for the fan-out, which queries the index by event.
    */
   liveOf(channel: ChannelName): Subscription[] {
-    const out: Subscription[] = [];
-    for (const mine of this.#bySink.values()) {
-      const entry = entryOf(mine, channel);
-      // A re-subscribe still replaying: its live predecessor is the one delivering.
-      const live = entry?.state === 'live' ? entry : entry?.replaces;
-      if (live?.state === 'live') out.push(live);
-    }
-    return out;
+    return [...(this.#index.get(channel) as FilterIndex<Entry>).members()];
   }
 
   /** Subscriptions of `channel` still replaying. */
@@ -148,7 +149,7 @@ export class Subscriptions {
    * files it by its fields; without it a non-null `filter` is tested on every event of the channel.
    */
   begin(sink: FrameSink, channel: ChannelName, filter: EnvelopeFilter, typed?: object): Subscription {
-    const previous = entryOf(this.#bySink.get(sink), channel);
+    const previous = entryOf(mineOf(sink), channel);
     let replaces: Entry | undefined;
     if (previous?.state === 'live') replaces = previous;
     else if (previous !== undefined) {
@@ -158,9 +159,9 @@ export class Subscriptions {
     }
     const entry = new Entry(sink, channel, filter, replaces, filter === null ? undefined : (typed ?? filter));
     // Looked up after the drop: dropping a sink's last entry forgets it.
-    const mine = this.#bySink.get(sink);
-    if (mine === undefined) this.#bySink.set(sink, entry);
-    else if (mine instanceof Entry) this.#bySink.set(sink, mine.channel === channel ? entry : new Map([[mine.channel, mine], [channel, entry]]));
+    const mine = mineOf(sink);
+    if (mine === undefined) setMine(sink, entry);
+    else if (mine instanceof Entry) setMine(sink, mine.channel === channel ? entry : new Map([[mine.channel, mine], [channel, entry]]));
     else mine.set(channel, entry);
     (this.#replaying.get(channel) as Set<Entry>).add(entry);
     this.#onChange?.(sink);
@@ -210,7 +211,7 @@ export class Subscriptions {
 
   /** Ends `sink`'s subscription of `channel`, whatever its state; true when there was one. */
   endChannel(sink: FrameSink, channel: ChannelName): boolean {
-    const entry = entryOf(this.#bySink.get(sink), channel);
+    const entry = entryOf(mineOf(sink), channel);
     if (entry === undefined) return false;
     this.end(entry);
     return true;
@@ -218,10 +219,10 @@ export class Subscriptions {
 
   /** Ends every subscription of `sink` (it closed). */
   endSink(sink: FrameSink): void {
-    const mine = this.#bySink.get(sink);
+    const mine = mineOf(sink);
     if (mine === undefined) return;
     for (const entry of entriesOf(mine)) this.end(entry);
-    this.#bySink.delete(sink);
+    setMine(sink, undefined);
   }
 
   /**
@@ -266,15 +267,14 @@ export class Subscriptions {
     else (this.#replaying.get(entry.channel) as Set<Entry>).delete(entry);
     entry.state = 'ended';
     entry.buffer = undefined;
-    const mine = this.#bySink.get(entry.sink);
-    if (mine === entry) this.#bySink.delete(entry.sink);
+    const mine = mineOf(entry.sink);
+    if (mine === entry) setMine(entry.sink, undefined);
     else if (mine instanceof Map && mine.get(entry.channel) === entry) {
       mine.delete(entry.channel);
       // Back to the single entry (or nothing), so a sink that once held two channels costs no map.
       if (mine.size <= 1) {
         const [last] = mine.values();
-        if (last === undefined) this.#bySink.delete(entry.sink);
-        else this.#bySink.set(entry.sink, last);
+        setMine(entry.sink, last);
       }
     }
     this.#onChange?.(entry.sink);
