@@ -9,6 +9,8 @@ export interface PresenceSink {
   readonly openedAt: number;
   readonly state: string;
   readonly bufferedBytes: number;
+  /** Presence's own record of the sink (`FrameSink.trackerSlot`): kept on the sink, not in a map by sink. */
+  trackerSlot?: unknown;
 }
 
 /** Where the sinks come from: the WebSocket manager (every transport registers there). */
@@ -65,14 +67,25 @@ export interface LocalChanges {
 export const memberKey = (channel: string, user: string | null): string => `${channel}\u0001${user ?? ''}`;
 
 /**
- * A live sink as presence last took it in, flat to stay small (one array per connection):
- * `[user, queued, channel, sinceMs, channel, sinceMs…]` — `queued` is its queued bytes as
- * {@link LocalPresence.queuedBytesChanged} last reported them (bucketed).
+ * A sink as presence last took it in, in its `trackerSlot`, flat and sized exactly to stay small (one
+ * array per connection; an array grown by `push` keeps ~17 slots): `[user, queued, notedAt, channel,
+ * sinceMs, channel, sinceMs…]` — `queued` is its queued bytes as {@link LocalPresence.queuedBytesChanged}
+ * last reported them (bucketed); `notedAt` is when it was first noted changed since the last flush
+ * (Unix ms), `null` when it was not. A sink noted before its first flush holds `[UNTRACKED, 0, notedAt]`.
  */
-type Tracked = (string | number | null)[];
+type Tracked = (string | number | null | typeof UNTRACKED)[];
+const UNTRACKED = Symbol('untracked');
 const USER = 0;
 const QUEUED = 1;
-const FIRST = 2;
+const NOTED = 2;
+const FIRST = 3;
+
+const trackedOf = (sink: PresenceSink): Tracked | undefined => sink.trackerSlot as Tracked | undefined;
+/** The record of a sink presence has taken in (not one only noted so far). */
+const takenIn = (sink: PresenceSink): Tracked | undefined => {
+  const t = trackedOf(sink);
+  return t === undefined || t[USER] === UNTRACKED ? undefined : t;
+};
 
 const isGone = (sink: PresenceSink): boolean => sink.state === 'closing' || sink.state === 'closed';
 
@@ -83,14 +96,14 @@ const isGone = (sink: PresenceSink): boolean => sink.state === 'closing' || sink
  * costs nothing however many connections it holds. A channel counts from the moment its sink was
  * first noted changed since the previous flush (within one refresh interval of the subscription).
  * A sink counts until it has closed, or until it is noted while closing (an administrator's disconnect).
+ * One per source: it keeps its record of each sink in the sink's `trackerSlot`.
  */
 export class LocalPresence {
   readonly #source: PresenceSource;
   readonly #now: () => number;
-  readonly #tracked = new Map<PresenceSink, Tracked>();
   readonly #members = new Map<string, MemberEntry>();
-  /** Sinks noted since the last flush, with when first noted (Unix ms). */
-  #dirty = new Map<PresenceSink, number>();
+  /** Sinks noted since the last flush (each once: its record says it was noted, and when). */
+  #dirty: PresenceSink[] = [];
   readonly #unsubscribe: () => void;
 
   constructor(source: PresenceSource, now: () => number = Date.now) {
@@ -102,40 +115,53 @@ export class LocalPresence {
 
   /** Notes that `sink` may have changed; O(1). `at`: when (Unix ms), default now. */
   mark(sink: PresenceSink, at = this.#now()): void {
-    if (!this.#dirty.has(sink)) this.#dirty.set(sink, at);
+    const t = trackedOf(sink);
+    if (t === undefined) sink.trackerSlot = [UNTRACKED, 0, at];
+    else if (t[NOTED] === null) t[NOTED] = at;
+    else return;
+    this.#dirty.push(sink);
   }
 
   /** Takes in the sinks noted since the last flush: O(noted sinks × their channels), nothing when idle. */
   flush(): LocalChanges {
     const changes: LocalChanges = { members: [], connections: [], joined: [], left: [] };
-    if (this.#dirty.size === 0) return changes;
+    if (this.#dirty.length === 0) return changes;
     const dirty = this.#dirty;
-    this.#dirty = new Map();
+    this.#dirty = [];
     // Whether each touched entry existed before this flush (its first touch tells), and the entries
     // whose earliest connection left while others stayed (their since is found again at the end).
     const before = new Map<string, boolean>();
     const stale = new Set<string>();
-    for (const [sink, at] of dirty) {
-      const old = this.#tracked.get(sink);
+    for (const sink of dirty) {
+      const noted = trackedOf(sink) as Tracked;
+      const at = noted[NOTED] as number;
+      const old = noted[USER] === UNTRACKED ? undefined : noted;
       changes.connections.push(sink);
       if (old !== undefined) {
         for (let i = FIRST; i < old.length; i += 2) this.#leave(memberKey(old[i] as string, old[USER] as string | null), old[i + 1] as number, before, stale);
       }
       if (isGone(sink)) {
-        this.#tracked.delete(sink);
+        sink.trackerSlot = undefined;
         continue;
       }
       const p = sink.principal;
       const user = p?.id ?? null;
       const sameUser = old !== undefined && old[USER] === user;
-      const tracked: Tracked = [user, old === undefined ? 0 : (old[QUEUED] as number)];
-      for (const channel of this.#source.channelsOf(sink)) {
+      const channels = this.#source.channelsOf(sink);
+      // Sized up front: exactly the slots it holds.
+      const tracked: Tracked = new Array<string | number | null>(FIRST + 2 * channels.length);
+      tracked[USER] = user;
+      tracked[QUEUED] = old === undefined ? 0 : (old[QUEUED] as number);
+      tracked[NOTED] = null;
+      for (let k = 0; k < channels.length; k++) {
+        const channel = channels[k] as ChannelName;
         const i = sameUser ? old.indexOf(channel, FIRST) : -1;
         const since = i >= 0 ? (old?.[i + 1] as number) : at;
-        tracked.push(channel, since);
+        tracked[FIRST + 2 * k] = channel;
+        tracked[FIRST + 2 * k + 1] = since;
         this.#join(channel, user, p?.username, since, before);
       }
-      this.#tracked.set(sink, tracked);
+      sink.trackerSlot = tracked;
     }
     if (stale.size > 0) this.#recomputeSince(stale);
     for (const [key, existed] of before) {
@@ -166,14 +192,17 @@ export class LocalPresence {
 
   /** The record of `sink` while it is live (queued bytes as of now); undefined when it is gone. */
   connection(sink: PresenceSink): ConnectionRecord | undefined {
-    const t = this.#tracked.get(sink);
+    const t = takenIn(sink);
     return t === undefined || isGone(sink) ? undefined : recordOf(sink, t);
   }
 
   /** Every live connection, queued bytes as of now: O(connections), for admin listings and full rewrites. */
   connections(): ConnectionRecord[] {
     const out: ConnectionRecord[] = [];
-    for (const [sink, t] of this.#tracked) if (!isGone(sink)) out.push(recordOf(sink, t));
+    for (const sink of this.#source.sinks()) {
+      const t = takenIn(sink);
+      if (t !== undefined && !isGone(sink)) out.push(recordOf(sink, t));
+    }
     return out;
   }
 
@@ -191,21 +220,25 @@ export class LocalPresence {
    */
   queuedBytesChanged(bucket: (bytes: number) => number): PresenceSink[] {
     const changed: PresenceSink[] = [];
-    // forEach: a for…of over the entries would allocate a pair per connection.
-    this.#tracked.forEach((t, sink) => {
+    for (const sink of this.#source.sinks()) {
+      const t = takenIn(sink);
+      if (t === undefined) continue;
       const bytes = sink.bufferedBytes;
-      if (bytes <= 0 && t[QUEUED] === 0) return;
+      if (bytes <= 0 && t[QUEUED] === 0) continue;
       const b = bucket(bytes);
-      if (b === t[QUEUED]) return;
+      if (b === t[QUEUED]) continue;
       t[QUEUED] = b;
       changed.push(sink);
-    });
+    }
     return changed;
   }
 
-  /** Stops listening to the source. */
+  /** Stops listening to the source and gives the sinks' tracker slots back. */
   close(): void {
     this.#unsubscribe();
+    for (const sink of this.#source.sinks()) sink.trackerSlot = undefined;
+    for (const sink of this.#dirty) sink.trackerSlot = undefined;
+    this.#dirty = [];
   }
 
   #join(channel: ChannelName, user: string | null, username: string | undefined, at: number, before: Map<string, boolean>): void {
@@ -239,7 +272,9 @@ export class LocalPresence {
    */
   #recomputeSince(stale: Set<string>): void {
     const earliest = new Map<string, number>();
-    for (const t of this.#tracked.values()) {
+    for (const sink of this.#source.sinks()) {
+      const t = takenIn(sink);
+      if (t === undefined) continue;
       for (let i = FIRST; i < t.length; i += 2) {
         const key = memberKey(t[i] as string, t[USER] as string | null);
         if (!stale.has(key)) continue;
