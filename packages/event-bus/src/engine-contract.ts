@@ -320,6 +320,18 @@ export function engineContract(name: string, makeEngine: (options?: EngineContra
       expect(all.events).toHaveLength(12);
     });
 
+    it('gives the head alone for a page of no events (a live-only subscribe reads just that)', async () => {
+      const engine = await fresh();
+      await engine.append(Array.from({ length: 5 }, () => samplePending('threat.new')));
+      await engine.append([samplePending('event.raw')]);
+      const heads = await engine.heads();
+      for (const channel of ['threats', 'events', 'status'] as const) {
+        const page = await engine.history(channel, { limit: 0 });
+        expect(page).toEqual({ epoch: heads[channel].epoch, seq: heads[channel].seq, events: [] });
+      }
+      expect((await engine.history('threats', { limit: 0 })).seq).toBe(5);
+    });
+
     it('caps a lossless ring at the size the registry gives', async () => {
       const engine = await fresh();
       const size = ringSize('system');

@@ -122,7 +122,10 @@ export class SubscribeHandler {
     const subscription = subscriptions.begin(sink, channel, filter, message.filter);
     let read;
     try {
-      read = await this.#bus.readSince(channel, message.since);
+      // A live-only subscribe (no cursor, lossless channel) needs the channel's head alone: a history
+      // page of no events is one small read, where readSince reads every retained event (up to the
+      // whole ring, from Redis too) only for the replay below to drop them.
+      read = replays ? await this.#bus.readSince(channel, message.since) : { ...(await this.#bus.history(channel, { limit: 0 })), recovered: false };
     } catch (err) {
       subscriptions.end(subscription);
       const e = toNsError(err);
@@ -135,7 +138,7 @@ export class SubscribeHandler {
     }
     // Without a cursor, lossless channels start live (history is served over HTTP); latest-per-key
     // channels always start with their snapshot.
-    const replay = message.since === undefined && CHANNELS[channel].delivery !== 'latest' ? [] : read.events.filter((e) => filter === null || filter(e.envelope));
+    const replay = replays ? read.events.filter((e) => filter === null || filter(e.envelope)) : [];
     sink.send({
       type: 'subscribed',
       ...(id === undefined ? {} : { id }),
