@@ -68,12 +68,13 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
     out.push('', '## Connection capacity (c)', '');
     out.push(
       table(
-        ['server', 'attempted', 'held', 'RSS/conn KB', 'server RSS MB', 'connects/s', 'setup CPU µs/conn', 'one event to all, ms', 'delivered/expected'],
+        ['server', 'attempted', 'held', 'RSS/conn KB after GC', 'RSS/conn KB idle, no GC', 'server RSS MB', 'connects/s', 'setup CPU µs/conn', 'one event to all, ms', 'delivered/expected'],
         cap.map((r) => [
           SERVER_LABELS[r.server],
           count(Number(r.extra['attempted'])),
           count(r.subscribers),
           num(r.rssPerConnKB, 1),
+          num(r.extra['rss_per_conn_idle_kb'] as number | undefined, 1),
           num(r.rssMB, 0),
           num(r.extra['connects_per_s'] as number, 0),
           num(r.extra['setup_cpu_us_per_connection'] as number, 0),
@@ -86,8 +87,12 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
     const gw = cap.find((r) => r.server === 'gateway');
     const ws = cap.find((r) => r.server === 'ws');
     if (gw?.rssPerConnKB != null && io?.rssPerConnKB != null && ws?.rssPerConnKB != null) {
-      out.push('', `RSS per connection, gateway ÷ plain ws ${num(gw.rssPerConnKB / ws.rssPerConnKB, 3)}, gateway ÷ Socket.IO ${num(gw.rssPerConnKB / io.rssPerConnKB, 3)}.`);
+      out.push('', `RSS per connection after GC, gateway ÷ plain ws ${num(gw.rssPerConnKB / ws.rssPerConnKB, 3)}, gateway ÷ Socket.IO ${num(gw.rssPerConnKB / io.rssPerConnKB, 3)}.`);
     }
+    out.push(
+      '',
+      'RSS/conn is (RSS − RSS before connecting) ÷ connections held, each read after the server ran two full garbage collections (`--expose-gc`, `src/servers/gc-on-signal.cjs`, the baseline too): what the idle connections keep. The column beside it is the same difference after 20 s of idling without that collection: it also holds garbage of the connection burst, which Node 20 does not collect while idle, so it depends on when the last mark-compact happened to run.',
+    );
   }
 
   const heaps = runs.filter((r) => r.kind === 'heap' && r.heapPerConnection !== undefined);
@@ -152,7 +157,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
   out.push('', '## How it was measured', '');
   out.push(
     [
-      '- Each server runs in its own process(es); server CPU is user+system time from `/proc/<pid>/stat` of all of them (the gateway with Redis: primary, 2 workers and redis-server), over the window from the first publish to the last byte received.',
+      '- Each server runs in its own process(es); server CPU is user+system time from `/proc/<pid>/stat` of all of them (the gateway with Redis: primary, 2 workers and redis-server; with Redis Cluster: primary, 2 workers and the 3 masters), over the window from the first publish to the last byte received.',
       '- Subscribers are raw TCP sockets that do the WebSocket / Engine.IO+Socket.IO handshake, subscribe, then only parse frame headers to count deliveries (5,000 per load-generator process, over 8 loopback source addresses); 10 of them are real clients (`ws`, `socket.io-client`) that parse every event and record publish → receive latency from the publish time carried in the event.',
       '- Events (~260 bytes delivered) are published through `POST /v1/publish` at the offered rate, paced by schedule; every server validates them with `@ns/contracts`.',
       '- RSS per connection = (server RSS after the subscribers connected − before) / subscribers.',

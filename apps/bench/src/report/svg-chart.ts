@@ -1,7 +1,7 @@
 import { SERVER_KINDS, SERVER_LABELS, type ServerKind } from '../servers/server-kinds.js';
 import type { BenchResults, RunFigures } from './results.js';
 
-const COLORS: Record<ServerKind, string> = { gateway: '#1f77b4', 'gateway-sse': '#2ca02c', 'gateway-redis': '#17becf', ws: '#ff7f0e', socketio: '#d62728' };
+const COLORS: Record<ServerKind, string> = { gateway: '#1f77b4', 'gateway-sse': '#2ca02c', 'gateway-redis': '#17becf', 'gateway-cluster': '#9467bd', ws: '#ff7f0e', socketio: '#d62728' };
 const W = 960;
 const PANEL_H = 300;
 const LEFT = 70;

@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { publishPaced } from '../load/publisher.js';
 import { SubscriberPool } from '../load/subscriber-pool.js';
 import { clockMs } from '../measure/clock.js';
 import { readTotals } from '../measure/proc-stat.js';
+import { BENCH_DIR } from '../paths.js';
 import { launchServer } from '../servers/launch.js';
 import { PROTOCOL_OF, type ServerKind } from '../servers/server-kinds.js';
 import type { RunFigures } from '../report/results.js';
@@ -20,27 +22,35 @@ export interface CapacitySpec {
   release: number;
   sourceAddresses: number;
   /**
-   * How long the connections stay idle before the memory figure is read. RSS right after a burst of
-   * thousands of handshakes still holds their garbage (V8 frees it, and returns pages, once allocation
-   * has been quiet for a while); an idle connection's cost is what remains. The figure 2 s after the
-   * burst is reported beside it (`rss_per_conn_after_burst_kb`).
+   * How long the connections stay idle before memory is read: RSS then (`rss_per_conn_idle_kb`), and
+   * again after the server has run a full garbage collection (the figure reported). The figure 2 s
+   * after the burst is reported beside them (`rss_per_conn_after_burst_kb`).
    */
   settleMs: number;
 }
 
+// Every server runs with this preload: SIGUSR2 makes it collect its garbage (gc-on-signal.cjs says why).
+const GC_ARGS = ['--expose-gc', '-r', join(BENCH_DIR, 'src', 'servers', 'gc-on-signal.cjs')];
+/** Time for V8 to hand the pages a full collection freed back to the system. */
+const AFTER_GC_MS = 3000;
+
 /**
  * Connection capacity: attempt `connections` idle subscribed connections (raw sockets spread over
  * worker processes and loopback source addresses); those the server cannot take (fd limit) fail.
- * Count what it holds, let it settle, read its RSS; then close `release` of them and publish one event
- * to prove that every connection still held is live and subscribed.
+ * Count what it holds, let it settle, read its RSS; have it collect its garbage and read its RSS again:
+ * what its idle connections keep, whenever its last collection happened to run. Then close `release`
+ * of them and publish one event to prove that every connection still held is live and subscribed.
  */
 export async function runCapacity(kind: ServerKind, spec: CapacitySpec, log: (line: string) => void): Promise<RunFigures> {
   const fig = emptyFigures({ scenario: spec.scenario, kind: 'capacity', title: spec.title, server: kind, subscribers: spec.connections });
   const wallStart = clockMs();
-  const server = await launchServer(kind);
+  const server = await launchServer(kind, { nodeArgs: GC_ARGS });
   const pool = new SubscriberPool();
   try {
+    // The baseline is collected too, so that the difference is what the connections keep.
     await sleep(500);
+    for (const pid of server.nodePids()) process.kill(pid, 'SIGUSR2');
+    await sleep(AFTER_GC_MS);
     const before = readTotals(server.pids());
     const cpu0 = before.cpuMicros;
     const opened = await pool.open({ protocol: PROTOCOL_OF[kind], host: '127.0.0.1', port: server.port, count: spec.connections, firstIndex: 0, filter: 'none', track: false, sourceAddresses: spec.sourceAddresses, concurrency: 50 });
@@ -51,6 +61,9 @@ export async function runCapacity(kind: ServerKind, spec: CapacitySpec, log: (li
     const burst = readTotals(server.pids());
     await sleep(Math.max(0, spec.settleMs - 2000));
     const held = (await pool.stats()).open;
+    const idle = readTotals(server.pids());
+    for (const pid of server.nodePids()) process.kill(pid, 'SIGUSR2');
+    await sleep(AFTER_GC_MS);
     const after = readTotals(server.pids());
     fig.subscribers = held;
     fig.rssMB = round(after.rssBytes / 2 ** 20);
@@ -81,6 +94,7 @@ export async function runCapacity(kind: ServerKind, spec: CapacitySpec, log: (li
       one_event_to_all_ms: stats.lastDataAt === 0 ? null : round(stats.lastDataAt - t0),
       rss_before_mb: round(before.rssBytes / 2 ** 20),
       rss_per_conn_after_burst_kb: perConn(burst),
+      rss_per_conn_idle_kb: perConn(idle),
       settle_s: round(spec.settleMs / 1000),
     };
   } finally {

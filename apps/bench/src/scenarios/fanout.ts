@@ -40,10 +40,7 @@ export async function runFanout(kind: ServerKind, spec: FanoutSpec, log: (line: 
   fig.rate = spec.rate;
   fig.events = spec.events;
   const wallStart = clockMs();
-  // BENCH_NODE_ARGS: node flags for the server under test, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
-  // to see where its CPU goes (NODE_OPTIONS refuses --cpu-prof, and would reach the load generator too).
-  const nodeArgs = process.env['BENCH_NODE_ARGS']?.split(' ').filter((a) => a !== '');
-  const server = await launchServer(kind, nodeArgs === undefined ? {} : { nodeArgs });
+  const server = await launchServer(kind);
   const pool = new SubscriberPool();
   const samplers = new LatencySamplers();
   try {

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import net from 'node:net';
-import { startRedisServer, type TestRedisServer } from '@ns/testkit';
+import { startRedisCluster, startRedisServer, type TestRedisCluster, type TestRedisServer } from '@ns/testkit';
 import { childPids } from '../measure/proc-stat.js';
 import { spawnTracked, stopChild, trackPid } from '../measure/processes.js';
 import { BENCH_DIR, GATEWAY_CLI } from '../paths.js';
@@ -14,8 +14,10 @@ export interface RunningServer {
   /** `http://127.0.0.1:<port>` */
   url: string;
   port: number;
-  /** Every process whose CPU and memory count for this server: node process(es), plus redis-server. */
+  /** Every process whose CPU and memory count for this server: node process(es), plus redis-server(s). */
   pids(): number[];
+  /** Its node processes only (for signals meant for them). */
+  nodePids(): number[];
   stop(): Promise<void>;
 }
 
@@ -108,23 +110,46 @@ async function allWorkersServing(port: number, workerPids: readonly number[]): P
   throw new Error(`not every gateway worker (${workerPids.join(', ')}) takes connections`);
 }
 
+/**
+ * Node flags for every server under test from `BENCH_NODE_ARGS` (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its CPU goes: NODE_OPTIONS refuses --cpu-prof, and
+ * would reach the load generator too.
+ */
+function benchNodeArgs(): string[] {
+  return (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+}
+
+/** The redis-server processes behind a gateway: one, a cluster's masters, or none. */
+function redisPidsOf(redis: TestRedisServer | TestRedisCluster | undefined): number[] {
+  if (redis === undefined) return [];
+  const servers = 'nodes' in redis ? redis.nodes : [redis];
+  return servers.flatMap((n) => (n.pid === undefined ? [] : [n.pid]));
+}
+
 /** Starts a server under test on a free loopback port. */
-export async function launchServer(kind: ServerKind, o: LaunchOptions = {}): Promise<RunningServer> {
+export async function launchServer(kind: ServerKind, options: LaunchOptions = {}): Promise<RunningServer> {
+  const o = { ...options, nodeArgs: [...benchNodeArgs(), ...(options.nodeArgs ?? [])] };
   // gateway-sse is the same gateway: only its subscribers differ (GET /v1/stream instead of /ws).
-  if (kind === 'gateway' || kind === 'gateway-sse' || kind === 'gateway-redis') {
+  if (kind === 'gateway' || kind === 'gateway-sse' || kind === 'gateway-redis' || kind === 'gateway-cluster') {
     if (!existsSync(GATEWAY_CLI)) throw new Error(`${GATEWAY_CLI} is missing: run \`npm run build\` first`);
-    let redis: TestRedisServer | undefined;
+    let redis: TestRedisServer | TestRedisCluster | undefined;
     const extra: Record<string, string> = o.writeDelayMs === undefined ? {} : { NS_WRITE_DELAY_MS: String(o.writeDelayMs) };
     if (kind === 'gateway-redis') {
       redis = await startRedisServer();
-      if (redis.pid !== undefined) trackPid(redis.pid);
+      Object.assign(extra, { NS_ENGINE: 'redis', NS_REDIS_URL: redis.url, NS_WORKERS: '2' });
+    } else if (kind === 'gateway-cluster') {
+      // Three masters on loopback, no replicas: each channel's keys hash to one of them.
+      redis = await startRedisCluster({ masters: 3 });
+      await redis.healthy();
       Object.assign(extra, { NS_ENGINE: 'redis', NS_REDIS_URL: redis.url, NS_WORKERS: '2' });
     }
+    const redisPids = redisPidsOf(redis);
+    for (const pid of redisPids) trackPid(pid);
     const child = spawnTracked(process.execPath, [...(o.nodeArgs ?? []), GATEWAY_CLI, 'start'], { env: gatewayEnv(extra), stdio: ['ignore', 'ignore', 'pipe'] });
     try {
       const url = await listening(child, kind);
       child.stderr?.resume();
-      const workers = kind === 'gateway-redis' ? 2 : 1;
+      const workers = kind === 'gateway-redis' || kind === 'gateway-cluster' ? 2 : 1;
       const primary = child.pid as number;
       let workerPids: number[] = [];
       if (workers > 1) {
@@ -139,7 +164,8 @@ export async function launchServer(kind: ServerKind, o: LaunchOptions = {}): Pro
         kind,
         url,
         port: Number(new URL(url).port),
-        pids: () => [primary, ...workerPids, ...(redis?.pid === undefined ? [] : [redis.pid])],
+        pids: () => [primary, ...workerPids, ...redisPids],
+        nodePids: () => [primary, ...workerPids],
         stop: async () => {
           await stopChild(child, 8000);
           for (const pid of workerPids) {
@@ -167,7 +193,7 @@ export async function launchServer(kind: ServerKind, o: LaunchOptions = {}): Pro
   try {
     const url = await listening(child, kind);
     child.stderr?.resume();
-    return { kind, url, port: Number(new URL(url).port), pids: () => [child.pid as number], stop: () => stopChild(child, 3000) };
+    return { kind, url, port: Number(new URL(url).port), pids: () => [child.pid as number], nodePids: () => [child.pid as number], stop: () => stopChild(child, 3000) };
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
