@@ -101,8 +101,12 @@ export class Presence {
   /** Takes in the sinks changed since the last flush; O(changed sinks). */
   #flush(): void {
     const changes = this.#local.flush();
-    for (const key of changes.members) this.#pendingMembers.add(key);
-    for (const sink of changes.connections) this.#pendingConnections.set(sink.id, sink);
+    // Only a shared store is written what changed; for one that is not, the sets would only be garbage
+    // (a connection burst's worth per refresh).
+    if (this.#store.shared) {
+      for (const key of changes.members) this.#pendingMembers.add(key);
+      for (const sink of changes.connections) this.#pendingConnections.set(sink.id, sink);
+    }
     this.#onChanges?.(changes);
   }
 
