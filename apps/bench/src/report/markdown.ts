@@ -68,13 +68,14 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
     out.push('', '## Connection capacity (c)', '');
     out.push(
       table(
-        ['server', 'attempted', 'held', 'RSS/conn KB after GC', 'RSS/conn KB idle, no GC', 'server RSS MB', 'connects/s', 'setup CPU µs/conn', 'one event to all, ms', 'delivered/expected'],
+        ['server', 'attempted', 'held', 'RSS/conn KB after GC', 'RSS/conn KB idle, no GC', 'each run: after GC / idle', 'server RSS MB', 'connects/s', 'setup CPU µs/conn', 'one event to all, ms', 'delivered/expected'],
         cap.map((r) => [
           SERVER_LABELS[r.server],
           count(Number(r.extra['attempted'])),
           count(r.subscribers),
           num(r.rssPerConnKB, 1),
           num(r.extra['rss_per_conn_idle_kb'] as number | undefined, 1),
+          r.extra['runs'] === undefined ? '–' : `${String(r.extra['rss_per_conn_runs_kb'])} / ${String(r.extra['rss_per_conn_idle_runs_kb'])}`,
           num(r.rssMB, 0),
           num(r.extra['connects_per_s'] as number, 0),
           num(r.extra['setup_cpu_us_per_connection'] as number, 0),
@@ -91,7 +92,8 @@ export function renderMarkdown(results: BenchResults, chartFile: string): string
     }
     out.push(
       '',
-      'RSS/conn is (RSS − RSS before connecting) ÷ connections held, each read after the server ran two full garbage collections (`--expose-gc`, `src/servers/gc-on-signal.cjs`, the baseline too): what the idle connections keep. The column beside it is the same difference after 20 s of idling without that collection: it also holds garbage of the connection burst, which Node 20 does not collect while idle, so it depends on when the last mark-compact happened to run.',
+      (cap.some((r) => r.extra['runs'] !== undefined) ? 'Each server ran the scenario several times, each on a fresh process; the run with the median RSS/conn after GC is the row (its idle figure is the median of the runs), and every run is listed. ' : '') +
+        'RSS/conn is (RSS − RSS before connecting) ÷ connections held, each read after the server ran two full garbage collections (`--expose-gc`, `src/servers/gc-on-signal.cjs`, the baseline too): what the idle connections keep. The column beside it is the same difference after the idle period (`settle_s`) without that collection: it also holds garbage of the connection burst, which Node 20 does not collect while idle, so it depends on when the last mark-compact happened to run.',
     );
   }
 

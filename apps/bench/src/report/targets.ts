@@ -81,7 +81,7 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
     measured:
       cap?.rssPerConnKB == null || capWs?.rssPerConnKB == null
         ? 'n/a'
-        : `${fmt(cap.rssPerConnKB, 1)} KB vs ${fmt(capWs.rssPerConnKB, 1)} KB: +${fmt(cap.rssPerConnKB - capWs.rssPerConnKB, 1)} KB after a full GC in each (before it, after 20 s idle: ${fmt(idle(cap), 1)} vs ${fmt(idle(capWs), 1)} KB)`,
+        : `${fmt(cap.rssPerConnKB, 1)} KB vs ${fmt(capWs.rssPerConnKB, 1)} KB: +${fmt(cap.rssPerConnKB - capWs.rssPerConnKB, 1)} KB after a full GC in each (before it, after ${fmt(cap.extra['settle_s'] as number | undefined, 0)} s idle: ${fmt(idle(cap), 1)} vs ${fmt(idle(capWs), 1)} KB)`,
     met: cap?.rssPerConnKB == null || capWs?.rssPerConnKB == null || !atScale ? null : cap.rssPerConnKB <= capWs.rssPerConnKB + 1.5,
   });
   out.push({
