@@ -199,10 +199,9 @@ export class LocalPresence {
   /** Every live connection, queued bytes as of now: O(connections), for admin listings and full rewrites. */
   connections(): ConnectionRecord[] {
     const out: ConnectionRecord[] = [];
-    for (const sink of this.#source.sinks()) {
-      const t = takenIn(sink);
-      if (t !== undefined && !isGone(sink)) out.push(recordOf(sink, t));
-    }
+    this.#forEachTakenIn((sink, t) => {
+      if (!isGone(sink)) out.push(recordOf(sink, t));
+    });
     return out;
   }
 
@@ -220,16 +219,14 @@ export class LocalPresence {
    */
   queuedBytesChanged(bucket: (bytes: number) => number): PresenceSink[] {
     const changed: PresenceSink[] = [];
-    for (const sink of this.#source.sinks()) {
-      const t = takenIn(sink);
-      if (t === undefined) continue;
+    this.#forEachTakenIn((sink, t) => {
       const bytes = sink.bufferedBytes;
-      if (bytes <= 0 && t[QUEUED] === 0) continue;
+      if (bytes <= 0 && t[QUEUED] === 0) return;
       const b = bucket(bytes);
-      if (b === t[QUEUED]) continue;
+      if (b === t[QUEUED]) return;
       t[QUEUED] = b;
       changed.push(sink);
-    }
+    });
     return changed;
   }
 
@@ -272,19 +269,25 @@ export class LocalPresence {
    */
   #recomputeSince(stale: Set<string>): void {
     const earliest = new Map<string, number>();
-    for (const sink of this.#source.sinks()) {
-      const t = takenIn(sink);
-      if (t === undefined) continue;
+    this.#forEachTakenIn((_sink, t) => {
       for (let i = FIRST; i < t.length; i += 2) {
         const key = memberKey(t[i] as string, t[USER] as string | null);
         if (!stale.has(key)) continue;
         const at = t[i + 1] as number;
         if (at < (earliest.get(key) ?? Infinity)) earliest.set(key, at);
       }
-    }
+    });
     for (const [key, at] of earliest) {
       const m = this.#members.get(key);
       if (m !== undefined) m.sinceMs = at;
+    }
+  }
+
+  /** Each registered sink presence has taken in, with its record (sinks only noted so far are skipped). */
+  #forEachTakenIn(visit: (sink: PresenceSink, t: Tracked) => void): void {
+    for (const sink of this.#source.sinks()) {
+      const t = takenIn(sink);
+      if (t !== undefined) visit(sink, t);
     }
   }
 }
