@@ -212,7 +212,7 @@ export class HttpAuth {
     const audit = this.#o.audit;
     if (audit === undefined) return;
     const identity =
-      who === undefined ? { sub: null, jti: null } : 'token' in who ? { ...claimedIdentity(who.token), claimed: true } : { sub: who.principal.id, jti: who.tokenId ?? null };
+      who === undefined ? { sub: null, jti: null } : 'token' in who ? { claimed: true, ...claimedIdentity(who.token) } : { sub: who.principal.id, jti: who.tokenId ?? null };
     audit.record({
       event: reason === 'forbidden' || reason === 'origin' ? 'permission_denied' : 'auth_failed',
       outcome: 'refused',

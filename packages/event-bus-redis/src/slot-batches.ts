@@ -37,7 +37,7 @@ export async function appendPerSlot(
     part.indices.push(i);
     part.events.push(e);
   });
-  const calls = [...parts.values()].map((part) => ({ part, call: { ...call, events: part.events, ids: ids(part.channel) } }));
+  const calls = [...parts.values()].map((part) => ({ part, call: { ids: ids(part.channel), ...call, events: part.events } }));
 
   const conflicts = crossChannelIds(call.events);
   if (conflicts.length === 0) conflicts.push(...(await heldElsewhere(commands, [...parts.values()], ids)));

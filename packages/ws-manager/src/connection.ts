@@ -54,7 +54,9 @@ export class Connection extends QueuedSink implements HeartbeatTarget {
   readonly #socket: Duplex;
 
   constructor(ws: WebSocket, socket: Duplex, host: SinkHost, init: SinkInit = {}) {
-    super(host, socket, init.id === undefined ? { ...init, id: pooledConnectionId() } : init);
+    // Not `{ ...init, id }`: on the V8 of Node 20 an object literal that starts with a spread and then
+    // adds a key gets a hidden class of its own, i.e. one more map per connection (`--log-maps`).
+    super(host, socket, init.id === undefined ? { id: pooledConnectionId(), principal: init.principal, remoteAddress: init.remoteAddress } : init);
     this.#ws = ws;
     this.#socket = socket;
     // Shared listeners that find this connection on the socket: per-connection closures (and `once`'s

@@ -226,7 +226,7 @@ export class ClientSession {
       if (clientFault) {
         this.#ctx.counters.authFailures++;
         this.#log.info({ auth: 'failed', code, reason: e.message }, 'auth result');
-        this.#audit('auth_failed', action, e.message, { ...claimedIdentity(token), claimed: true });
+        this.#audit('auth_failed', action, e.message, { claimed: true, ...claimedIdentity(token) });
       } else {
         this.#log.error({ err }, 'authenticator failed');
       }

@@ -189,7 +189,7 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
 
   const reject = (socket: Duplex, reason: RejectionReason, message: string, log: Record<string, unknown>, headers?: Record<string, string>) => {
     rejected[reason] = (rejected[reason] ?? 0) + 1;
-    logger.info({ ...log, reason, status: REJECTIONS[reason].status }, 'upgrade rejected');
+    logger.info({ reason, status: REJECTIONS[reason].status, ...log }, 'upgrade rejected');
     writeRejection(socket, reason, message, headers);
   };
 
@@ -272,7 +272,7 @@ export function attach(server: Server, options: WsServerOptions): WsEndpoint {
   // never answers the close frame is cut off after ORIGIN_CLOSE_LINGER_MS.
   const refuseOrigin = (req: IncomingMessage, socket: Duplex, head: Buffer, log: Record<string, unknown>) => {
     rejected.origin = (rejected.origin ?? 0) + 1;
-    logger.info({ ...log, reason: 'origin', close_code: CLOSE_CODES.POLICY }, 'upgrade refused: origin not allowed');
+    logger.info({ reason: 'origin', close_code: CLOSE_CODES.POLICY, ...log }, 'upgrade refused: origin not allowed');
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.close(CLOSE_CODES.POLICY, 'origin not allowed');
       const cutOff = setTimeout(() => ws.terminate(), ORIGIN_CLOSE_LINGER_MS);

@@ -27,7 +27,7 @@ export interface LocatedConnection {
   instance: string;
 }
 
-const toInfo = (c: Omit<ConnectionInfo, 'instance'>, instance: string): ConnectionInfo => ({ ...c, instance });
+const toInfo = (c: Omit<ConnectionInfo, 'instance'>, instance: string): ConnectionInfo => Object.assign(c, { instance });
 
 /**
  * Who is connected to what, cluster-wide (docs/protocol.md#presence-and-admin). This instance's part

@@ -14,7 +14,10 @@ export function revocationChecking(verifier: TokenVerifier, revocations: Revocat
       const auth = await verifier.verify(token);
       const facts = { user: auth.principal.id, tokenId: auth.tokenId, issuedAt: auth.issuedAt };
       revocations.check(facts);
-      return { ...auth, watch: (onRevoked) => revocations.watch(facts, onRevoked) };
+      // Key by key, not `{ ...auth, watch }`: on Node 20's V8 a literal that starts with a spread and adds
+      // a key gets a hidden class of its own, one more map per authentication.
+      const { principal, expiresAt, tokenId, issuedAt } = auth;
+      return { principal, expiresAt, tokenId, issuedAt, watch: (onRevoked) => revocations.watch(facts, onRevoked) };
     },
   };
 }

@@ -100,7 +100,7 @@ function parseCursor(req: FastifyRequest, since: string | undefined): StreamCurs
     }
   };
   const header = req.headers['last-event-id'];
-  return { ...parse(since ?? '', 'since'), ...(typeof header === 'string' ? parse(header, 'Last-Event-ID') : {}) };
+  return Object.assign(parse(since ?? '', 'since'), typeof header === 'string' ? parse(header, 'Last-Event-ID') : {});
 }
 
 /**
