@@ -21,17 +21,20 @@ export interface RedisPresenceStoreOptions {
 const INDEX_GC_MS = 10 * 60_000;
 
 /**
- * Presence on the engine's Redis (docs/protocol.md#presence-and-admin). Per instance, under the hash
- * tag `{<prefix>presence}` (one slot on a Redis Cluster):
+ * Presence on the engine's Redis (docs/protocol.md#presence-and-admin). On one Redis, every key is
+ * under the hash tag `{<prefix>presence}`; on a Redis Cluster, each instance's own keys are under a
+ * tag of their own, `{<prefix>presence:<id>}`, so that instances spread over the masters and each
+ * refresh is still one MULTI on one slot:
  *
- * - `…:alive:<id>` — a key that says the instance lives, with a TTL of 5 s;
- * - `…:m:<id>` — hash of presence entries, field `<channel>\x01<user>` → `[connections, since_ms, username?]`;
- * - `…:c:<id>` — hash of connection records, field `<connection id>` → the record's JSON;
- * - `…:instances` — sorted set of instance ids (an index; the `alive` key decides).
+ * - `<tag>:alive:<id>` — a key that says the instance lives, with a TTL of 5 s;
+ * - `<tag>:m:<id>` — hash of presence entries, field `<channel>\x01<user>` → `[connections, since_ms, username?]`;
+ * - `<tag>:c:<id>` — hash of connection records, field `<connection id>` → the record's JSON;
+ * - `{<prefix>presence}:instances` — sorted set of instance ids (an index; the `alive` key decides).
  *
  * Every refresh (1 s) writes only the fields of the entries and connections that changed since the
  * last one (the instance tracks changes; it does not compare) and renews the three keys' TTL, in one
- * MULTI: with nothing changed, six small commands. An instance that stops refreshing (SIGKILL, partition) is gone from every reader's view when
+ * MULTI (on a Cluster the index is written beside it, in its own slot): with nothing changed, six
+ * small commands. An instance that stops refreshing (SIGKILL, partition) is gone from every reader's view when
  * its keys expire, at most 5 s later; Redis does the expiring, so clock skew between hosts does not
  * matter. When the `alive` key had already expired (Redis restarted or the instance stalled), the
  * refresh writes everything again.
@@ -44,6 +47,8 @@ export class RedisPresenceStore implements PresenceStore {
   readonly #id: string;
   readonly #ttl: number;
   readonly #keys: { index: string; alive: (id: string) => string; members: (id: string) => string; conns: (id: string) => string };
+  /** A Redis Cluster: each instance's keys are in a slot of their own, so reads go one pipeline per instance. */
+  readonly #cluster: boolean;
   /** Set when Redis may not hold what this instance wrote (a failed write, start): the next refresh writes everything. */
   #full = true;
   #awaitReady = true;
@@ -52,12 +57,15 @@ export class RedisPresenceStore implements PresenceStore {
     this.#log = o.logger;
     this.#id = o.instanceId;
     this.#ttl = o.ttlMs ?? PRESENCE_TTL_MS;
-    const tag = `{${o.prefix}presence}`;
+    const target = parseRedisTarget(o.url);
+    this.#cluster = target.cluster;
+    const shared = `{${o.prefix}presence}`;
+    const tag = target.cluster ? (id: string) => `{${o.prefix}presence:${id}}` : () => shared;
     this.#keys = {
-      index: `${tag}:instances`,
-      alive: (id) => `${tag}:alive:${id}`,
-      members: (id) => `${tag}:m:${id}`,
-      conns: (id) => `${tag}:c:${id}`,
+      index: `${shared}:instances`,
+      alive: (id) => `${tag(id)}:alive:${id}`,
+      members: (id) => `${tag(id)}:m:${id}`,
+      conns: (id) => `${tag(id)}:c:${id}`,
     };
     // Never queue while Redis is away: a refresh or read fails at once and the next refresh rewrites.
     const options: RedisOptions = {
@@ -68,7 +76,6 @@ export class RedisPresenceStore implements PresenceStore {
       retryStrategy: (times: number) => Math.min(times * 100, 2_000),
       lazyConnect: true,
     };
-    const target = parseRedisTarget(o.url);
     if (target.cluster) {
       const { retryStrategy, enableOfflineQueue: _q, lazyConnect: _l, ...node } = options;
       this.#cmd = new Cluster([...target.nodes], {
@@ -165,10 +172,13 @@ export class RedisPresenceStore implements PresenceStore {
       tx.pexpire(key, this.#ttl);
     }
     tx.set(k.alive(this.#id), String(now), 'PX', this.#ttl);
-    tx.zadd(k.index, now, this.#id);
-    tx.zremrangebyscore(k.index, '-inf', now - INDEX_GC_MS);
-    const results = await tx.exec();
-    const failed = results?.find(([err]) => err !== null)?.[0];
+    // The index is in another slot on a Cluster: written beside the MULTI, not in it (the alive key,
+    // not the index, says whether an instance lives).
+    const index = this.#cluster ? this.#cmd.pipeline() : tx;
+    index.zadd(k.index, now, this.#id);
+    index.zremrangebyscore(k.index, '-inf', now - INDEX_GC_MS);
+    const [results, indexed] = await Promise.all([tx.exec(), index === tx ? null : index.exec()]);
+    const failed = [...(results ?? []), ...(indexed ?? [])].find(([err]) => err !== null)?.[0];
     if (results === null || failed) throw failed ?? new Error('presence refresh aborted');
     return results[0]?.[1] as number;
   }
@@ -201,9 +211,13 @@ export class RedisPresenceStore implements PresenceStore {
   async #readOthers(key: (id: string) => string): Promise<{ instances: string[]; hashes: Record<string, string>[] }> {
     const ids = (await this.#cmd.zrange(this.#keys.index, '0', '-1')).filter((id) => id !== this.#id);
     if (ids.length === 0) return { instances: [], hashes: [] };
-    const p = this.#cmd.pipeline();
-    for (const id of ids) p.exists(this.#keys.alive(id)).hgetall(key(id));
-    const results = (await p.exec()) ?? [];
+    // One pipeline on one Redis; on a Cluster one per instance (a pipeline must stay on one node).
+    const read = async (some: string[]) => {
+      const p = this.#cmd.pipeline();
+      for (const id of some) p.exists(this.#keys.alive(id)).hgetall(key(id));
+      return (await p.exec()) ?? [];
+    };
+    const results = this.#cluster ? (await Promise.all(ids.map((id) => read([id])))).flat() : await read(ids);
     const instances: string[] = [];
     const hashes: Record<string, string>[] = [];
     const dead: string[] = [];
@@ -225,7 +239,7 @@ export class RedisPresenceStore implements PresenceStore {
   async close(): Promise<void> {
     const k = this.#keys;
     try {
-      await this.#cmd.multi().del(k.alive(this.#id), k.members(this.#id), k.conns(this.#id)).zrem(k.index, this.#id).exec();
+      await Promise.all([this.#cmd.del(k.alive(this.#id), k.members(this.#id), k.conns(this.#id)), this.#cmd.zrem(k.index, this.#id)]);
     } catch (err) {
       this.#log.debug({ err: err instanceof Error ? err.message : String(err) }, 'presence: could not remove this instance\'s entries (they expire)');
     }
