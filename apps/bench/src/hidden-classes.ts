@@ -6,7 +6,7 @@
  * Each server runs with `--log-maps`: V8 logs every map it creates. After `--warm` connections (the
  * code paths and their shared maps exist by then), the log is marked, `--connections` more subscribed
  * connections are opened, and the map transitions logged in between are counted per connection and
- * grouped by the source position that made them. A map made per object is garbage once the object
+ * grouped by the function that made them. A map made per object is garbage once the object
  * goes, descriptor arrays and inline-cache handlers with it, and code that meets a new map each time
  * stays megamorphic. On Node 20, `{ ...x, key }` is one such source; `node:net`'s Socket is another
  * (it sets options on a spread copy), in every server alike.
@@ -45,12 +45,17 @@ function codeIndex(text: string): (pc: number) => string | undefined {
     const size = Number(f[5]);
     if (Number.isFinite(start) && size > 0) code.push({ start, end: start + size, name: f[6] ?? '?' });
   }
+  // Thousands of transitions come from a handful of sites: each address is looked up once.
+  const seen = new Map<number, string | undefined>();
   return (pc) => {
-    for (let i = code.length - 1; i >= 0; i--) {
+    if (seen.has(pc)) return seen.get(pc);
+    let name: string | undefined;
+    for (let i = code.length - 1; i >= 0 && name === undefined; i--) {
       const c = code[i] as (typeof code)[number];
-      if (pc >= c.start && pc < c.end) return c.name;
+      if (pc >= c.start && pc < c.end) name = c.name;
     }
-    return undefined;
+    seen.set(pc, name);
+    return name;
   };
 }
 
